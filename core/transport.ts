@@ -1,0 +1,133 @@
+/**
+ * @module
+ * The transport seam: everything the core needs from a message system, and
+ * nothing more. Memory, NATS JetStream and Redis each implement this.
+ *
+ * What it covers:
+ * - durable `publish` of opaque bytes on a subject, deduplicated by `msgId`,
+ *   optionally delayed;
+ * - `consume` of a subject by a named group: every group sees every message,
+ *   members of one group share them; each delivery is acked, retried after a
+ *   delay, or dead-lettered, and comes back to a live consumer when its
+ *   handler neither settles nor signs life (`working()`) within `ackWaitMs`;
+ * - a key-value `store` with compare-and-set for run records;
+ * - `history` of a subject, newest first, so events can be listed as facts;
+ * - non-durable `broadcast` / `watch` for run-state changes.
+ *
+ * What it deliberately leaves out: functions, runs, steps, retries policy,
+ * fan-out, encoding. Those live in `core/` once, above this seam. A transport
+ * only ever sees bytes and the subject/group/key names the core gives it; it
+ * prefixes them with its namespace so apps and tests can share a server.
+ */
+
+/** Revision of a stored value; compare-and-set compares it. */
+export type Revision = number;
+
+export interface PublishOptions {
+  /** Deduplication id: publishing the same id again is accepted but not delivered twice. */
+  msgId?: string;
+  /** Deliver no earlier than this many milliseconds from now. */
+  delayMs?: number;
+}
+
+export interface PublishResult {
+  /** True when `msgId` was seen before and the message was not enqueued again. */
+  duplicate: boolean;
+}
+
+export interface Delivery {
+  /** The message id given at publish time (or one the transport assigned). */
+  readonly id: string;
+  readonly subject: string;
+  readonly data: Uint8Array;
+  /** 1 for the first delivery, counting every redelivery and retry. */
+  readonly deliveryCount: number;
+  /** Done: never deliver again. */
+  ack(): Promise<void>;
+  /** Hand back and deliver again (to any member of the group) after `delayMs`. */
+  retry(delayMs: number): Promise<void>;
+  /** Move to the dead-letter store with a reason; never deliver again. */
+  deadLetter(reason: string): Promise<void>;
+  /** Sign of life: restart the ack-wait clock for this delivery. */
+  working(): Promise<void>;
+}
+
+export type DeliveryHandler = (delivery: Delivery) => Promise<void> | void;
+
+export interface ConsumeOptions {
+  /** Most deliveries of this consumer whose handlers run at once. */
+  concurrency: number;
+  /** A delivery not settled and not `working()` for this long is redelivered. */
+  ackWaitMs: number;
+}
+
+export interface Consumer {
+  /**
+   * Stop taking new deliveries, wait (up to `timeoutMs`) for handlers in
+   * flight, and hand back whatever is still unsettled so another consumer
+   * gets it. Nothing is lost.
+   */
+  stop(options?: { timeoutMs?: number }): Promise<void>;
+}
+
+export interface DeadLetter {
+  id: string;
+  subject: string;
+  group: string;
+  reason: string;
+  data: Uint8Array;
+  /** Epoch milliseconds when it was dead-lettered. */
+  at: number;
+}
+
+export interface HistoryEntry {
+  id: string;
+  data: Uint8Array;
+  /** Epoch milliseconds when the transport accepted it. */
+  at: number;
+}
+
+export interface StoredValue {
+  value: Uint8Array;
+  revision: Revision;
+}
+
+export interface KVStore {
+  get(key: string): Promise<StoredValue | undefined>;
+  /** Create only if absent; `undefined` when the key exists. */
+  create(key: string, value: Uint8Array): Promise<Revision | undefined>;
+  /** Replace only if still at `revision`; `undefined` on conflict. */
+  update(key: string, value: Uint8Array, revision: Revision): Promise<Revision | undefined>;
+  delete(key: string): Promise<void>;
+  /** Keys that start with `prefix`, in no particular order. */
+  keys(prefix: string): Promise<string[]>;
+}
+
+export type Unsubscribe = () => void | Promise<void>;
+
+export interface Transport {
+  /** Short name for messages and logs: 'memory', 'nats', 'redis'. */
+  readonly kind: string;
+  /** True when accepted messages and stored values survive a process crash. */
+  readonly durable: boolean;
+  connect(): Promise<void>;
+  close(): Promise<void>;
+  publish(subject: string, data: Uint8Array, options?: PublishOptions): Promise<PublishResult>;
+  consume(subject: string, group: string, handler: DeliveryHandler, options: ConsumeOptions): Promise<Consumer>;
+  readonly store: KVStore;
+  /** Most recent messages of a subject, newest first (bounded by the transport's retention). */
+  history(subject: string, limit: number): Promise<HistoryEntry[]>;
+  deadLetters(limit: number): Promise<DeadLetter[]>;
+  broadcast(channel: string, data: Uint8Array): Promise<void>;
+  watch(channel: string, listener: (data: Uint8Array) => void): Promise<Unsubscribe>;
+}
+
+/** Thrown by a transport when it refuses work it cannot hold (queue limits, closed connection). */
+export class TransportError extends Error {
+  override readonly name = 'TransportError' as const;
+  readonly code: string;
+  constructor(message: string, options?: ErrorOptions & { code?: string }) {
+    super(message, options);
+    this.code = options?.code ?? 'TRANSPORT';
+  }
+}

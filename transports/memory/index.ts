@@ -1,0 +1,144 @@
+/**
+ * @module
+ * The in-memory transport: the embedded default. Everything the seam
+ * promises, within one process and without durability across a crash.
+ *
+ * @example
+ * ```ts
+ * import { createMemoryTransport } from 'eventide/transports/memory';
+ * const runtime = createRuntime({ transport: createMemoryTransport({ namespace: 'app' }), functions });
+ * ```
+ */
+import { systemClock, type Clock } from '../../core/clock.js';
+import type { Consumer, ConsumeOptions, DeadLetter, DeliveryHandler, HistoryEntry, KVStore, PublishOptions, PublishResult, Transport, Unsubscribe } from '../../core/transport.js';
+import { TransportError } from '../../core/transport.js';
+import { MemoryHub, type HubLimits, type Member } from './hub.js';
+
+export { MemoryHub, type HubLimits } from './hub.js';
+
+export interface MemoryTransportOptions extends Partial<HubLimits> {
+  /** Prefix of every subject, key and channel. */
+  namespace?: string;
+  /** Share state with other transports on this hub; defaults to one hub per process. */
+  hub?: MemoryHub;
+  clock?: Clock;
+}
+
+let processHub: MemoryHub | undefined;
+
+/** The hub that memory transports share unless given one: a producer and a worker runtime in one process meet here. */
+export function defaultHub(): MemoryHub {
+  return (processHub ??= new MemoryHub(systemClock));
+}
+
+export class MemoryTransport implements Transport {
+  readonly kind = 'memory';
+  readonly durable = false;
+  readonly store: KVStore;
+  private readonly hub: MemoryHub;
+  private readonly prefix: string;
+  private readonly consumers = new Set<Consumer>();
+  private readonly watches = new Set<() => void>();
+  private closed = false;
+
+  constructor(options: MemoryTransportOptions = {}) {
+    const { namespace = 'eventide', hub, clock, ...limits } = options;
+    this.hub = hub ?? (clock || Object.keys(limits).length > 0 ? new MemoryHub(clock ?? systemClock, limits) : defaultHub());
+    this.prefix = `${namespace}.`;
+    const hubRef = this.hub;
+    const p = this.prefix;
+    this.store = {
+      get: async (key) => hubRef.kvGet(p + key),
+      create: async (key, value) => hubRef.kvCreate(p + key, value),
+      update: async (key, value, revision) => hubRef.kvUpdate(p + key, value, revision),
+      delete: async (key) => hubRef.kvDelete(p + key),
+      keys: async (prefix) => hubRef.kvKeys(p + prefix).map((k) => k.slice(p.length)),
+    };
+  }
+
+  async connect(): Promise<void> {
+    this.closed = false;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.consumers].map((c) => c.stop({ timeoutMs: 0 })));
+    for (const un of this.watches) un();
+    this.watches.clear();
+    this.closed = true;
+  }
+
+  private open(): void {
+    if (this.closed) throw new TransportError('memory transport is closed', { code: 'CLOSED' });
+  }
+
+  async publish(subject: string, data: Uint8Array, options: PublishOptions = {}): Promise<PublishResult> {
+    this.open();
+    const duplicate = this.hub.publish(this.prefix + subject, data, options.msgId, options.delayMs ?? 0);
+    return { duplicate };
+  }
+
+  async consume(subject: string, group: string, handler: DeliveryHandler, options: ConsumeOptions): Promise<Consumer> {
+    this.open();
+    const member: Member = {
+      handler,
+      concurrency: Math.max(1, options.concurrency),
+      ackWaitMs: options.ackWaitMs,
+      active: 0,
+      stopped: false,
+      running: new Set(),
+      inflight: new Set(),
+    };
+    const g = this.hub.join(this.prefix + subject, group, member);
+    const consumer: Consumer = {
+      stop: async ({ timeoutMs = 30_000 } = {}) => {
+        if (member.stopped) return;
+        member.stopped = true;
+        this.consumers.delete(consumer);
+        await waitFor(Promise.all(member.running), timeoutMs);
+        // Whatever is still unsettled goes back to the group for another member (or a later start).
+        this.hub.leave(g, member);
+      },
+    };
+    this.consumers.add(consumer);
+    return consumer;
+  }
+
+  async history(subject: string, limit: number): Promise<HistoryEntry[]> {
+    return this.hub.history(this.prefix + subject, limit);
+  }
+
+  async deadLetters(limit: number): Promise<DeadLetter[]> {
+    return this.hub.deadLetters(this.prefix, limit).map((d) => ({ ...d, subject: d.subject.slice(this.prefix.length) }));
+  }
+
+  async broadcast(channel: string, data: Uint8Array): Promise<void> {
+    this.open();
+    this.hub.broadcast(this.prefix + channel, data);
+  }
+
+  async watch(channel: string, listener: (data: Uint8Array) => void): Promise<Unsubscribe> {
+    this.open();
+    const un = this.hub.watch(this.prefix + channel, listener);
+    this.watches.add(un);
+    return () => {
+      un();
+      this.watches.delete(un);
+    };
+  }
+}
+
+export function createMemoryTransport(options: MemoryTransportOptions = {}): MemoryTransport {
+  return new MemoryTransport(options);
+}
+
+/** The factory the runtime uses for `memory://` URLs and `{ kind: 'memory' }` configs. */
+export function createTransport(options: MemoryTransportOptions & { url?: string } = {}): Transport {
+  const { url: _url, ...rest } = options;
+  return new MemoryTransport(rest);
+}
+
+async function waitFor(promise: Promise<unknown>, timeoutMs: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+  clearTimeout(timer);
+}
