@@ -1,0 +1,92 @@
+/**
+ * @module
+ * Wire encoding (msgpackr). Transports only ever see the bytes made here.
+ */
+import { Packr } from 'msgpackr';
+import type { RunRecord, StoredEvent } from './types.js';
+
+// Records (shared structures) would make the bytes depend on what this process saw first; plain maps keep every message self-describing.
+const packr = new Packr({ useRecords: false, moreTypes: true, mapsAsObjects: true });
+
+/** What travels on the events subject: an event, or a replay of one aimed at a single function. */
+export interface Envelope {
+  v: 1;
+  event: StoredEvent;
+  target?: { functionId: string; runId: string; replayOf?: string };
+}
+
+export function encode(value: unknown): Uint8Array {
+  return packr.pack(value);
+}
+
+export function decode(bytes: Uint8Array): unknown {
+  return packr.unpack(bytes);
+}
+
+export function encodeRecord(record: RunRecord): Uint8Array {
+  return packr.pack(record);
+}
+
+export function decodeRecord(bytes: Uint8Array): RunRecord {
+  return packr.unpack(bytes) as RunRecord;
+}
+
+/** Decodes and checks an envelope; a reason string when the bytes are not one. */
+export function decodeEnvelope(bytes: Uint8Array): Envelope | string {
+  let value: unknown;
+  try {
+    value = packr.unpack(bytes);
+  } catch (e) {
+    return `not msgpack: ${(e as Error).message}`;
+  }
+  if (!value || typeof value !== 'object') return 'not an event envelope: expected a map';
+  const env = value as Partial<Envelope>;
+  if (env.v !== 1) return `unknown envelope version ${String(env.v)}`;
+  const ev = env.event as Partial<StoredEvent> | undefined;
+  if (!ev || typeof ev !== 'object') return 'envelope has no event';
+  if (typeof ev.name !== 'string' || ev.name.length === 0) return 'event has no name';
+  if (typeof ev.id !== 'string' || ev.id.length === 0) return 'event has no id';
+  if (typeof ev.ts !== 'number') return 'event has no timestamp';
+  if (env.target !== undefined && (typeof env.target !== 'object' || typeof env.target.functionId !== 'string' || typeof env.target.runId !== 'string')) {
+    return 'envelope target is malformed';
+  }
+  return env as Envelope;
+}
+
+/**
+ * Why `value` cannot travel, or `undefined` when it can. msgpackr would
+ * quietly turn a function into an empty value and overflow the stack on a
+ * cycle, so both are caught here first.
+ */
+export function unserialisableReason(value: unknown, path = 'data', seen = new Set<object>()): string | undefined {
+  switch (typeof value) {
+    case 'function':
+      return `${path} is a function`;
+    case 'symbol':
+      return `${path} is a symbol`;
+    case 'object': {
+      if (value === null) return undefined;
+      if (value instanceof Date || ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return undefined;
+      if (seen.has(value)) return `${path} is a cycle (refers back to one of its parents)`;
+      seen.add(value);
+      let reason: string | undefined;
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length && !reason; i++) reason = unserialisableReason(value[i], `${path}[${i}]`, seen);
+      } else if (value instanceof Map) {
+        for (const [k, v] of value) if (!reason) reason = unserialisableReason(v, `${path}.get(${String(k)})`, seen);
+      } else if (value instanceof Set) {
+        for (const v of value) if (!reason) reason = unserialisableReason(v, `${path}{}`, seen);
+      } else {
+        for (const k in value) {
+          reason = unserialisableReason((value as Record<string, unknown>)[k], `${path}.${k}`, seen);
+          if (reason) break;
+        }
+        if (!reason && Object.getOwnPropertySymbols(value).length > 0) reason = `${path} has symbol keys`;
+      }
+      seen.delete(value);
+      return reason;
+    }
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * @module
+ * `defineFunction`: what runs when an event arrives, and how it retries.
+ */
+import type { StandardSchemaV1 } from '@standard-schema/spec';
+import { compileBackoff, type Backoff, type DelayFor } from './backoff.js';
+import { toMs, type Duration } from './duration.js';
+import { ConfigError } from './errors.js';
+import type { RunLogger } from './run-logger.js';
+import type { StepTools } from './step.js';
+import type { StoredEvent } from './types.js';
+
+export interface Trigger<Name extends string = string, Data = unknown> {
+  /** An event name, or a prefix ending in `*` such as `user/*`. */
+  event: Name;
+  /** Runs only for events this returns true for. */
+  if?: (event: StoredEvent<string, Data>) => boolean;
+  /** Validates the event's data at `send` and types `event.data` in the handler. */
+  schema?: StandardSchemaV1<unknown, Data>;
+}
+
+export interface FunctionConfig<Name extends string = string, Data = unknown> {
+  /** Stable id: names the consumer group and derives run ids. Letters, digits, `-` and `_`. */
+  id: string;
+  trigger: Trigger<Name, Data>;
+  /** Retries after the first failed attempt, per step (and for the code outside steps). Default 3. */
+  retries?: number;
+  backoff?: Backoff;
+  /** An attempt running longer is aborted (its `signal` fires) and counts as failed. */
+  timeoutMs?: Duration;
+}
+
+export interface HandlerContext<Data = unknown> {
+  event: StoredEvent<string, Data>;
+  step: StepTools;
+  runId: string;
+  attempt: number;
+  logger: RunLogger;
+  /** Fires when the attempt times out, the run is cancelled, or the runtime stops. */
+  signal: AbortSignal;
+}
+
+export type Handler<Data = unknown, Output = unknown> = (ctx: HandlerContext<Data>) => Promise<Output> | Output;
+
+export interface EventideFunction<Data = unknown, Output = unknown> {
+  readonly id: string;
+  readonly config: FunctionConfig<string, Data>;
+  readonly handler: Handler<Data, Output>;
+  readonly retries: number;
+  readonly delayFor: DelayFor;
+  readonly timeoutMs: number | undefined;
+  matches(event: StoredEvent): boolean;
+}
+
+const idPattern = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
+
+export function defineFunction<Name extends string, Data = unknown, Output = unknown>(
+  config: FunctionConfig<Name, Data>,
+  handler: Handler<Data, Output>,
+): EventideFunction<Data, Output> {
+  if (!config || typeof config.id !== 'string' || !idPattern.test(config.id)) {
+    throw new ConfigError(`function id ${JSON.stringify(config?.id)} must be letters, digits, '-' or '_', starting with a letter or digit`);
+  }
+  const where = `function "${config.id}"`;
+  if (!config.trigger || typeof config.trigger.event !== 'string' || config.trigger.event.length === 0) {
+    throw new ConfigError(`${where}: trigger.event must name an event (or a prefix ending in '*')`);
+  }
+  if (typeof handler !== 'function') throw new ConfigError(`${where}: handler must be a function`);
+  const retries = config.retries ?? 3;
+  if (!Number.isInteger(retries) || retries < 0) throw new ConfigError(`${where}: retries must be a whole number ≥ 0`);
+  const pattern = config.trigger.event;
+  const prefix = pattern.endsWith('*') ? pattern.slice(0, -1) : undefined;
+  const filter = config.trigger.if as ((e: StoredEvent) => boolean) | undefined;
+  return {
+    id: config.id,
+    config: config as FunctionConfig<string, Data>,
+    handler,
+    retries,
+    delayFor: compileBackoff(config.backoff, where),
+    timeoutMs: config.timeoutMs === undefined ? undefined : toMs(config.timeoutMs, `${where}: timeoutMs`),
+    matches(event) {
+      const nameOk = prefix === undefined ? event.name === pattern : event.name.startsWith(prefix);
+      return nameOk && (filter === undefined || filter(event) === true);
+    },
+  };
+}

@@ -1,0 +1,42 @@
+/**
+ * @module
+ * Writes one run's record with compare-and-set. Writes are chained, so a
+ * step's result can be written while the next step already runs; whoever
+ * settles the delivery awaits `flush()` first, so a run is never acked
+ * before its results are durable.
+ */
+import { encodeRecord } from './codec.js';
+import type { KVStore, Revision } from './transport.js';
+import type { RunRecord } from './types.js';
+
+export class RunWriter {
+  private chain: Promise<boolean> = Promise.resolve(true);
+  /** Set when a write lost compare-and-set: someone else (a cancel, another worker) moved the run. */
+  conflict = false;
+
+  constructor(
+    private readonly store: KVStore,
+    private readonly key: string,
+    private revision: Revision | undefined,
+  ) {}
+
+  /** Queues a write of the record as it is now. Resolves false on a conflict. */
+  write(record: RunRecord): Promise<boolean> {
+    const bytes = encodeRecord(record);
+    this.chain = this.chain.then(async (ok) => {
+      if (!ok) return false;
+      const next = this.revision === undefined ? await this.store.create(this.key, bytes) : await this.store.update(this.key, bytes, this.revision);
+      if (next === undefined) {
+        this.conflict = true;
+        return false;
+      }
+      this.revision = next;
+      return true;
+    });
+    return this.chain;
+  }
+
+  flush(): Promise<boolean> {
+    return this.chain;
+  }
+}

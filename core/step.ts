@@ -1,0 +1,177 @@
+/**
+ * @module
+ * `step`: the durable building blocks of a handler. A completed step's
+ * result (or final error) is kept in the run record; when the handler runs
+ * again, after a retry or a redelivery, the step returns what it returned
+ * before instead of running again.
+ *
+ * Sleeping and retrying do not hold the worker: the step records what it
+ * waits for and interrupts the attempt; the executor writes the record and
+ * hands the delivery back to the transport with a delay.
+ */
+import { compileBackoff, retryDelay, type Backoff, type DelayFor } from './backoff.js';
+import { unserialisableReason } from './codec.js';
+import { toMs, type Duration } from './duration.js';
+import { NonRetriableError, StepFailedError, coerceError, serializeError } from './errors.js';
+import type { EventPayload, RunRecord, StepRecord } from './types.js';
+
+export interface StepOptions {
+  id: string;
+  /** Retries of this step, instead of the function's. */
+  retries?: number;
+  /** Backoff of this step's retries, instead of the function's. */
+  backoff?: Backoff;
+}
+
+export interface StepTools {
+  /** Runs `fn` once per run; later attempts get its stored result. */
+  run<T>(id: string | StepOptions, fn: () => Promise<T> | T): Promise<Awaited<T>>;
+  /** Pauses the run for `duration` without holding a worker. */
+  sleep(id: string, duration: Duration): Promise<void>;
+  /** Pauses the run until `until` without holding a worker. */
+  sleepUntil(id: string, until: Date | number | string): Promise<void>;
+  /** Sends events once per run, even when the attempt is retried. */
+  sendEvent(id: string, events: EventPayload | EventPayload[]): Promise<{ ids: string[] }>;
+}
+
+/** Thrown through the handler to end an attempt early; the executor decides what follows. */
+export class Interrupt {
+  constructor(
+    readonly kind: 'sleep' | 'retry' | 'stopped',
+    readonly at: number,
+    readonly error?: Error,
+  ) {}
+}
+
+/** What the step tools need from the attempt that runs them. */
+export interface StepHost {
+  readonly record: RunRecord;
+  readonly retries: number;
+  readonly delayFor: DelayFor;
+  now(): number;
+  /** Set once the attempt is over (timed out, cancelled, stopped): late steps must not touch the record. */
+  readonly ended: boolean;
+  /** The first interrupt wins, even if the handler swallowed it. */
+  interrupt(i: Interrupt): Interrupt;
+  /** A step result is about to be needed beyond what is stored: stop replaying, write what is pending. */
+  beginNewStep(): void;
+  /** A stored step was returned. */
+  replayedStep(): void;
+  markDirty(): void;
+  send(events: EventPayload[]): Promise<{ ids: string[] }>;
+}
+
+const stepIdPattern = /^[^\s]{1,200}$/;
+
+export function createStepTools(host: StepHost): StepTools {
+  const seen = new Map<string, number>();
+
+  const uniqueId = (base: unknown): string => {
+    if (typeof base !== 'string' || !stepIdPattern.test(base)) {
+      throw new NonRetriableError(`step id ${JSON.stringify(base)} must be a non-empty string without spaces (at most 200 characters)`);
+    }
+    const n = seen.get(base) ?? 0;
+    seen.set(base, n + 1);
+    // Loops call the same step id again; the suffix is stable because the handler repeats the same calls in the same order.
+    return n === 0 ? base : `${base}:${n}`;
+  };
+
+  const guard = () => {
+    if (host.ended) throw host.interrupt(new Interrupt('stopped', host.now()));
+  };
+
+  async function memoised<T>(id: string, kind: StepRecord['kind'], retries: number, delayFor: DelayFor, fn: () => Promise<T> | T): Promise<T> {
+    guard();
+    const steps = host.record.steps;
+    const prior = steps[id];
+    if (prior?.status === 'succeeded') {
+      host.replayedStep();
+      return prior.output as T;
+    }
+    if (prior?.status === 'failed') {
+      host.replayedStep();
+      throw new StepFailedError(id, prior.error ?? { name: 'Error', message: 'step failed' });
+    }
+    host.beginNewStep();
+    const startedAt = host.now();
+    const attempts = (prior?.attempts ?? 0) + 1;
+    let output: T;
+    try {
+      output = await fn();
+      const reason = unserialisableReason(output, `output of step "${id}"`);
+      if (reason) throw new NonRetriableError(`${reason}; a step's result is stored with the run, so it must be plain data`);
+    } catch (thrown) {
+      if (thrown instanceof Interrupt) throw thrown;
+      guard();
+      const error = coerceError(thrown);
+      const final = error instanceof NonRetriableError || error instanceof StepFailedError || attempts > retries;
+      steps[id] = { id, kind, status: final ? 'failed' : 'retrying', attempts, startedAt, endedAt: host.now(), error: serializeError(error) } as StepRecord;
+      host.markDirty();
+      if (!final) throw host.interrupt(new Interrupt('retry', host.now() + retryDelay(error, attempts, delayFor, host.now()), error));
+      if (error instanceof NonRetriableError) throw error;
+      throw new StepFailedError(id, serializeError(error));
+    }
+    guard();
+    steps[id] = { id, kind, status: 'succeeded', attempts, startedAt, endedAt: host.now(), output };
+    host.markDirty();
+    return output;
+  }
+
+  const sleepTo = async (id: string, wakeAt: number): Promise<void> => {
+    guard();
+    const steps = host.record.steps;
+    const prior = steps[id];
+    if (prior?.status === 'succeeded') {
+      host.replayedStep();
+      return;
+    }
+    const now = host.now();
+    if (prior?.status === 'sleeping') {
+      if ((prior.wakeAt ?? 0) <= now) {
+        steps[id] = { ...prior, status: 'succeeded', endedAt: now };
+        host.beginNewStep();
+        host.markDirty();
+        return;
+      }
+      throw host.interrupt(new Interrupt('sleep', prior.wakeAt ?? now));
+    }
+    host.beginNewStep();
+    if (wakeAt <= now) {
+      steps[id] = { id, kind: 'sleep', status: 'succeeded', attempts: 1, startedAt: now, endedAt: now, wakeAt };
+      host.markDirty();
+      return;
+    }
+    steps[id] = { id, kind: 'sleep', status: 'sleeping', attempts: 1, startedAt: now, wakeAt };
+    host.markDirty();
+    throw host.interrupt(new Interrupt('sleep', wakeAt));
+  };
+
+  return {
+    run<T>(idOrOptions: string | StepOptions, fn: () => Promise<T> | T): Promise<Awaited<T>> {
+      const options = typeof idOrOptions === 'string' ? { id: idOrOptions } : idOrOptions;
+      const id = uniqueId(options?.id);
+      if (typeof fn !== 'function') throw new NonRetriableError(`step "${id}": the second argument must be a function`);
+      const retries = options.retries ?? host.retries;
+      const delayFor = options.backoff ? compileBackoff(options.backoff, `step "${id}"`) : host.delayFor;
+      return memoised(id, 'run', retries, delayFor, fn as () => Promise<Awaited<T>>);
+    },
+    sleep(id, duration) {
+      const uid = uniqueId(id);
+      const prior = host.record.steps[uid];
+      return sleepTo(uid, prior?.wakeAt ?? host.now() + toMs(duration, `step.sleep("${id}")`));
+    },
+    sleepUntil(id, until) {
+      const uid = uniqueId(id);
+      const at = until instanceof Date ? until.getTime() : typeof until === 'string' ? Date.parse(until) : until;
+      if (!Number.isFinite(at)) throw new NonRetriableError(`step.sleepUntil("${id}"): ${String(until)} is not a date`);
+      return sleepTo(uid, at);
+    },
+    sendEvent(id, events) {
+      const uid = uniqueId(id);
+      const list = Array.isArray(events) ? events : [events];
+      // Ids derived from the run and step make a re-sent batch (after a crash before the result was stored) deduplicate in the transport.
+      const withIds = list.map((e, i) => ({ ...e, id: e?.id ?? `${host.record.id}.${uid}.${i}` }));
+      return memoised(uid, 'sendEvent', host.retries, host.delayFor, () => host.send(withIds));
+    },
+  };
+}

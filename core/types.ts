@@ -1,0 +1,92 @@
+/**
+ * @module
+ * The shapes users see: events, runs, steps, run-state changes.
+ */
+import type { SerializedError } from './errors.js';
+
+export interface EventPayload<Name extends string = string, Data = unknown> {
+  name: Name;
+  data: Data;
+  /** Deduplicates: sending the same id again creates runs once. Generated when absent. */
+  id?: string;
+  /** Epoch milliseconds; defaults to the time of `send`. */
+  ts?: number;
+}
+
+/** An event as stored and as a handler receives it: id and ts are always set. */
+export interface StoredEvent<Name extends string = string, Data = unknown> {
+  name: Name;
+  data: Data;
+  id: string;
+  ts: number;
+}
+
+export type RunStatus = 'pending' | 'running' | 'sleeping' | 'retrying' | 'succeeded' | 'failed' | 'cancelled';
+
+export const terminalStatuses: ReadonlySet<RunStatus> = new Set(['succeeded', 'failed', 'cancelled']);
+
+export type StepKind = 'run' | 'sleep' | 'sendEvent';
+
+export interface StepRecord {
+  id: string;
+  kind: StepKind;
+  status: 'succeeded' | 'failed' | 'retrying' | 'sleeping';
+  /** How many times the step's function ran. */
+  attempts: number;
+  startedAt: number;
+  endedAt?: number;
+  output?: unknown;
+  /** The last error; with status 'failed' it is final and is thrown to the handler again on replay. */
+  error?: SerializedError;
+  /** For sleeps: when the run wakes. */
+  wakeAt?: number;
+}
+
+export interface LogLine {
+  level: 'debug' | 'info' | 'warn' | 'error';
+  message: string;
+  fields?: Record<string, unknown>;
+  at: number;
+  attempt: number;
+}
+
+export interface RunRecord {
+  id: string;
+  functionId: string;
+  eventId: string;
+  event: StoredEvent;
+  status: RunStatus;
+  /** 1 on the first execution; grows with every retry. */
+  attempt: number;
+  steps: Record<string, StepRecord>;
+  output?: unknown;
+  error?: SerializedError;
+  logs: LogLine[];
+  /** Lines dropped once the per-run bound was reached. */
+  logsDropped: number;
+  createdAt: number;
+  updatedAt: number;
+  endedAt?: number;
+  /** The run this one re-runs, when started by `replay`. */
+  replayOf?: string;
+  /** When a retrying or sleeping run is due to continue. */
+  nextAttemptAt?: number;
+  /** The run machine's persisted snapshot. */
+  machine: unknown;
+}
+
+export interface RunStateChange {
+  runId: string;
+  functionId: string;
+  eventId: string;
+  from: RunStatus;
+  to: RunStatus;
+  attempt: number;
+  /** Epoch milliseconds. */
+  at: number;
+  error?: SerializedError;
+}
+
+export interface RuntimeEvents {
+  run: (change: RunStateChange) => void;
+}
