@@ -166,7 +166,7 @@ export class Attempt implements StepHost {
   private interrupted: Interrupt | undefined;
   private dirty = false;
   private replayed = 0;
-  private readonly completedAtStart: number;
+  private readonly reachedBefore: number;
   private readonly controller = new AbortController();
   private stopNow: ((i: Interrupt) => void) | undefined;
   private cancelled = false;
@@ -181,13 +181,9 @@ export class Attempt implements StepHost {
   ) {
     this.retries = fn.retries;
     this.delayFor = fn.delayFor;
-    let done = 0;
-    for (const id in record.steps) {
-      const s = record.steps[id].status;
-      if (s === 'succeeded' || s === 'failed') done++;
-    }
-    this.completedAtStart = done;
-    this.replaying = done > 0;
+    // Every step an earlier attempt reached, finished or not: the code before each of them has logged already.
+    this.reachedBefore = Object.keys(record.steps).length;
+    this.replaying = this.reachedBefore > 0;
   }
 
   now(): number {
@@ -209,7 +205,7 @@ export class Attempt implements StepHost {
   }
 
   replayedStep(): void {
-    if (++this.replayed >= this.completedAtStart) this.replaying = false;
+    if (++this.replayed >= this.reachedBefore) this.replaying = false;
   }
 
   markDirty(): void {

@@ -92,6 +92,7 @@ export function createStepTools(host: StepHost): StepTools {
       host.replayedStep();
       throw new StepFailedError(id, prior.error ?? { name: 'Error', message: 'step failed' });
     }
+    if (prior) host.replayedStep();
     host.beginNewStep();
     const startedAt = host.now();
     const attempts = (prior?.attempts ?? 0) + 1;

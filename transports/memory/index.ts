@@ -132,8 +132,8 @@ export function createMemoryTransport(options: MemoryTransportOptions = {}): Mem
 }
 
 /** The factory the runtime uses for `memory://` URLs and `{ kind: 'memory' }` configs. */
-export function createTransport(options: MemoryTransportOptions & { url?: string } = {}): Transport {
-  const { url: _url, ...rest } = options;
+export function createTransport(options: MemoryTransportOptions & { url?: string; kind?: string } = {}): Transport {
+  const { url: _url, kind: _kind, ...rest } = options;
   return new MemoryTransport(rest);
 }
 
