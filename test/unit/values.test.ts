@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { compileBackoff, retryDelay } from '../../core/backoff.js';
+import { decodeEnvelope, encode, unserialisableReason } from '../../core/codec.js';
+import { toMs } from '../../core/duration.js';
+import { ConfigError, RetryAfterError, coerceError, serializeError } from '../../core/errors.js';
+import { newEventId, runIdFor } from '../../core/ids.js';
+
+describe('durations', () => {
+  it('reads milliseconds and unit strings', () => {
+    expect(toMs(250)).toBe(250);
+    expect(toMs('500ms')).toBe(500);
+    expect(toMs('30s')).toBe(30_000);
+    expect(toMs('5m')).toBe(300_000);
+    expect(toMs('1.5h')).toBe(5_400_000);
+    expect(toMs('1d')).toBe(86_400_000);
+  });
+  it('refuses what is not a duration', () => {
+    expect(() => toMs('soon')).toThrow(ConfigError);
+    expect(() => toMs(-1)).toThrow(/≥ 0/);
+    expect(() => toMs(Number.NaN)).toThrow(ConfigError);
+  });
+});
+
+describe('backoff', () => {
+  it('grows exponentially up to the ceiling', () => {
+    const d = compileBackoff({ type: 'exponential', delay: 100, maxDelay: 500, jitter: false }, 'f');
+    expect([1, 2, 3, 4, 5].map((a) => d(a, new Error()))).toEqual([100, 200, 400, 500, 500]);
+  });
+  it('keeps a fixed delay, jittered downwards within the fraction', () => {
+    const d = compileBackoff({ type: 'fixed', delay: 1000, jitter: 0.5 }, 'f');
+    for (let i = 0; i < 50; i++) {
+      const v = d(3, new Error());
+      expect(v).toBeGreaterThanOrEqual(500);
+      expect(v).toBeLessThanOrEqual(1000);
+    }
+  });
+  it('accepts a function of attempt and error', () => {
+    const d = compileBackoff((attempt, e) => attempt * 10 + e.message.length, 'f');
+    expect(d(2, new Error('abc'))).toBe(23);
+  });
+  it('lets RetryAfterError choose the delay', () => {
+    const d = compileBackoff({ type: 'fixed', delay: 5 }, 'f');
+    expect(retryDelay(new RetryAfterError('slow down', '2s'), 1, d, 0)).toBe(2000);
+    expect(retryDelay(new RetryAfterError('slow down', new Date(5_000)), 1, d, 1_000)).toBe(4000);
+  });
+  it('refuses unknown policies', () => {
+    expect(() => compileBackoff({ type: 'linear' } as never, 'f')).toThrow(ConfigError);
+  });
+});
+
+describe('codec', () => {
+  it('finds what msgpack cannot carry', () => {
+    expect(unserialisableReason({ a: [1, { b: new Date() }], m: new Map([[1, 2]]) })).toBeUndefined();
+    expect(unserialisableReason({ a: [1, { f: () => 1 }] })).toBe('data.a[1].f is a function');
+    expect(unserialisableReason({ s: Symbol('x') })).toBe('data.s is a symbol');
+    const c: Record<string, unknown> = { x: {} };
+    (c.x as Record<string, unknown>).back = c;
+    expect(unserialisableReason(c)).toContain('cycle');
+    const shared = { n: 1 };
+    expect(unserialisableReason({ a: shared, b: shared })).toBeUndefined();
+  });
+  it('gives a reason for bytes that are not an envelope', () => {
+    expect(decodeEnvelope(new TextEncoder().encode('{"oops"'))).toMatch(/envelope|msgpack/);
+    expect(decodeEnvelope(encode({ v: 2 }))).toBe('unknown envelope version 2');
+    expect(decodeEnvelope(encode({ v: 1, event: { name: 'a', id: 'b' } }))).toBe('event has no timestamp');
+    expect(decodeEnvelope(encode({ v: 1, event: { name: 'a', id: 'b', ts: 1, data: {} } }))).toMatchObject({ event: { name: 'a' } });
+  });
+});
+
+describe('ids and errors', () => {
+  it('derives the same run id from the same function and event', () => {
+    expect(runIdFor('f', 'e1')).toBe(runIdFor('f', 'e1'));
+    expect(runIdFor('f', 'e1')).not.toBe(runIdFor('g', 'e1'));
+    expect(runIdFor('f', 'e1')).not.toBe(runIdFor('f', 'e1', 'replay'));
+    expect(runIdFor('f', 'e1')).toMatch(/^run_[A-Za-z0-9]{26}$/);
+  });
+  it('makes time-ordered unique event ids', () => {
+    const ids = Array.from({ length: 1000 }, () => newEventId(1_000));
+    expect(new Set(ids).size).toBe(1000);
+    expect([...ids].sort()).toEqual(ids);
+  });
+  it('coerces anything thrown into an Error', () => {
+    expect(coerceError('text').message).toBe('text');
+    expect(coerceError({ message: 'm', name: 'Custom' }).name).toBe('Custom');
+    expect(coerceError(42).message).toContain('42');
+    expect(serializeError(new RetryAfterError('x', 1))).toMatchObject({ name: 'RetryAfterError', message: 'x' });
+  });
+});
