@@ -1,6 +1,6 @@
 /** Memory-only behaviours driven by a TestClock: long sleeps and backoffs without real waiting. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConfigError, RetryAfterError, RuntimeStoppedError, TestClock, TransportError, createRuntime, defineFunction, silentLogger, type Runtime, type RunStateChange } from '../../core/index.js';
+import { ConfigError, RetryAfterError, RuntimeStoppedError, TestClock, TransportError, createRuntime, defineFunction, silentLogger, type Runtime, type RuntimeOptions, type RunStateChange } from '../../core/index.js';
 import { createMemoryTransport, MemoryHub } from '../../transports/memory/index.js';
 
 const runtimes: Runtime[] = [];
@@ -8,7 +8,7 @@ afterEach(async () => {
   for (const rt of runtimes.splice(0)) await rt.stop({ timeoutMs: 100 });
 });
 
-async function clocked(functions: Parameters<typeof createRuntime>[0]['functions'], extra: Parameters<typeof createRuntime>[0] = {}) {
+async function clocked(functions: RuntimeOptions['functions'], extra: RuntimeOptions = {}) {
   const clock = new TestClock();
   const rt = createRuntime({ clock, functions, logger: silentLogger, transport: 'memory://', namespace: `clk${runtimes.length}`, ...extra });
   runtimes.push(rt);
