@@ -167,7 +167,9 @@ export class Attempt implements StepHost {
   private dirty = false;
   private replayed = 0;
   private readonly reachedBefore: number;
-  private readonly controller = new AbortController();
+  // Made on first use: most handlers never look at their signal, and one per run showed in profiles.
+  private controller: AbortController | undefined;
+  private abortReason: unknown;
   private stopNow: ((i: Interrupt) => void) | undefined;
   private cancelled = false;
   private abandoned = false;
@@ -230,8 +232,20 @@ export class Attempt implements StepHost {
 
   private end(i: Interrupt, reason: string): void {
     this.interrupt(i);
-    if (!this.controller.signal.aborted) this.controller.abort(new Error(reason));
+    this.abort(new Error(reason));
     this.stopNow?.(i);
+  }
+
+  get signal(): AbortSignal {
+    this.controller ??= new AbortController();
+    if (this.abortReason !== undefined && !this.controller.signal.aborted) this.controller.abort(this.abortReason);
+    return this.controller.signal;
+  }
+
+  private abort(reason: unknown): void {
+    if (this.abortReason !== undefined) return;
+    this.abortReason = reason;
+    this.controller?.abort(reason);
   }
 
   async execute(): Promise<void> {
@@ -250,11 +264,12 @@ export class Attempt implements StepHost {
     if (fn.timeoutMs !== undefined) {
       timers[1] = clock.setTimeout(() => {
         const error = new TimeoutError(`attempt ${record.attempt} of "${fn.id}" ran past its timeout of ${fn.timeoutMs} ms`);
-        if (!this.controller.signal.aborted) this.controller.abort(error);
+        this.abort(error);
         this.stopNow?.(new Interrupt('retry', Number.NaN, error));
       }, fn.timeoutMs);
     }
     let outcome: Outcome;
+    const self = this;
     try {
       const ctx = {
         event: record.event,
@@ -262,7 +277,9 @@ export class Attempt implements StepHost {
         runId: record.id,
         attempt: record.attempt,
         logger: createRunLogger(this, deps.logger, deps.maxLogsPerRun),
-        signal: this.controller.signal,
+        get signal() {
+          return self.signal;
+        },
       };
       const result = await Promise.race([Promise.resolve().then(() => fn.handler(ctx)), stop]);
       outcome = result instanceof Interrupt ? result : { ok: true, output: result };
