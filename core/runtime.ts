@@ -250,17 +250,28 @@ export class Runtime {
 
   private announce(change: RunStateChange): void {
     this.emitter.emit('run', change);
-    const transport = this.transport;
-    if (transport) transport.broadcast('runs', encode({ origin: this.origin, change })).catch((e) => this.logger.warn('could not broadcast a run-state change', { error: coerceError(e).message }));
+    if (!this.transport) return;
+    // Changes made in one tick travel as one broadcast: one message per run-state change would cost a publish each.
+    if (this.outbox.push(change) === 1) queueMicrotask(this.flushOutbox);
   }
 
+  private readonly outbox: RunStateChange[] = [];
+  private readonly flushOutbox = () => {
+    const changes = this.outbox.splice(0);
+    const transport = this.transport;
+    if (!transport || changes.length === 0) return;
+    transport.broadcast('runs', encode({ origin: this.origin, changes })).catch((e) => this.logger.warn('could not broadcast run-state changes', { error: coerceError(e).message }));
+  };
+
   private onRemoteChange(bytes: Uint8Array): void {
+    let msg: { origin?: string; changes?: RunStateChange[] };
     try {
-      const msg = decode(bytes) as { origin: string; change: RunStateChange };
-      if (msg.origin !== this.origin) this.emitter.emit('run', msg.change);
+      msg = decode(bytes) as typeof msg;
     } catch {
-      // Not ours to fail over: a malformed broadcast is ignored.
+      return; // a malformed broadcast is not ours to fail over
     }
+    if (msg.origin === this.origin || !Array.isArray(msg.changes)) return;
+    for (const change of msg.changes) this.emitter.emit('run', change);
   }
 
   private onControl(bytes: Uint8Array): void {

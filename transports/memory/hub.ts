@@ -141,29 +141,24 @@ class Group {
   }
 
   private delivery(flight: InFlight): Delivery {
-    const { entry } = flight;
-    return {
-      id: entry.msg.id,
-      subject: entry.msg.subject,
-      data: entry.msg.data,
-      deliveryCount: entry.deliveryCount,
-      ack: async () => {
-        this.settle(flight);
-      },
-      retry: async (delayMs: number) => {
-        if (this.settle(flight)) this.requeue(entry, delayMs);
-      },
-      deadLetter: async (reason: string) => {
-        if (this.settle(flight)) this.hub.addDeadLetter({ id: entry.msg.id, subject: entry.msg.subject, group: this.name, reason, data: entry.msg.data, at: this.hub.clock.now() });
-      },
-      working: async () => {
-        if (!flight.settled) flight.deadline = this.hub.clock.now() + flight.member.ackWaitMs;
-      },
-    };
+    return new MemoryDelivery(this, flight);
+  }
+
+  deadLetter(flight: InFlight, reason: string): void {
+    const { msg } = flight.entry;
+    if (this.settle(flight)) this.hub.addDeadLetter({ id: msg.id, subject: msg.subject, group: this.name, reason, data: msg.data, at: this.hub.clock.now() });
+  }
+
+  retry(flight: InFlight, delayMs: number): void {
+    if (this.settle(flight)) this.requeue(flight.entry, delayMs);
+  }
+
+  working(flight: InFlight): void {
+    if (!flight.settled) flight.deadline = this.hub.clock.now() + flight.member.ackWaitMs;
   }
 
   /** Marks a delivery settled; false when it already was (late ack after a redelivery). */
-  private settle(flight: InFlight): boolean {
+  settle(flight: InFlight): boolean {
     if (flight.settled) return false;
     flight.settled = true;
     this.inflight.delete(flight);
@@ -218,6 +213,36 @@ class Group {
     if (this.ackTimer) this.hub.clock.clearTimeout(this.ackTimer);
     this.delayTimer = this.ackTimer = undefined;
     this.delayTimerAt = Infinity;
+  }
+}
+
+/** A prototype-method delivery: thousands per second, so no closures per delivery. */
+class MemoryDelivery implements Delivery {
+  readonly id: string;
+  readonly subject: string;
+  readonly data: Uint8Array;
+  readonly deliveryCount: number;
+  constructor(
+    private readonly group: Group,
+    private readonly flight: InFlight,
+  ) {
+    const { entry } = flight;
+    this.id = entry.msg.id;
+    this.subject = entry.msg.subject;
+    this.data = entry.msg.data;
+    this.deliveryCount = entry.deliveryCount;
+  }
+  async ack(): Promise<void> {
+    this.group.settle(this.flight);
+  }
+  async retry(delayMs: number): Promise<void> {
+    this.group.retry(this.flight, delayMs);
+  }
+  async deadLetter(reason: string): Promise<void> {
+    this.group.deadLetter(this.flight, reason);
+  }
+  async working(): Promise<void> {
+    this.group.working(this.flight);
   }
 }
 
