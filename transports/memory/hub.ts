@@ -96,7 +96,24 @@ class Group {
     }
   }
 
+  /**
+   * Handlers start on the next turn of the event loop, never inside the
+   * caller's publish or ack: a `send` answers before background work
+   * competes with it, and one turn dispatches many messages.
+   */
   pump(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    setImmediate(this.pumpNow);
+  }
+
+  private pumpScheduled = false;
+  private readonly pumpNow = () => {
+    this.pumpScheduled = false;
+    this.drain();
+  };
+
+  private drain(): void {
     if (this.pumping) return;
     this.pumping = true;
     try {
