@@ -1,0 +1,296 @@
+/**
+ * @module
+ * `createHttpHandler`: the runtime's HTTP API and dashboard, once, for every
+ * framework. Routes (under `basePath`, default `/eventide`):
+ *
+ *   GET  /                    the dashboard page (no auth; the page asks for the token)
+ *   POST /events              send one event or an array → 202 { ids }
+ *   GET  /events              ?name&limit → { events }
+ *   GET  /runs                ?functionId&status&eventId&limit&cursor → { runs, nextCursor }
+ *   GET  /runs/:id            → { run } with steps, logs, output, error; 404 when missing
+ *   POST /runs/:id/cancel     → { run }
+ *   POST /replay              { functionId, status? } or { runIds } → { ids }
+ *   GET  /functions           → { functions }
+ *   GET  /dead-letters        ?limit → { deadLetters }
+ *   GET  /stream              Server-Sent Events of run-state changes (see sse.ts)
+ *
+ * Errors are `{ error: { code, message } }` with 400 (bad input), 401, 403
+ * (dev mode, not loopback), 404, 405 (with Allow), 413, 503 (runtime stopped).
+ * The handler reaches the runtime's data only through Runtime methods.
+ */
+import { randomBytes } from 'node:crypto';
+import { ConfigError, EventValidationError, RuntimeStoppedError, coerceError } from '../errors.js';
+import { defaultLogger, type Logger } from '../logger.js';
+import type { Runtime } from '../runtime.js';
+import type { RunStatus } from '../types.js';
+import { bearerChecker, devRefusal } from './auth.js';
+import { HttpError, parseJson, readText } from './body.js';
+import { dashboardHtml } from './dashboard-html.js';
+import { RunStream } from './sse.js';
+import type { HttpHandler, HttpRequest, HttpResponse } from './types.js';
+import { decodeCursor, deadLetterView, encodeCursor, isAfter, runDetail, runSummary, toJson } from './views.js';
+
+/** The Runtime methods the handler uses. */
+export type HttpRuntime = Pick<Runtime, 'send' | 'on' | 'getRun' | 'listRuns' | 'listEvents' | 'deadLetters' | 'replay' | 'cancel' | 'listFunctions'>;
+
+export interface HttpHandlerOptions {
+  /** Path prefix of every route. Default `/eventide`. */
+  basePath?: string;
+  /** Bearer token every API call must carry (at least 16 characters). Required unless `dev: true`. */
+  token?: string;
+  /** No token needed, but only loopback clients (127.0.0.1, ::1) on a loopback Host are answered. For local development. */
+  dev?: boolean;
+  /** Largest request body accepted. Default 1 MiB; larger → 413. */
+  maxBodyBytes?: number;
+  /** Run changes kept for `Last-Event-ID` resumption. Default 1024. */
+  streamBufferSize?: number;
+  /** Heartbeat comment interval on `/stream`. Default 15 s. */
+  heartbeatMs?: number;
+  /** Open `/stream` connections allowed at once. Default 100; more → 503. */
+  maxStreams?: number;
+  /** Where unexpected errors (500) are logged. Default: stderr. */
+  logger?: Logger;
+}
+
+const statuses: ReadonlySet<string> = new Set<RunStatus>(['pending', 'running', 'sleeping', 'retrying', 'succeeded', 'failed', 'cancelled']);
+const jsonHeaders = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' };
+
+type Params = { id?: string };
+type Ctx = { request: HttpRequest; query: URLSearchParams; params: Params; header: (name: string) => string | undefined };
+type Action = (ctx: Ctx) => Promise<HttpResponse> | HttpResponse;
+interface Route {
+  pattern: RegExp;
+  methods: Record<string, Action>;
+  public?: boolean;
+}
+
+const json = (status: number, value: unknown, headers: Record<string, string> = {}): HttpResponse => ({ status, headers: { ...jsonHeaders, ...headers }, body: toJson(value) });
+const fail = (status: number, code: string, message: string, headers: Record<string, string> = {}, details?: Record<string, unknown>) =>
+  json(status, { error: { code, message, ...details } }, headers);
+
+function intParam(query: URLSearchParams, name: string, fallback: number, max: number): number {
+  const raw = query.get(name);
+  if (raw === null || raw === '') return fallback;
+  if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > max) throw new HttpError(400, 'INVALID_QUERY', `${name} must be a whole number from 1 to ${max}`);
+  return Number(raw);
+}
+
+function statusParam(value: unknown, name: string): RunStatus | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value !== 'string' || !statuses.has(value)) throw new HttpError(400, 'INVALID_STATUS', `${name} must be one of ${[...statuses].join(', ')}`);
+  return value as RunStatus;
+}
+
+function normaliseBasePath(basePath: string): string {
+  const trimmed = basePath.replace(/\/+$/, '');
+  if (trimmed !== '' && !/^\/[A-Za-z0-9._~\-/]*$/.test(trimmed)) throw new ConfigError(`basePath "${basePath}" must start with '/' and be a plain path`);
+  return trimmed;
+}
+
+/**
+ * Creates the handler for a runtime. It subscribes to run changes at once (for
+ * `/stream`); call `close()` when done with it.
+ *
+ * @example
+ * ```ts
+ * const handler = createHttpHandler(runtime, { token: process.env.EVENTIDE_TOKEN });
+ * const res = await handler.handle({ method: 'GET', url: '/eventide/runs', headers: { authorization: `Bearer ${token}` } });
+ * ```
+ */
+export function createHttpHandler(runtime: HttpRuntime, options: HttpHandlerOptions = {}): HttpHandler {
+  const basePath = normaliseBasePath(options.basePath ?? '/eventide');
+  const dev = options.dev === true;
+  if (options.token !== undefined && (typeof options.token !== 'string' || options.token.length < 16 || /\s/.test(options.token))) {
+    throw new ConfigError('the HTTP token must be a string of at least 16 characters, without spaces (e.g. crypto.randomBytes(24).toString("base64url"))');
+  }
+  if (options.token === undefined && !dev) throw new ConfigError('createHttpHandler needs a token, or dev: true (loopback clients only, no token)');
+  const checkToken = options.token === undefined ? undefined : bearerChecker(options.token);
+  const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
+  if (!Number.isInteger(maxBodyBytes) || maxBodyBytes <= 0) throw new ConfigError(`maxBodyBytes must be a whole number > 0, got ${maxBodyBytes}`);
+  const logger = options.logger ?? defaultLogger;
+  const stream = new RunStream((listener) => runtime.on('run', listener), {
+    bufferSize: options.streamBufferSize ?? 1024,
+    heartbeatMs: options.heartbeatMs ?? 15_000,
+    maxStreams: options.maxStreams ?? 100,
+  });
+
+  const readJson = async (ctx: Ctx): Promise<unknown> => parseJson(await readText(ctx.request, maxBodyBytes, ctx.header('content-length')));
+
+  const page = (): HttpResponse => {
+    const nonce = randomBytes(16).toString('base64');
+    return {
+      status: 200,
+      headers: {
+        'content-type': 'text/html; charset=utf-8',
+        'cache-control': 'no-store',
+        'x-content-type-options': 'nosniff',
+        'referrer-policy': 'no-referrer',
+        'x-frame-options': 'DENY',
+        'content-security-policy': `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; connect-src 'self'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
+      },
+      body: dashboardHtml(nonce),
+    };
+  };
+
+  const routes: Route[] = [
+    { pattern: /^\/?$/, methods: { GET: page }, public: true },
+    {
+      pattern: /^\/events$/,
+      methods: {
+        POST: async (ctx) => {
+          const body = await readJson(ctx);
+          if (body === undefined) throw new HttpError(400, 'EMPTY_BODY', 'request body is empty: send a JSON event { "name", "data" } or an array of them');
+          if (Array.isArray(body) && body.length === 0) throw new HttpError(400, 'EMPTY_BATCH', 'the array of events is empty');
+          return json(202, await runtime.send(body as Parameters<HttpRuntime['send']>[0]));
+        },
+        GET: async ({ query }) => {
+          const name = query.get('name') || undefined;
+          return json(200, { events: await runtime.listEvents({ name, limit: intParam(query, 'limit', 50, 1000) }) });
+        },
+      },
+    },
+    {
+      pattern: /^\/runs$/,
+      methods: {
+        GET: async ({ query }) => {
+          const limit = intParam(query, 'limit', 50, 500);
+          const raw = query.get('cursor');
+          const cursor = raw ? decodeCursor(raw) : undefined;
+          if (raw && !cursor) throw new HttpError(400, 'INVALID_CURSOR', 'cursor is not one this API returned');
+          const all = await runtime.listRuns({
+            functionId: query.get('functionId') || undefined,
+            status: statusParam(query.get('status'), 'status'),
+            eventId: query.get('eventId') || undefined,
+            limit: Number.MAX_SAFE_INTEGER,
+          });
+          const from = cursor ? all.filter((r) => isAfter(r, cursor)) : all;
+          const page = from.slice(0, limit);
+          const nextCursor = from.length > limit ? encodeCursor(page[page.length - 1]) : null;
+          return json(200, { runs: page.map(runSummary), nextCursor });
+        },
+      },
+    },
+    {
+      pattern: /^\/runs\/([^/]+)$/,
+      methods: {
+        GET: async ({ params }) => {
+          const run = await runtime.getRun(params.id as string);
+          return run ? json(200, { run: runDetail(run) }) : fail(404, 'RUN_NOT_FOUND', `no run "${params.id}"`);
+        },
+      },
+    },
+    {
+      pattern: /^\/runs\/([^/]+)\/cancel$/,
+      methods: {
+        POST: async ({ params }) => {
+          const id = params.id as string;
+          if (!(await runtime.getRun(id))) return fail(404, 'RUN_NOT_FOUND', `no run "${id}"`);
+          return json(200, { run: runSummary(await runtime.cancel(id)) });
+        },
+      },
+    },
+    {
+      pattern: /^\/replay$/,
+      methods: {
+        POST: async (ctx) => {
+          const body = await readJson(ctx);
+          if (!body || typeof body !== 'object' || Array.isArray(body)) throw new HttpError(400, 'INVALID_REPLAY', 'send { "functionId", "status"? } or { "runIds": [...] }');
+          const { functionId, status, runIds } = body as Record<string, unknown>;
+          if (runIds !== undefined) {
+            if (!Array.isArray(runIds) || runIds.length === 0 || !runIds.every((id) => typeof id === 'string' && id.length > 0)) {
+              throw new HttpError(400, 'INVALID_REPLAY', 'runIds must be a non-empty array of run ids');
+            }
+            for (const id of runIds as string[]) if (!(await runtime.getRun(id))) return fail(404, 'RUN_NOT_FOUND', `no run "${id}"`);
+            return json(200, { ids: await runtime.replay({ runIds: runIds as string[] }) });
+          }
+          if (typeof functionId !== 'string' || functionId.length === 0) throw new HttpError(400, 'INVALID_REPLAY', 'send { "functionId", "status"? } or { "runIds": [...] }');
+          return json(200, { ids: await runtime.replay({ functionId, status: statusParam(status, 'status') ?? 'failed' }) });
+        },
+      },
+    },
+    { pattern: /^\/functions$/, methods: { GET: () => json(200, { functions: runtime.listFunctions() }) } },
+    {
+      pattern: /^\/dead-letters$/,
+      methods: { GET: async ({ query }) => json(200, { deadLetters: (await runtime.deadLetters({ limit: intParam(query, 'limit', 50, 1000) })).map(deadLetterView) }) },
+    },
+    {
+      pattern: /^\/stream$/,
+      methods: {
+        GET: ({ header, query }) => {
+          if (stream.full) return fail(503, 'TOO_MANY_STREAMS', 'too many open streams', { 'retry-after': '5' });
+          const lastEventId = header('last-event-id') ?? (query.get('lastEventId') || undefined);
+          return {
+            status: 200,
+            headers: { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' },
+            stream: (sink, signal) => stream.attach(sink, signal, lastEventId),
+          };
+        },
+      },
+    },
+  ];
+
+  async function handle(request: HttpRequest): Promise<HttpResponse | undefined> {
+    let url: URL;
+    try {
+      url = new URL(request.url, 'http://localhost');
+    } catch {
+      return undefined;
+    }
+    const path = url.pathname;
+    if (path !== basePath && !path.startsWith(`${basePath}/`)) return undefined;
+    const header = (name: string): string | undefined => {
+      const v = request.headers[name];
+      return Array.isArray(v) ? v.join(', ') : (v as string | undefined);
+    };
+    if (dev) {
+      const refusal = devRefusal(request.remoteAddress, header);
+      if (refusal) return fail(403, 'FORBIDDEN', refusal);
+    }
+    const rest = path.slice(basePath.length);
+    let matched: { route: Route; params: Params } | undefined;
+    for (const route of routes) {
+      const m = route.pattern.exec(rest);
+      if (!m) continue;
+      let id: string | undefined;
+      try {
+        id = m[1] === undefined ? undefined : decodeURIComponent(m[1]);
+      } catch {
+        return fail(400, 'INVALID_PATH', 'the path is not valid percent-encoding');
+      }
+      matched = { route, params: { id } };
+      break;
+    }
+    if (!matched) return fail(404, 'NOT_FOUND', `no route ${request.method} ${path}`);
+    const action = matched.route.methods[request.method.toUpperCase()];
+    if (!action) return fail(405, 'METHOD_NOT_ALLOWED', `${request.method} is not allowed on ${path}`, { allow: Object.keys(matched.route.methods).join(', ') });
+    if (!matched.route.public && checkToken && !checkToken(header('authorization'))) {
+      return fail(401, 'UNAUTHORIZED', 'send Authorization: Bearer <token>', { 'www-authenticate': 'Bearer realm="eventide"' });
+    }
+    try {
+      return await action({ request, query: url.searchParams, params: matched.params, header });
+    } catch (e) {
+      if (e instanceof HttpError) return fail(e.status, e.code, e.message, e.headers, e.details);
+      if (e instanceof EventValidationError) {
+        return fail(400, e.code, e.message, {}, { ...(e.eventName !== undefined ? { eventName: e.eventName } : {}), ...(e.issues.length ? { issues: e.issues.map((i) => ({ message: i.message, ...(i.path ? { path: i.path.map(String) } : {}) })) } : {}) });
+      }
+      if (e instanceof ConfigError) return fail(400, 'INVALID_REQUEST', e.message);
+      if (e instanceof RuntimeStoppedError) return fail(503, 'RUNTIME_STOPPED', e.message);
+      logger.error('eventide HTTP handler failed', { method: request.method, path, error: coerceError(e).message });
+      return fail(500, 'INTERNAL', 'internal error; see the server log');
+    }
+  }
+
+  return {
+    basePath,
+    handle,
+    close: () => stream.close(),
+    get openStreams() {
+      return stream.size;
+    },
+  };
+}
+
+/** A handler as is, or a new one for a runtime: what every adapter accepts. */
+export function toHandler(target: HttpRuntime | HttpHandler, options?: HttpHandlerOptions): HttpHandler {
+  return 'handle' in target && typeof target.handle === 'function' ? target : createHttpHandler(target as HttpRuntime, options);
+}

@@ -1,0 +1,102 @@
+/**
+ * @module
+ * What the API returns: run summaries for tables, a run's full detail
+ * (without the machine snapshot, which is internal), dead letters without
+ * their raw bytes, and a JSON encoder that does not throw on the odd values
+ * msgpack can carry (bigint, Map, Set, byte arrays).
+ */
+import type { SerializedError } from '../errors.js';
+import type { DeadLetter } from '../transport.js';
+import type { RunRecord, RunStatus, StepRecord, StoredEvent } from '../types.js';
+
+export interface RunSummary {
+  id: string;
+  functionId: string;
+  eventId: string;
+  eventName: string;
+  status: RunStatus;
+  attempt: number;
+  createdAt: number;
+  updatedAt: number;
+  endedAt?: number;
+  nextAttemptAt?: number;
+  replayOf?: string;
+  error?: SerializedError;
+  stepCount: number;
+}
+
+export interface StepView extends StepRecord {
+  durationMs?: number;
+}
+
+export interface RunDetail extends Omit<RunRecord, 'machine' | 'steps'> {
+  steps: StepView[];
+  durationMs?: number;
+}
+
+export function runSummary(r: RunRecord): RunSummary {
+  return {
+    id: r.id,
+    functionId: r.functionId,
+    eventId: r.eventId,
+    eventName: r.event?.name,
+    status: r.status,
+    attempt: r.attempt,
+    createdAt: r.createdAt,
+    updatedAt: r.updatedAt,
+    ...(r.endedAt !== undefined ? { endedAt: r.endedAt } : {}),
+    ...(r.nextAttemptAt !== undefined ? { nextAttemptAt: r.nextAttemptAt } : {}),
+    ...(r.replayOf !== undefined ? { replayOf: r.replayOf } : {}),
+    ...(r.error ? { error: { name: r.error.name, message: r.error.message } } : {}),
+    stepCount: Object.keys(r.steps ?? {}).length,
+  };
+}
+
+export function runDetail(r: RunRecord): RunDetail {
+  const { machine: _machine, steps, ...rest } = r;
+  const list = Object.values(steps ?? {})
+    .map((s): StepView => (s.endedAt !== undefined ? { ...s, durationMs: s.endedAt - s.startedAt } : { ...s }))
+    .sort((a, b) => a.startedAt - b.startedAt);
+  return { ...rest, steps: list, ...(r.endedAt !== undefined ? { durationMs: r.endedAt - r.createdAt } : {}) };
+}
+
+export interface DeadLetterView extends Omit<DeadLetter, 'data'> {
+  bytes: number;
+  event?: StoredEvent;
+}
+
+export function deadLetterView(d: DeadLetter & { event?: StoredEvent }): DeadLetterView {
+  const { data, ...rest } = d;
+  return { ...rest, bytes: data?.byteLength ?? 0 };
+}
+
+/** A run's place in the newest-first order of `listRuns`: createdAt descending, then id ascending. */
+export function encodeCursor(r: { createdAt: number; id: string }): string {
+  return Buffer.from(`${r.createdAt}:${r.id}`, 'utf8').toString('base64url');
+}
+
+export function decodeCursor(cursor: string): { createdAt: number; id: string } | undefined {
+  const text = Buffer.from(cursor, 'base64url').toString('utf8');
+  const at = text.indexOf(':');
+  if (at <= 0) return undefined;
+  const createdAt = Number(text.slice(0, at));
+  const id = text.slice(at + 1);
+  return Number.isFinite(createdAt) && id ? { createdAt, id } : undefined;
+}
+
+/** True when `r` comes after the cursor in newest-first order. */
+export function isAfter(r: { createdAt: number; id: string }, c: { createdAt: number; id: string }): boolean {
+  return r.createdAt < c.createdAt || (r.createdAt === c.createdAt && r.id > c.id);
+}
+
+function replacer(_key: string, value: unknown): unknown {
+  if (typeof value === 'bigint') return value.toString();
+  if (value instanceof Map) return Object.fromEntries(value);
+  if (value instanceof Set) return [...value];
+  if (ArrayBuffer.isView(value) && !(value instanceof DataView)) return { $bytes: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64') };
+  return value;
+}
+
+export function toJson(value: unknown): string {
+  return JSON.stringify(value, replacer);
+}
