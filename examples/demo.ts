@@ -4,11 +4,16 @@
  * background. It signs up a few users over HTTP and prints the timeline of
  * every run-state change, then exits.
  *
+ * The same server serves the dashboard (dev mode: loopback only, no token).
+ *
  *   npm run demo                       # in-memory transport (the default)
+ *   npm run demo -- --stay             # keep serving so you can open the dashboard
  *   EVENTIDE_TRANSPORT=redis://127.0.0.1:6379 npm run demo
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { withEventide } from '../adapters/node/index.js';
+import { createHttpHandler } from '../core/http/index.js';
 import { createRuntime, defineFunction, type RunStateChange } from '../core/index.js';
 
 const users = new Map<string, { id: string; email: string }>();
@@ -51,7 +56,9 @@ const line = (c: RunStateChange) => {
 };
 runtime.on('run', line);
 
-const server = createServer((req, res) => {
+const stay = process.argv.includes('--stay');
+const dashboard = createHttpHandler(runtime, { dev: true });
+const server = createServer(withEventide(dashboard, undefined, (req, res) => {
   if (req.method !== 'POST' || req.url !== '/signup') {
     res.writeHead(404).end();
     return;
@@ -66,13 +73,14 @@ const server = createServer((req, res) => {
     userOf.set(ids[0], user.id);
     res.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify(user));
   });
-});
+}));
 
 async function main(): Promise<void> {
   await runtime.start();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  console.log(`signup service on http://127.0.0.1:${port} — transport: ${runtime.transportKind}\n`);
+  console.log(`signup service on http://127.0.0.1:${port} — transport: ${runtime.transportKind}`);
+  console.log(`dashboard:         http://127.0.0.1:${port}${dashboard.basePath}/${stay ? '' : '  (run with --stay to keep it up)'}\n`);
   for (const email of ['ada@example.com', 'grace@example.com', 'linus@example.com']) {
     const started = performance.now();
     const res = await fetch(`http://127.0.0.1:${port}/signup`, { method: 'POST', body: JSON.stringify({ email }) });
@@ -91,6 +99,12 @@ async function main(): Promise<void> {
   const emailRun = runs.find((r) => r.functionId === 'send-welcome-email' && r.attempt > 1);
   console.log(`\n${runs.filter((r) => r.status === 'succeeded').length}/9 runs succeeded.`);
   if (emailRun) console.log(`The email that failed once: run ${emailRun.id}, ${emailRun.attempt} attempts, steps ${Object.keys(emailRun.steps).join(', ')}; logs: ${emailRun.logs.map((l) => l.message).join('; ')}`);
+  if (stay) {
+    console.log('\nserving until Ctrl-C');
+    await new Promise((resolve) => process.once('SIGINT', resolve));
+  }
+  dashboard.close();
+  server.closeAllConnections();
   server.close();
   await runtime.stop();
 }
