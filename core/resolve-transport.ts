@@ -21,12 +21,8 @@ type Factory = (options: Record<string, unknown>) => Transport;
 
 const loaders: Record<TransportConfig['kind'], () => Promise<{ createTransport: Factory }>> = {
   memory: async () => (await import('../transports/memory/index.js')) as unknown as { createTransport: Factory },
-  nats: async () => {
-    throw new ConfigError('the NATS transport is not part of this build yet');
-  },
-  redis: async () => {
-    throw new ConfigError('the Redis transport is not part of this build yet');
-  },
+  nats: async () => (await import('../transports/nats/index.js')) as unknown as { createTransport: Factory },
+  redis: async () => (await import('../transports/redis/index.js')) as unknown as { createTransport: Factory },
 };
 
 const schemes: Record<string, TransportConfig['kind']> = {
