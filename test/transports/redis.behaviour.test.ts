@@ -1,0 +1,242 @@
+/**
+ * Redis-specific guarantees beyond the shared conformance suite: history
+ * trimming never drops what a group still needs, stale deliveries cannot
+ * settle a newer one, crash hand-over between processes, store paging,
+ * configuration errors and namespace cleanup.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import type { Consumer, Delivery } from '../../core/transport.js';
+import { createRedisTransport, createTransport, destroyNamespace, type RedisTransport, type RedisTransportOptions } from '../../transports/redis/index.js';
+
+const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const enc = (s: string) => new TextEncoder().encode(s);
+const dec = (b: Uint8Array) => new TextDecoder().decode(b);
+let n = 0;
+
+const opened: { transports: RedisTransport[]; consumers: Consumer[]; ns: string }[] = [];
+function namespace() {
+  const ns = `beh_${process.pid}_${Date.now().toString(36)}_${n++}`;
+  const entry = { transports: [] as RedisTransport[], consumers: [] as Consumer[], ns };
+  opened.push(entry);
+  const open = async (options: RedisTransportOptions = {}) => {
+    const t = createRedisTransport({ url, namespace: ns, ...options });
+    await t.connect();
+    entry.transports.push(t);
+    return t;
+  };
+  const consume = async (t: RedisTransport, group: string, handler: (d: Delivery) => unknown, concurrency = 10, ackWaitMs = 30_000) => {
+    const c = await t.consume('events', group, async (d) => void (await handler(d)), { concurrency, ackWaitMs });
+    entry.consumers.push(c);
+    return c;
+  };
+  return { ns, open, consume };
+}
+
+afterEach(async () => {
+  for (const { transports, consumers, ns } of opened.splice(0)) {
+    for (const c of consumers) await c.stop({ timeoutMs: 100 });
+    for (const t of transports) await t.close();
+    await destroyNamespace(url, ns);
+  }
+});
+
+async function until(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string) {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+const streamLength = (t: RedisTransport, ns: string) => t.client.xlen(`{${ns}}:s:events`);
+
+describe('redis transport: history trimming', () => {
+  it('never trims entries a group has not read yet, and trims history to maxLen once they are acked', async () => {
+    const { ns, open, consume } = namespace();
+    const t = await open({ maxLen: 20 });
+    // The group exists but nobody reads: everything published stays needed.
+    const idle = await consume(t, 'late', () => undefined);
+    await idle.stop({ timeoutMs: 0 });
+    for (let i = 0; i < 300; i++) await t.publish('events', enc(`m${i}`), { msgId: `m${i}` });
+    expect(await streamLength(t, ns)).toBe(300);
+
+    const got = new Set<string>();
+    await consume(t, 'late', async (d) => {
+      got.add(dec(d.data));
+      await d.ack();
+    });
+    await until(() => got.size === 300, 10_000, 'all 300 after the backlog');
+    // Once acked, publishing trims history back to the cap (a blocked trim waits a second before trying again).
+    await sleep(1100);
+    for (let i = 300; i < 320; i++) await t.publish('events', enc(`m${i}`), { msgId: `m${i}` });
+    await until(() => got.size === 320, 10_000, 'the next 20');
+    expect(await streamLength(t, ns)).toBeLessThanOrEqual(22);
+    const history = await t.history('events', 100);
+    expect(history[0].id).toBe('m319');
+    expect(history.length).toBeLessThanOrEqual(22);
+  });
+
+  it('keeps an entry that is delivered but not acked, so its retry still has the data', async () => {
+    const { open, consume } = namespace();
+    const t = await open({ maxLen: 10 });
+    let held: Delivery | undefined;
+    const second: Delivery[] = [];
+    await consume(t, 'holder', async (d) => {
+      if (d.deliveryCount === 1 && d.id === 'first') held = d;
+      else if (d.id === 'first') second.push(d);
+      else await d.ack();
+    });
+    await t.publish('events', enc('payload-of-first'), { msgId: 'first' });
+    await until(() => held !== undefined, 5000, 'first delivery');
+    for (let i = 0; i < 200; i++) await t.publish('events', enc(`x${i}`), { msgId: `x${i}` });
+    await held!.retry(0);
+    await until(() => second.length === 1, 5000, 'the retried delivery');
+    expect(dec(second[0].data)).toBe('payload-of-first');
+    expect(second[0].deliveryCount).toBe(2);
+  });
+});
+
+describe('redis transport: stale deliveries and crashed workers', () => {
+  it('ignores a late settle from a delivery that was reclaimed in the meantime', async () => {
+    const { open, consume } = namespace();
+    const t = await open();
+    const counts: number[] = [];
+    let first: Delivery | undefined;
+    await consume(
+      t,
+      'g',
+      async (d) => {
+        counts.push(d.deliveryCount);
+        if (d.deliveryCount === 1) first = d; // neither settles nor signs life: reclaimed after 300 ms
+        else await d.ack();
+      },
+      10,
+      300,
+    );
+    await t.publish('events', enc('x'), { msgId: 'late' });
+    await until(() => counts.length === 2, 5000, 'the reclaimed delivery');
+    // The stale delivery wakes up: none of this may redeliver, throw, or steal the entry back.
+    await first!.working();
+    await first!.retry(0);
+    await first!.deadLetter('stale');
+    await first!.ack();
+    await sleep(800);
+    expect(counts).toEqual([1, 2]);
+    expect(await t.deadLetters(10)).toEqual([]);
+  });
+
+  it('hands a dead worker’s delivery to a live worker in another process after ackWaitMs', async () => {
+    const { open, consume } = namespace();
+    const dying = await open();
+    const alive = await open();
+    const got: { who: string; count: number; at: number }[] = [];
+    // The dying worker takes the message and never finishes (as if its process hung or died).
+    await consume(dying, 'g', (d) => {
+      got.push({ who: 'dying', count: d.deliveryCount, at: Date.now() });
+      return new Promise(() => {});
+    }, 1, 400);
+    await dying.publish('events', enc('job'), { msgId: 'job' });
+    await until(() => got.length === 1, 5000, 'first delivery');
+    await consume(alive, 'g', async (d) => {
+      got.push({ who: 'alive', count: d.deliveryCount, at: Date.now() });
+      await d.ack();
+    }, 5, 400);
+    await until(() => got.some((g) => g.who === 'alive'), 5000, 'reclaimed by the live worker');
+    const taken = got.find((g) => g.who === 'alive')!;
+    expect(taken.count).toBe(2);
+    expect(taken.at - got[0].at).toBeGreaterThanOrEqual(390);
+  });
+
+  it('hands back on stop to a member in another process at once', async () => {
+    const { open, consume } = namespace();
+    const a = await open();
+    const b = await open();
+    const first: Delivery[] = [];
+    const second: Delivery[] = [];
+    const stoppable = await consume(a, 'g', async (d) => {
+      first.push(d);
+      await sleep(10_000);
+    }, 1, 60_000);
+    await a.publish('events', enc('handoff'), { msgId: 'h' });
+    await until(() => first.length === 1, 5000, 'first member got it');
+    await consume(b, 'g', async (d) => {
+      second.push(d);
+      await d.ack();
+    }, 5, 60_000);
+    const stopped = Date.now();
+    await stoppable.stop({ timeoutMs: 50 });
+    await until(() => second.length === 1, 5000, 'handed back');
+    expect(Date.now() - stopped).toBeLessThan(1000);
+    expect(second[0].id).toBe('h');
+    expect(second[0].deliveryCount).toBe(2);
+  });
+});
+
+describe('redis transport: ids, store, configuration, cleanup', () => {
+  it('gives messages published without msgId an id (entry id, or a uuid when delayed)', async () => {
+    const { open, consume } = namespace();
+    const t = await open();
+    const ids: string[] = [];
+    await consume(t, 'g', async (d) => {
+      ids.push(d.id);
+      await d.ack();
+    });
+    expect((await t.publish('events', enc('plain'))).duplicate).toBe(false);
+    await t.publish('events', enc('later'), { delayMs: 50 });
+    await until(() => ids.length === 2, 5000, 'two deliveries');
+    expect(ids[0]).toMatch(/^\d+-\d+$/);
+    expect(ids[1]).toMatch(/^[0-9a-f-]{36}$/);
+    expect((await t.history('events', 5)).map((h) => h.id)).toEqual([ids[1], ids[0]]);
+  });
+
+  it('lists store keys by prefix across pages and keeps revisions monotonic across delete/create', async () => {
+    const { open } = namespace();
+    const t = await open();
+    await Promise.all(Array.from({ length: 1500 }, (_, i) => t.store.create(`run.${i}`, enc('v'))));
+    await t.store.create('run', enc('exact prefix, no dot'));
+    await t.store.create('runs.x', enc('other'));
+    await t.store.create('run.ünï', enc('utf8'));
+    const keys = await t.store.keys('run.');
+    expect(keys).toHaveLength(1501);
+    expect(new Set(keys).size).toBe(1501);
+    expect(keys).toContain('run.ünï');
+    const r1 = (await t.store.create('k', enc('1')))!;
+    await t.store.delete('k');
+    const r2 = (await t.store.create('k', enc('2')))!;
+    expect(r2).toBeGreaterThan(r1);
+    expect(await t.store.update('k', enc('stale'), r1)).toBeUndefined();
+  });
+
+  it('rejects a bad namespace or option with a clear error', () => {
+    expect(() => createRedisTransport({ namespace: 'has space' })).toThrow(/namespace "has space" is invalid; use letters, digits/);
+    expect(() => createRedisTransport({ namespace: 'a{b}' })).toThrow(/hash tag/);
+    expect(() => createRedisTransport({ commandTimeoutMs: 0 })).toThrow(/commandTimeoutMs must be a positive/);
+    const t = createTransport({ url, namespace: 'factory' });
+    expect(t.kind).toBe('redis');
+    expect(t.durable).toBe(true);
+  });
+
+  it('removes every key of a namespace and nothing of another', async () => {
+    const one = namespace();
+    const two = namespace();
+    const a = await one.open();
+    const b = await two.open();
+    await one.consume(a, 'g', async (d) => d.retry(10_000));
+    await a.publish('events', enc('x'), { msgId: 'x' });
+    await a.publish('events', enc('y'), { msgId: 'y', delayMs: 60_000 });
+    await a.store.create('k', enc('v'));
+    await b.store.create('k', enc('v'));
+    const redis = new Redis(url);
+    try {
+      await until(async () => (await redis.exists(`{${one.ns}}:z:events:g`)) === 1, 5000, 'a scheduled retry');
+      expect((await redis.keys(`{${one.ns}}:*`)).length).toBeGreaterThan(4);
+      await destroyNamespace(redis, one.ns);
+      expect(await redis.keys(`{${one.ns}}:*`)).toEqual([]);
+      expect(await redis.keys(`{${two.ns}}:*`)).not.toEqual([]);
+    } finally {
+      redis.disconnect();
+    }
+  });
+});

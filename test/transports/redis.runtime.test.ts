@@ -1,0 +1,18 @@
+import { createRedisTransport, destroyNamespace } from '../../transports/redis/index.js';
+import { crashSuite } from '../process/crash.suite.js';
+import { runtimeSuite } from '../runtime/runtime.suite.js';
+
+const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const cleanup = async (namespace: string) => void (await destroyNamespace(url, namespace));
+runtimeSuite({
+  name: 'redis',
+  transport: () => url,
+  publishRaw: async (namespace, bytes) => {
+    const t = createRedisTransport({ url, namespace });
+    await t.connect();
+    await t.publish('events', bytes);
+    await t.close();
+  },
+  cleanup,
+});
+crashSuite({ name: 'redis', url, cleanup });

@@ -1,0 +1,50 @@
+/**
+ * Every script the Redis transport runs, registered on each connection as a
+ * custom command (ioredis sends EVALSHA and falls back to EVAL after a
+ * server restart emptied the script cache).
+ */
+import type { Redis, RedisOptions } from 'ioredis';
+import { ackRetried } from './ack-retried.js';
+import { deadLetter } from './dead-letter.js';
+import { ensureGroups } from './ensure-groups.js';
+import { extendLease } from './extend-lease.js';
+import { kvCreate, kvDelete, kvUpdate } from './kv.js';
+import { moveDue } from './move-due.js';
+import { publish } from './publish.js';
+import { reclaim } from './reclaim.js';
+import { requeue } from './requeue.js';
+import { retireConsumers } from './retire-consumers.js';
+
+export const scripts = {
+  eventidePublish: publish,
+  eventideMoveDue: moveDue,
+  eventideRequeue: requeue,
+  eventideDeadLetter: deadLetter,
+  eventideExtendLease: extendLease,
+  eventideAckRetried: ackRetried,
+  eventideReclaim: reclaim,
+  eventideEnsureGroups: ensureGroups,
+  eventideRetireConsumers: retireConsumers,
+  eventideKvCreate: kvCreate,
+  eventideKvUpdate: kvUpdate,
+  eventideKvDelete: kvDelete,
+} satisfies NonNullable<RedisOptions['scripts']>;
+
+type Arg = string | Buffer | number;
+type Cmd<R> = (...args: Arg[]) => Promise<R>;
+
+/** A connection with the transport's scripts registered. */
+export type ScriptedRedis = Redis & {
+  eventidePublish: Cmd<number>;
+  eventideMoveDue: Cmd<number>;
+  eventideRequeue: Cmd<number>;
+  eventideDeadLetter: Cmd<number>;
+  eventideExtendLease: Cmd<number>;
+  eventideAckRetried: Cmd<number>;
+  eventideReclaimBuffer: Cmd<[Buffer, Buffer, [number, Buffer, Buffer[], number][]]>;
+  eventideEnsureGroups: Cmd<number>;
+  eventideRetireConsumers: Cmd<number>;
+  eventideKvCreate: Cmd<number | null>;
+  eventideKvUpdate: Cmd<number | null>;
+  eventideKvDelete: Cmd<number>;
+};

@@ -1,0 +1,37 @@
+/**
+ * Lua fragments shared by scripts. Kept as text and inlined, because a Redis
+ * script cannot import another.
+ */
+
+/** `now`: server time in ms. Scripts use the server clock so due times do not depend on each client's clock. */
+export const NOW = `
+local __t = redis.call('TIME')
+local now = tonumber(__t[1]) * 1000 + math.floor(tonumber(__t[2]) / 1000)
+`;
+
+/**
+ * `owned(stream, group, consumer, id, timesDelivered)`: true while this
+ * delivery's lease is still the current one. The consumer name alone is not
+ * enough: a consumer may reclaim its own stuck delivery, and then the old
+ * delivery object must not settle the new one. The PEL delivery counter
+ * (raised by every claim, untouched by XCLAIM JUSTID) tells them apart.
+ */
+export const OWNED = `
+local function owned(stream, group, consumer, id, times)
+  local p = redis.call('XPENDING', stream, group, id, id, 1, consumer)
+  return #p == 1 and p[1][4] == tonumber(times)
+end
+`;
+
+/** `read(stream, id)`: the message id and data of a stream entry, or nil when it is gone. */
+export const READ_ENTRY = `
+local function read(stream, id)
+  local e = redis.call('XRANGE', stream, id, id)
+  if #e == 0 then return nil end
+  local f, msg, data = e[1][2], id, ''
+  for i = 1, #f, 2 do
+    if f[i] == 'i' then msg = f[i + 1] elseif f[i] == 'd' then data = f[i + 1] end
+  end
+  return msg, data
+end
+`;

@@ -1,0 +1,66 @@
+/**
+ * The key-value store: one hash per key ({ v: value, r: revision }), with
+ * create and update as compare-and-set scripts. A lex-ordered index set makes
+ * `keys(prefix)` a range read that works on Redis Cluster (no SCAN across nodes).
+ */
+import type { KVStore, Revision, StoredValue } from '../../core/transport.js';
+import { transportError } from './connection.js';
+import type { Keys } from './keys.js';
+import type { ScriptedRedis } from './scripts/index.js';
+
+const PAGE = 1000;
+/** Never inside a UTF-8 string, so `prefix + 0xFF` bounds every key that starts with `prefix`. */
+const HIGH = Buffer.from([0xff]);
+
+export class RedisKVStore implements KVStore {
+  constructor(
+    private readonly cmd: ScriptedRedis,
+    private readonly keysOf: Keys,
+    private readonly timeoutMs: number,
+  ) {}
+
+  private fail(what: string, key: string) {
+    return (err: unknown): never => {
+      throw transportError(err, `store.${what}(${JSON.stringify(key)})`, this.timeoutMs);
+    };
+  }
+
+  async get(key: string): Promise<StoredValue | undefined> {
+    const [value, revision] = await this.cmd.hmgetBuffer(this.keysOf.kv(key), 'v', 'r').catch(this.fail('get', key));
+    if (value === null || revision === null) return undefined;
+    return { value, revision: Number(revision.toString()) };
+  }
+
+  async create(key: string, value: Uint8Array): Promise<Revision | undefined> {
+    const k = this.keysOf;
+    const rev = await this.cmd.eventideKvCreate(k.kv(key), k.kvIndex, k.kvSeq, asBuffer(value), key).catch(this.fail('create', key));
+    return rev ?? undefined;
+  }
+
+  async update(key: string, value: Uint8Array, revision: Revision): Promise<Revision | undefined> {
+    const k = this.keysOf;
+    const rev = await this.cmd.eventideKvUpdate(k.kv(key), k.kvSeq, asBuffer(value), revision).catch(this.fail('update', key));
+    return rev ?? undefined;
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.cmd.eventideKvDelete(this.keysOf.kv(key), this.keysOf.kvIndex, key).catch(this.fail('delete', key));
+  }
+
+  async keys(prefix: string): Promise<string[]> {
+    const out: string[] = [];
+    const upper = Buffer.concat([Buffer.from(`(${prefix}`), HIGH]);
+    let lower: string | Buffer = `[${prefix}`;
+    for (;;) {
+      const page: string[] = await this.cmd.zrangebylex(this.keysOf.kvIndex, lower, upper, 'LIMIT', 0, PAGE).catch(this.fail('keys', prefix));
+      out.push(...page);
+      if (page.length < PAGE) return out;
+      lower = `(${page[page.length - 1]}`;
+    }
+  }
+}
+
+/** ioredis sends a Buffer as raw bytes; a plain Uint8Array would be stringified. */
+export function asBuffer(data: Uint8Array): Buffer {
+  return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+}
