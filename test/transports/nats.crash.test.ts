@@ -1,0 +1,5 @@
+import { destroyNamespace } from '../../transports/nats/index.js';
+import { crashSuite } from '../process/crash.suite.js';
+
+const url = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+crashSuite({ name: 'nats', url, cleanup: (namespace) => destroyNamespace(url, namespace) });

@@ -1,0 +1,134 @@
+/**
+ * Creating (idempotently, from many processes at once) and destroying what
+ * a namespace keeps on the server.
+ */
+import { AckPolicy, connect, DeliverPolicy, DiscardPolicy, nanos, RetentionPolicy, StorageType, type ConsumerConfig, type JetStreamManager, type NatsConnection, type StreamConfig } from 'nats';
+import { namesFor, type Names } from './names.js';
+
+export interface Retention {
+  storage: 'file' | 'memory';
+  replicas: number;
+  maxBytes: number;
+  maxAgeMs: number;
+  duplicateWindowMs: number;
+  maxDeadLetters: number;
+}
+
+function storageOf(r: Retention): StorageType {
+  return r.storage === 'memory' ? StorageType.Memory : StorageType.File;
+}
+
+export function streamConfigs(names: Names, r: Retention): Partial<StreamConfig>[] {
+  const common = { storage: storageOf(r), num_replicas: r.replicas, duplicate_window: nanos(r.duplicateWindowMs) };
+  return [
+    {
+      ...common,
+      name: names.messages,
+      subjects: [`${names.messagePrefix}>`],
+      retention: RetentionPolicy.Limits,
+      // Retention bounds what is kept as history; unconsumed work older than it is dropped too.
+      discard: DiscardPolicy.Old,
+      max_bytes: r.maxBytes > 0 ? r.maxBytes : -1,
+      max_age: r.maxAgeMs > 0 ? nanos(r.maxAgeMs) : 0,
+      allow_direct: true,
+    },
+    {
+      ...common,
+      name: names.delayed,
+      subjects: [`${names.delayedPrefix}>`],
+      // A delayed message leaves this stream once it has been moved to the messages stream.
+      retention: RetentionPolicy.Workqueue,
+      discard: DiscardPolicy.Old,
+    },
+    {
+      ...common,
+      name: names.dead,
+      subjects: [names.deadSubject],
+      retention: RetentionPolicy.Limits,
+      discard: DiscardPolicy.Old,
+      max_msgs: r.maxDeadLetters > 0 ? r.maxDeadLetters : -1,
+      allow_direct: true,
+    },
+  ];
+}
+
+function notFound(e: unknown): boolean {
+  return /not found/i.test((e as Error)?.message ?? '');
+}
+
+/** Adds the stream, or brings the limits of an existing one in line (storage cannot change and is left alone). */
+export async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }): Promise<void> {
+  let existing: StreamConfig | undefined;
+  try {
+    existing = (await jsm.streams.info(config.name)).config;
+  } catch (e) {
+    if (!notFound(e)) throw e;
+  }
+  if (!existing) {
+    try {
+      await jsm.streams.add(config);
+      return;
+    } catch (e) {
+      // Another process created it between our look and our add.
+      if (!/already in use/i.test((e as Error).message)) throw e;
+      existing = (await jsm.streams.info(config.name)).config;
+    }
+  }
+  const limits = ['max_bytes', 'max_age', 'max_msgs', 'duplicate_window', 'allow_direct'] as const;
+  const changed = limits.some((k) => config[k] !== undefined && config[k] !== existing[k]);
+  if (changed) {
+    const update: Record<string, unknown> = { ...existing };
+    for (const k of limits) if (config[k] !== undefined) update[k] = config[k];
+    await jsm.streams.update(config.name, update as Partial<StreamConfig>);
+  }
+}
+
+export function groupConsumerConfig(durable: string, filterSubject: string, ackWaitMs: number): Partial<ConsumerConfig> & { durable_name: string } {
+  return {
+    durable_name: durable,
+    filter_subject: filterSubject,
+    ack_policy: AckPolicy.Explicit,
+    // A group created later starts from what the stream still holds.
+    deliver_policy: DeliverPolicy.All,
+    ack_wait: nanos(Math.max(1, ackWaitMs)),
+    max_deliver: -1,
+    // Unlimited: each process pulls only for its free slots, and a NAK'd message
+    // waiting out its retry delay counts as pending, so a cap would stall the group.
+    max_ack_pending: -1,
+  };
+}
+
+/** Creates the durable consumer, or updates its ack wait (the group shares one: the last consumer started sets it). */
+export async function ensureConsumer(jsm: JetStreamManager, stream: string, config: Partial<ConsumerConfig> & { durable_name: string }): Promise<void> {
+  try {
+    const info = await jsm.consumers.info(stream, config.durable_name);
+    if (info.config.ack_wait !== config.ack_wait || info.config.max_ack_pending !== config.max_ack_pending) {
+      await jsm.consumers.update(stream, config.durable_name, { ack_wait: config.ack_wait, max_ack_pending: config.max_ack_pending });
+    }
+    return;
+  } catch (e) {
+    if (!notFound(e)) throw e;
+  }
+  await jsm.consumers.add(stream, config);
+}
+
+/**
+ * Deletes everything a namespace keeps on the server: its streams (with
+ * their consumers) and its key-value bucket. Missing pieces are skipped.
+ */
+export async function destroyNamespace(target: string | NatsConnection, namespace: string): Promise<void> {
+  const names = namesFor(namespace);
+  const nc = typeof target === 'string' ? await connect({ servers: target.split(','), noAsyncTraces: true }) : target;
+  try {
+    const jsm = await nc.jetstreamManager();
+    for (const stream of [names.messages, names.delayed, names.dead, names.kvStream]) {
+      try {
+        await jsm.streams.delete(stream);
+      } catch (e) {
+        if (!notFound(e)) throw e;
+      }
+    }
+  } finally {
+    if (typeof target === 'string') await nc.close();
+  }
+}
