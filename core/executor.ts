@@ -125,6 +125,7 @@ async function begin(fn: EventideFunction, runId: string, env: Envelope, deliver
     return new Attempt(fn, created, writer, delivery, deps);
   };
   // A first delivery almost always meets no record: create it straight away and read only when that fails.
+  // (The count is only a hint: a record that exists makes the create lose, and the stored run wins.)
   if (delivery.deliveryCount === 1) {
     const attempt = await create();
     if (attempt) return attempt;
@@ -327,16 +328,17 @@ export class Attempt implements StepHost {
       }
     } else this.failAttempt(outcome.error, undefined, now);
     record.updatedAt = now;
-    this.writer.write(record).catch(() => undefined);
-    if (!(await this.writer.flush())) {
-      // Lost compare-and-set: a cancel or another worker moved the run. If it was a cancel, this delivery is done.
+    const done = terminalStatuses.has(record.status);
+    const delay = Math.max(0, (record.nextAttemptAt ?? now) - now);
+    const settled = await this.writer.settleWith(record, (write) => (done ? this.delivery.ack(write) : this.delivery.retry(delay, write)));
+    if (!settled) {
+      // Lost compare-and-set: a cancel or another worker moved the run. If it has ended, this delivery is done;
+      // otherwise its current holder settles it, or it comes back after its ack wait.
       const stored = await deps.store.get(runKey(record.id));
-      if (!stored || terminalStatuses.has(decodeRecord(stored.value).status)) await this.delivery.ack();
+      if (stored && terminalStatuses.has(decodeRecord(stored.value).status)) await this.delivery.ack();
       return;
     }
     deps.emit(changeOf(record, from, now));
-    if (terminalStatuses.has(record.status)) await this.delivery.ack();
-    else await this.delivery.retry(Math.max(0, (record.nextAttemptAt ?? now) - now));
   }
 
   /** Records a failed attempt: retrying with a delay while retries remain, failed otherwise. */

@@ -1,18 +1,19 @@
 /**
  * @module
  * Writes one run's record with compare-and-set. Writes are chained, so a
- * step's result can be written while the next step already runs; whoever
- * settles the delivery awaits `flush()` first, so a run is never acked
- * before its results are durable.
+ * step's result can be written while the next step already runs; the final
+ * write travels with the delivery's settlement (`settleWith`), after every
+ * queued write, so a run is never acked before its results are durable.
  */
 import { encodeRecord } from './codec.js';
-import type { KVStore, Revision } from './transport.js';
+import type { KVStore, Revision, StoreWrite } from './transport.js';
 import type { RunRecord } from './types.js';
 
 export class RunWriter {
   private chain: Promise<boolean> = Promise.resolve(true);
   /** Set when a write lost compare-and-set: someone else (a cancel, another worker) moved the run. */
   conflict = false;
+
 
   constructor(
     private readonly store: KVStore,
@@ -37,6 +38,21 @@ export class RunWriter {
   }
 
   flush(): Promise<boolean> {
+    return this.chain;
+  }
+
+  /**
+   * The last write, made by `settle` (a delivery's ack or retry) so that the
+   * record and the settlement land together. Waits for queued writes first.
+   */
+  settleWith(record: RunRecord, settle: (write: StoreWrite) => Promise<boolean>): Promise<boolean> {
+    const value = encodeRecord(record);
+    this.chain = this.chain.then(async (ok) => {
+      if (!ok) return false;
+      if (await settle({ key: this.key, value, revision: this.revision })) return true;
+      this.conflict = true;
+      return false;
+    });
     return this.chain;
   }
 }

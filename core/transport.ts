@@ -42,17 +42,23 @@ export interface Delivery {
   readonly data: Uint8Array;
   /** 1 for the first delivery, counting every redelivery and retry. */
   readonly deliveryCount: number;
-  /** Done: never deliver again. */
-  ack(): Promise<void>;
-  /** Hand back and deliver again (to any member of the group) after `delayMs`. */
-  retry(delayMs: number): Promise<void>;
+  /**
+   * Done: never deliver again. With `write`, the store value is written
+   * (compare-and-set, as `store.create` / `store.update`) together with the
+   * ack: atomically where the transport can (Redis: one script), else write
+   * first, then ack. When the write loses, nothing is settled and it
+   * resolves false.
+   */
+  ack(write?: StoreWrite): Promise<boolean>;
+  /** Hand back and deliver again (to any member of the group) after `delayMs`; `write` as for `ack`. */
+  retry(delayMs: number, write?: StoreWrite): Promise<boolean>;
   /** Move to the dead-letter store with a reason; never deliver again. */
   deadLetter(reason: string): Promise<void>;
   /** Sign of life: restart the ack-wait clock for this delivery. */
   working(): Promise<void>;
 }
 
-export type DeliveryHandler = (delivery: Delivery) => Promise<void> | void;
+export type DeliveryHandler = (delivery: Delivery) => unknown;
 
 export interface ConsumeOptions {
   /** Most deliveries of this consumer whose handlers run at once. */
@@ -90,6 +96,13 @@ export interface HistoryEntry {
 export interface StoredValue {
   value: Uint8Array;
   revision: Revision;
+}
+
+/** A compare-and-set write that travels with a settlement: `revision` undefined creates, a number updates. */
+export interface StoreWrite {
+  key: string;
+  value: Uint8Array;
+  revision?: Revision;
 }
 
 export interface KVStore {

@@ -257,6 +257,36 @@ export function transportConformance({ name, create, cleanup }: ConformanceOptio
       expect(dec(second[0].data)).toBe('handoff');
     });
 
+    it('writes a store value together with a settlement, and settles nothing when the write loses', async () => {
+      const { t, consume } = await make();
+      const existing = (await t.store.create('rec.b', enc('b0')))!;
+      const results: string[] = [];
+      const seen: string[] = [];
+      await consume('events', 'g', async (d) => {
+        const body = dec(d.data);
+        seen.push(`${body}#${d.deliveryCount}`);
+        if (body === 'fresh') {
+          results.push(`create:${await d.ack({ key: 'rec.a', value: enc('a1') })}`);
+        } else if (d.deliveryCount === 1) {
+          results.push(`stale:${await d.ack({ key: 'rec.b', value: enc('lost'), revision: existing + 1000 })}`);
+          results.push(`exists:${await d.retry(0, { key: 'rec.a', value: enc('lost') })}`);
+          results.push(`retry:${await d.retry(150, { key: 'rec.b', value: enc('b1'), revision: existing })}`);
+        } else {
+          results.push(`again:${await d.ack()}`);
+        }
+      });
+      await t.publish('events', enc('fresh'), { msgId: 'c1' });
+      await until(() => results.length === 1, 10_000, 'fresh ack');
+      await t.publish('events', enc('cas'), { msgId: 'c2' });
+      await until(() => results.length === 5, 10_000, 'cas deliveries');
+      expect(results).toEqual(['create:true', 'stale:false', 'exists:false', 'retry:true', 'again:true']);
+      expect(dec((await t.store.get('rec.a'))!.value)).toBe('a1');
+      expect(dec((await t.store.get('rec.b'))!.value)).toBe('b1');
+      await sleep(300);
+      expect(seen).toEqual(['fresh#1', 'cas#1', 'cas#2']);
+      expect((await t.store.keys('rec.')).sort()).toEqual(['rec.a', 'rec.b']);
+    });
+
     it('keeps a key-value store with compare-and-set', async () => {
       const { t } = await make();
       const s = t.store;

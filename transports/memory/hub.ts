@@ -12,7 +12,7 @@
  * however many messages wait.
  */
 import type { Clock, TimerHandle } from '../../core/clock.js';
-import type { DeadLetter, Delivery, DeliveryHandler, HistoryEntry, Revision, StoredValue } from '../../core/transport.js';
+import type { DeadLetter, Delivery, DeliveryHandler, HistoryEntry, Revision, StoredValue, StoreWrite } from '../../core/transport.js';
 import { TransportError } from '../../core/transport.js';
 import { DueHeap } from './heap.js';
 import { Fifo } from './fifo.js';
@@ -57,6 +57,8 @@ interface InFlight {
 
 export interface Member {
   handler: DeliveryHandler;
+  /** Compare-and-set into the member's namespace of the store, for writes that travel with a settlement. */
+  write: (w: StoreWrite) => boolean;
   concurrency: number;
   ackWaitMs: number;
   active: number;
@@ -249,11 +251,15 @@ class MemoryDelivery implements Delivery {
     this.data = entry.msg.data;
     this.deliveryCount = entry.deliveryCount;
   }
-  async ack(): Promise<void> {
+  async ack(write?: StoreWrite): Promise<boolean> {
+    if (write && !this.flight.member.write(write)) return false;
     this.group.settle(this.flight);
+    return true;
   }
-  async retry(delayMs: number): Promise<void> {
+  async retry(delayMs: number, write?: StoreWrite): Promise<boolean> {
+    if (write && !this.flight.member.write(write)) return false;
     this.group.retry(this.flight, delayMs);
+    return true;
   }
   async deadLetter(reason: string): Promise<void> {
     this.group.deadLetter(this.flight, reason);

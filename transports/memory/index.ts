@@ -81,6 +81,8 @@ export class MemoryTransport implements Transport {
     this.open();
     const member: Member = {
       handler,
+      write: ({ key, value, revision }) =>
+        (revision === undefined ? this.hub.kvCreate(this.prefix + key, value) : this.hub.kvUpdate(this.prefix + key, value, revision)) !== undefined,
       concurrency: Math.max(1, options.concurrency),
       ackWaitMs: options.ackWaitMs,
       active: 0,

@@ -4,7 +4,7 @@
  * consumer; every process that consumes it with the same name shares it.
  */
 import type { Msg, NatsConnection } from 'nats';
-import type { Consumer, Delivery, DeliveryHandler } from '../../core/transport.js';
+import type { Consumer, Delivery, DeliveryHandler, KVStore, StoreWrite } from '../../core/transport.js';
 import { TransportError } from '../../core/transport.js';
 import { ACK, ackInfo, deliveryCountOf, NAK, nakAfter, TERM, WPI } from './acks.js';
 import { idFromHeader } from './names.js';
@@ -41,12 +41,17 @@ class NatsDelivery implements Delivery {
     return this.msg.data;
   }
 
-  ack(): Promise<void> {
-    return this.owner.settle(this, ACK);
+  async ack(write?: StoreWrite): Promise<boolean> {
+    // JetStream cannot write KV and ack in one step: the write lands first, so an ack never runs ahead of it.
+    if (write && !(await this.owner.write(write))) return false;
+    await this.owner.settle(this, ACK);
+    return true;
   }
 
-  retry(delayMs: number): Promise<void> {
-    return this.owner.settle(this, delayMs >= 1 ? nakAfter(delayMs) : NAK);
+  async retry(delayMs: number, write?: StoreWrite): Promise<boolean> {
+    if (write && !(await this.owner.write(write))) return false;
+    await this.owner.settle(this, delayMs >= 1 ? nakAfter(delayMs) : NAK);
+    return true;
   }
 
   deadLetter(reason: string): Promise<void> {
@@ -86,6 +91,7 @@ export class GroupConsumer implements Consumer {
     ensure: () => Promise<void>,
     private readonly sink: DeadLetterSink,
     private readonly onStopped: (c: GroupConsumer) => void,
+    private readonly store: KVStore,
   ) {
     this.puller = new Puller(nc, stream, durable, Math.max(1, Math.floor(concurrency)), {
       onMessage: (msg) => this.run(msg),
@@ -103,15 +109,20 @@ export class GroupConsumer implements Consumer {
   private run(msg: Msg): void {
     const d = new NatsDelivery(this, msg);
     this.unsettled.add(d);
-    let result: Promise<void> | void;
+    let result: unknown;
     try {
       result = this.handler(d);
     } catch {
       // Like a crashed worker: an unsettled delivery comes back after its ack wait.
       return this.release();
     }
-    if (result && typeof result.then === 'function') result.then(this.release, this.release);
+    if (result && typeof (result as Promise<unknown>).then === 'function') (result as Promise<unknown>).then(this.release, this.release);
     else this.release();
+  }
+
+  async write({ key, value, revision }: StoreWrite): Promise<boolean> {
+    const next = revision === undefined ? await this.store.create(key, value) : await this.store.update(key, value, revision);
+    return next !== undefined;
   }
 
   settle(d: NatsDelivery, payload: Uint8Array): Promise<void> {

@@ -170,7 +170,7 @@ export class NatsTransport implements Transport {
       await this.ensureStreams();
       await ensureConsumer(jsm, this.names.messages, config);
     };
-    const consumer = new GroupConsumer(nc, this.names.messages, durable, subject, group, handler, options.concurrency, recreate, this.deadLetterSink, (c) => this.consumers.delete(c));
+    const consumer = new GroupConsumer(nc, this.names.messages, durable, subject, group, handler, options.concurrency, recreate, this.deadLetterSink, (c) => this.consumers.delete(c), this.store);
     this.consumers.add(consumer);
     return consumer;
   }

@@ -17,12 +17,13 @@
  */
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import type { Consumer, ConsumeOptions, DeliveryHandler } from '../../core/transport.js';
+import type { Consumer, ConsumeOptions, DeliveryHandler, StoreWrite } from '../../core/transport.js';
 import { TransportError } from '../../core/transport.js';
 import { closeConnection, openSideConnection, transportError } from './connection.js';
 import { RedisDelivery, type DeliveryOwner, type Source } from './delivery.js';
 import type { Keys, SubjectKeys } from './keys.js';
 import type { ScriptedRedis } from './scripts/index.js';
+import { asBuffer } from './store.js';
 
 export interface ConsumerSettings {
   commandTimeoutMs: number;
@@ -37,6 +38,7 @@ export interface ConsumerSettings {
 
 const MOVE_BATCH = 200;
 const noop = () => {};
+const yes = () => true;
 /** CLIENT SETNAME refuses spaces and newlines. */
 const segmentName = (s: string) => s.replace(/[^\x21-\x7e]/g, '_');
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -267,9 +269,10 @@ export class RedisConsumer implements Consumer, DeliveryOwner {
     };
   }
 
-  ack(d: RedisDelivery): Promise<void> {
-    if (!this.settle(d)) return Promise.resolve();
-    if (d.source === 1) return this.cmd.eventideAckRetried(this.retryStream, this.group, d.entryId).then(noop, this.failed('ack'));
+  ack(d: RedisDelivery, write?: StoreWrite): Promise<boolean> {
+    if (write) return this.commit(d, write, 'ack', 0);
+    if (!this.settle(d)) return Promise.resolve(true);
+    if (d.source === 1) return this.cmd.eventideAckRetried(this.retryStream, this.group, d.entryId).then(yes, this.failed('ack'));
     // Acks issued in the same tick (a batch of handlers finishing together) go out as one
     // XACK with many ids: one command for Redis to run instead of one per delivery.
     // A plain XACK, no lease check: even a late ack means the work was done; at worst it
@@ -283,7 +286,7 @@ export class RedisConsumer implements Consumer, DeliveryOwner {
       queueMicrotask(this.flushAcks);
     }
     batch.ids.push(d.entryId);
-    return batch.promise;
+    return batch.promise.then(yes);
   }
 
   private readonly flushAcks = (): void => {
@@ -293,11 +296,25 @@ export class RedisConsumer implements Consumer, DeliveryOwner {
     this.cmd.xack(this.subjectKeys.stream, this.group, ...batch.ids).then(() => batch.resolve(), (err) => batch.reject(transportError(err, `ack on ${JSON.stringify(this.subject)}/${JSON.stringify(this.group)}`, this.settings.commandTimeoutMs)));
   };
 
-  async retry(d: RedisDelivery, delayMs: number): Promise<void> {
-    if (!this.settle(d)) return;
+  async retry(d: RedisDelivery, delayMs: number, write?: StoreWrite): Promise<boolean> {
     const delay = Math.max(0, Math.ceil(Number(delayMs) || 0));
+    if (write) return this.commit(d, write, 'retry', delay);
+    if (!this.settle(d)) return true;
     await this.requeue(d, delay, d.deliveryCount + 1).catch(this.failed('retry'));
     if (delay > 0) this.wakeIn(delay);
+    return true;
+  }
+
+  /** The store write and the settlement in one script; a lost compare-and-set settles nothing. */
+  private async commit(d: RedisDelivery, write: StoreWrite, mode: 'ack' | 'retry', delay: number): Promise<boolean> {
+    const k = this.keys;
+    const rev = await this.cmd
+      .eventideCommit(k.kv(write.key), k.kvIndex, k.kvSeq, this.sourceKey(d), this.retryDue, this.retryStream, asBuffer(write.value), write.key, write.revision === undefined ? '' : write.revision, mode, this.group, this.name, d.entryId, d.timesDelivered, delay, d.deliveryCount + 1, d.source === 1 ? '1' : '0')
+      .catch(this.failed(mode));
+    if (rev === null) return false;
+    this.settle(d);
+    if (mode === 'retry' && delay > 0) this.wakeIn(delay);
+    return true;
   }
 
   private requeue(d: RedisDelivery, delayMs: number, nextCount: number): Promise<number> {

@@ -2,12 +2,12 @@
  * One delivery of one message to one consumer. A class rather than closures:
  * thousands are created per second and the methods live on the prototype.
  */
-import type { Delivery } from '../../core/transport.js';
+import type { Delivery, StoreWrite } from '../../core/transport.js';
 
 /** What a delivery needs from its consumer to settle. */
 export interface DeliveryOwner {
-  ack(d: RedisDelivery): Promise<void>;
-  retry(d: RedisDelivery, delayMs: number): Promise<void>;
+  ack(d: RedisDelivery, write?: StoreWrite): Promise<boolean>;
+  retry(d: RedisDelivery, delayMs: number, write?: StoreWrite): Promise<boolean>;
   deadLetter(d: RedisDelivery, reason: string): Promise<void>;
   working(d: RedisDelivery): Promise<void>;
 }
@@ -34,12 +34,12 @@ export class RedisDelivery implements Delivery {
     readonly timesDelivered: number,
   ) {}
 
-  ack(): Promise<void> {
-    return this.owner.ack(this);
+  ack(write?: StoreWrite): Promise<boolean> {
+    return this.owner.ack(this, write);
   }
 
-  retry(delayMs: number): Promise<void> {
-    return this.owner.retry(this, delayMs);
+  retry(delayMs: number, write?: StoreWrite): Promise<boolean> {
+    return this.owner.retry(this, delayMs, write);
   }
 
   deadLetter(reason: string): Promise<void> {

@@ -5,6 +5,7 @@
  */
 import type { Redis, RedisOptions } from 'ioredis';
 import { ackRetried } from './ack-retried.js';
+import { commit } from './commit.js';
 import { deadLetter } from './dead-letter.js';
 import { ensureGroups } from './ensure-groups.js';
 import { extendLease } from './extend-lease.js';
@@ -28,6 +29,7 @@ export const scripts = {
   eventideKvCreate: kvCreate,
   eventideKvUpdate: kvUpdate,
   eventideKvDelete: kvDelete,
+  eventideCommit: commit,
 } satisfies NonNullable<RedisOptions['scripts']>;
 
 type Arg = string | Buffer | number;
@@ -47,4 +49,5 @@ export type ScriptedRedis = Redis & {
   eventideKvCreate: Cmd<number | null>;
   eventideKvUpdate: Cmd<number | null>;
   eventideKvDelete: Cmd<number>;
+  eventideCommit: Cmd<number | null>;
 };
