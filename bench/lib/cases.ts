@@ -1,0 +1,397 @@
+/**
+ * @module
+ * The measurements themselves, each runnable in whatever process calls it:
+ * `bench/core.ts` runs the memory ones in-process, the suite runs each in a
+ * child (`bench/worker.ts`) so peak RSS and GC are per case.
+ */
+import { performance } from 'node:perf_hooks';
+import Benchmark from 'benchmark';
+import { createRuntime, defineFunction, type EventPayload, type Runtime } from '../../core/index.js';
+import { encode } from '../../core/codec.js';
+import { createMemoryTransport } from '../../transports/memory/index.js';
+import { benchLogger, cleanupNamespace, sleep, transportUrl, uniqueNamespace, urls, withTimeout, type TransportKind } from './env.js';
+import { distribution, rounds, type Distribution, type Rounds } from './stats.js';
+
+/** A ~125-byte event, as an endpoint would send it. */
+export function signupEvent(i = 0): EventPayload {
+  return { name: 'user/created', data: { userId: `usr_${String(100000 + i)}`, email: 'ada.lovelace@example.com', plan: 'pro', source: 'web' } };
+}
+
+export const eventBytes = (): Uint8Array => encode({ v: 1, event: { ...signupEvent(), id: 'evt_0000000000000000000000000', ts: Date.now() } });
+
+// ── harness: benchmark.js and a plain timed loop ───────────────────────
+
+export interface Op {
+  name: string;
+  fn: () => Promise<unknown>;
+}
+
+/**
+ * Runs each op with benchmark.js (deferred, so awaiting its promise is part
+ * of the op), round after round with the ops interleaved, so drift on a
+ * noisy machine hits all of them alike. Figures: µs per op.
+ */
+export async function benchOps(ops: Op[], options: { rounds: number; maxTime: number }): Promise<Record<string, Rounds & { rme: number }>> {
+  const seen: Record<string, number[]> = {};
+  const rme: Record<string, number[]> = {};
+  for (let r = 0; r < options.rounds; r++) {
+    for (const op of ops) {
+      const { usPerOp, relativeMarginOfError } = await runBenchmark(op, options.maxTime);
+      (seen[op.name] ??= []).push(usPerOp);
+      (rme[op.name] ??= []).push(relativeMarginOfError);
+    }
+  }
+  const out: Record<string, Rounds & { rme: number }> = {};
+  for (const op of ops) out[op.name] = { ...rounds(seen[op.name]), rme: Math.max(...rme[op.name]) };
+  return out;
+}
+
+function runBenchmark(op: Op, maxTime: number): Promise<{ usPerOp: number; relativeMarginOfError: number }> {
+  return new Promise((resolve, reject) => {
+    const fn = op.fn;
+    const bench = new Benchmark(op.name, {
+      defer: true,
+      async: true,
+      maxTime,
+      minSamples: 5,
+      fn(deferred: { resolve(): void }) {
+        fn().then(
+          () => deferred.resolve(),
+          (e) => {
+            bench.abort();
+            reject(e);
+          },
+        );
+      },
+      onComplete() {
+        if (bench.error) reject(bench.error);
+        else resolve({ usPerOp: 1e6 / bench.hz, relativeMarginOfError: bench.stats.rme });
+      },
+      onError(event: { target?: { error?: unknown } }) {
+        reject(event?.target?.error ?? new Error(`benchmark ${op.name} failed`));
+      },
+    });
+    bench.run({ async: true });
+  });
+}
+
+/** Awaits `fn` n times one after another and returns the distribution of each call in µs. */
+export async function timedLoop(fn: (i: number) => Promise<unknown>, n: number, warmup = Math.min(1000, n)): Promise<Distribution> {
+  for (let i = 0; i < warmup; i++) await fn(i);
+  const samples = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await fn(i);
+    samples[i] = (performance.now() - t0) * 1000;
+  }
+  return distribution(samples);
+}
+
+// ── eventide runtimes ──────────────────────────────────────────────────
+
+export interface Started {
+  runtime: Runtime;
+  namespace: string;
+  stop(): Promise<void>;
+}
+
+export async function startRuntime(kind: TransportKind, tag: string, options: Omit<Parameters<typeof createRuntime>[0] & object, 'transport' | 'namespace'> = {}): Promise<Started> {
+  const namespace = uniqueNamespace(tag);
+  const runtime = createRuntime({ logger: benchLogger, ...options, transport: transportUrl(kind), namespace });
+  await withTimeout(runtime.start(), 15_000, `starting a ${kind} runtime`);
+  return {
+    runtime,
+    namespace,
+    stop: async () => {
+      await runtime.stop({ timeoutMs: 2_000 }).catch(() => undefined);
+      await cleanupNamespace(kind, namespace).catch((e) => process.stderr.write(`cleanup of ${namespace} failed: ${String(e)}\n`));
+    },
+  };
+}
+
+/**
+ * A producer-only runtime (`worker: false`), as an endpoint's process may
+ * be. On memory, a bare consumer group acks every message at once, since the
+ * memory transport refuses to pile up messages nobody consumes.
+ */
+export async function startProducer(kind: TransportKind, tag: string): Promise<Started> {
+  const started = await startRuntime(kind, tag, { worker: false });
+  if (kind !== 'memory') return started;
+  const sinkTransport = createMemoryTransport({ namespace: started.namespace });
+  const sink = await sinkTransport.consume(
+    'events',
+    'sink',
+    async (d) => {
+      await d.ack();
+    },
+    { concurrency: 10_000, ackWaitMs: 30_000 },
+  );
+  return {
+    ...started,
+    stop: async () => {
+      await sink.stop({ timeoutMs: 0 });
+      await sinkTransport.close();
+      await started.stop();
+    },
+  };
+}
+
+// ── raw client ops, the floor under send() ─────────────────────────────
+
+export interface RawOp extends Op {
+  close(): Promise<void>;
+}
+
+/** The transport's own cheapest durable write, without eventide. */
+export async function rawOp(kind: TransportKind): Promise<RawOp> {
+  const bytes = eventBytes();
+  if (kind === 'memory') {
+    const noop = async (_b: Uint8Array) => undefined;
+    return { name: 'no-op async fn', fn: () => noop(bytes), close: async () => {} };
+  }
+  const namespace = uniqueNamespace(`raw${kind}`);
+  if (kind === 'redis') {
+    const { Redis } = await import('ioredis');
+    const client = new Redis(urls.redis, { maxRetriesPerRequest: 1 });
+    const key = `${namespace}:raw`;
+    return {
+      name: 'ioredis XADD',
+      fn: () => client.xadd(key, 'MAXLEN', '~', '10000', '*', 'd', Buffer.from(bytes)),
+      close: async () => {
+        await client.del(key).catch(() => undefined);
+        client.disconnect();
+      },
+    };
+  }
+  const { connect } = await import('nats');
+  const nc = await connect({ servers: urls.nats.replace(/^nats:\/\//, ''), noAsyncTraces: true });
+  const jsm = await nc.jetstreamManager();
+  const subject = `${namespace}.raw`;
+  await jsm.streams.add({ name: `${namespace}_raw`, subjects: [subject], max_msgs: 100_000 });
+  const js = nc.jetstream();
+  return {
+    name: 'js.publish (noAsyncTraces)',
+    fn: () => js.publish(subject, bytes),
+    close: async () => {
+      await jsm.streams.delete(`${namespace}_raw`).catch(() => undefined);
+      await nc.close();
+    },
+  };
+}
+
+// ── BullMQ on the same Redis ───────────────────────────────────────────
+
+export function bullConnection(): { host: string; port: number; maxRetriesPerRequest: null } {
+  const u = new URL(urls.redis);
+  return { host: u.hostname || '127.0.0.1', port: Number(u.port || 6379), maxRetriesPerRequest: null };
+}
+
+export async function bullQueues(tag: string, count: number) {
+  const { Queue } = await import('bullmq');
+  const namespace = uniqueNamespace(tag);
+  const queues = Array.from({ length: count }, (_, i) => new Queue(`${namespace}_q${i}`, { connection: bullConnection() }));
+  await Promise.all(queues.map((q) => q.waitUntilReady()));
+  return {
+    namespace,
+    queues,
+    close: async () => {
+      for (const q of queues) {
+        await q.obliterate({ force: true }).catch(() => undefined);
+        await q.close().catch(() => undefined);
+      }
+      await cleanupNamespace('bullmq', namespace).catch(() => undefined);
+    },
+  };
+}
+
+const jobOpts = { removeOnComplete: true, removeOnFail: true };
+
+// ── throughput of background runs ──────────────────────────────────────
+
+export interface ThroughputResult extends Record<string, number> {
+  runsPerSec: number;
+  eventsPerSec: number;
+  completed: number;
+  expected: number;
+  seconds: number;
+}
+
+const fanoutIds = ['start-trial', 'send-welcome-email', 'add-to-newsletter'];
+
+/**
+ * Sends `events` events in batches to `fanout` subscribed one-step
+ * functions and times from the first send until every run succeeded (counted
+ * through `on('run')`). A fresh runtime and namespace per call.
+ */
+export async function eventideThroughput(kind: TransportKind, o: { fanout: number; events: number; batch?: number; concurrency?: number; timeoutMs?: number }): Promise<ThroughputResult> {
+  const functions = fanoutIds.slice(0, o.fanout).map((id) => defineFunction({ id, trigger: { event: 'user/created' } }, async ({ step }) => step.run('work', () => 1)));
+  const s = await startRuntime(kind, `tp${kind}`, { functions, ...(o.concurrency ? { concurrency: o.concurrency } : {}) });
+  const expected = o.events * o.fanout;
+  let completed = 0;
+  let finish!: () => void;
+  const done = new Promise<void>((r) => (finish = r));
+  s.runtime.on('run', (c) => {
+    if (c.to === 'succeeded' && ++completed === expected) finish();
+  });
+  const batch = o.batch ?? 100;
+  const t0 = performance.now();
+  try {
+    for (let i = 0; i < o.events; i += batch) {
+      const list: EventPayload[] = [];
+      for (let j = i; j < Math.min(o.events, i + batch); j++) list.push(signupEvent(j));
+      await s.runtime.send(list);
+    }
+    await withTimeout(done, o.timeoutMs ?? 60_000, `${expected} runs on ${kind}`).catch((e) => process.stderr.write(`${String(e)}; ${completed} done\n`));
+    const seconds = (performance.now() - t0) / 1000;
+    return { runsPerSec: completed / seconds, eventsPerSec: completed / o.fanout / seconds, completed, expected, seconds };
+  } finally {
+    await s.stop();
+  }
+}
+
+export async function bullmqThroughput(o: { concurrency: number; jobs: number; batch?: number; timeoutMs?: number }): Promise<ThroughputResult> {
+  const { Worker } = await import('bullmq');
+  const q = await bullQueues('bulltp', 1);
+  const queue = q.queues[0];
+  let completed = 0;
+  let finish!: () => void;
+  const done = new Promise<void>((r) => (finish = r));
+  const worker = new Worker(queue.name, async () => 1, { connection: bullConnection(), concurrency: o.concurrency });
+  worker.on('completed', () => {
+    if (++completed === o.jobs) finish();
+  });
+  await worker.waitUntilReady();
+  const batch = o.batch ?? 100;
+  const t0 = performance.now();
+  try {
+    for (let i = 0; i < o.jobs; i += batch) {
+      const list = [];
+      for (let j = i; j < Math.min(o.jobs, i + batch); j++) list.push({ name: 'user/created', data: signupEvent(j).data, opts: jobOpts });
+      await queue.addBulk(list);
+    }
+    await withTimeout(done, o.timeoutMs ?? 60_000, `${o.jobs} BullMQ jobs`).catch((e) => process.stderr.write(`${String(e)}; ${completed} done\n`));
+    const seconds = (performance.now() - t0) / 1000;
+    return { runsPerSec: completed / seconds, eventsPerSec: completed / seconds, completed, expected: o.jobs, seconds };
+  } finally {
+    await worker.close(true).catch(() => undefined);
+    await q.close();
+  }
+}
+
+// ── event → function start, at low load ────────────────────────────────
+
+/** Sequential: send one event carrying `performance.now()`, wait for its run to succeed, repeat. Latency in µs. */
+export async function eventideStartLatency(kind: TransportKind, n: number, warmup = 20): Promise<Distribution> {
+  const samples: number[] = [];
+  let next!: () => void;
+  const fn = defineFunction({ id: 'latency', trigger: { event: 'bench/latency' } }, async ({ event }) => {
+    samples.push((performance.now() - (event.data as { t: number }).t) * 1000);
+  });
+  const s = await startRuntime(kind, `lat${kind}`, { functions: [fn] });
+  s.runtime.on('run', (c) => {
+    if (c.to === 'succeeded' || c.to === 'failed') next();
+  });
+  try {
+    for (let i = 0; i < n + warmup; i++) {
+      const ran = new Promise<void>((r) => (next = r));
+      await s.runtime.send({ name: 'bench/latency', data: { t: performance.now() } });
+      await withTimeout(ran, 10_000, 'one run');
+    }
+    return distribution(samples.slice(warmup));
+  } finally {
+    await s.stop();
+  }
+}
+
+export async function bullmqStartLatency(n: number, warmup = 20): Promise<Distribution> {
+  const { Worker } = await import('bullmq');
+  const q = await bullQueues('bulllat', 1);
+  const queue = q.queues[0];
+  const samples: number[] = [];
+  let next!: () => void;
+  const worker = new Worker(
+    queue.name,
+    async (job) => {
+      samples.push((performance.now() - (job.data as { t: number }).t) * 1000);
+    },
+    { connection: bullConnection(), concurrency: 1 },
+  );
+  worker.on('completed', () => next());
+  await worker.waitUntilReady();
+  try {
+    for (let i = 0; i < n + warmup; i++) {
+      const ran = new Promise<void>((r) => (next = r));
+      await queue.add('latency', { t: performance.now() }, jobOpts);
+      await withTimeout(ran, 10_000, 'one BullMQ job');
+    }
+    return distribution(samples.slice(warmup));
+  } finally {
+    await worker.close(true).catch(() => undefined);
+    await q.close();
+  }
+}
+
+// ── memory per waiting run ─────────────────────────────────────────────
+
+export interface HeapResult extends Record<string, number> {
+  runs: number;
+  /** heapUsed after − before, per run. */
+  heapPerRunBytes: number;
+  /** Buffers outside the JS heap (encoded records), per run. */
+  buffersPerRunBytes: number;
+  rssPerRunBytes: number;
+  /** One sleeping run's record, encoded as stored. */
+  recordBytes: number;
+}
+
+function gc(): void {
+  const g = (globalThis as { gc?: () => void }).gc;
+  if (!g) throw new Error('run node with --expose-gc to measure heap per run');
+  g();
+  g();
+}
+
+/**
+ * Starts `runs` runs that each sleep for an hour (`step.sleep('nap', '1h')`)
+ * and reports the heap they hold, per run, after a full GC on both sides:
+ * everything the runtime and the memory transport keep (run record, delayed
+ * delivery, dedup entry, bounded history). Needs --expose-gc.
+ */
+export async function heapPerSleepingRun(runs: number): Promise<HeapResult> {
+  const fn = defineFunction({ id: 'napper', trigger: { event: 'user/created' } }, async ({ step }) => {
+    await step.sleep('nap', '1h');
+  });
+  const s = await startRuntime('memory', 'heap', { functions: [fn] });
+  let sleeping = 0;
+  let finish!: () => void;
+  const done = new Promise<void>((r) => (finish = r));
+  s.runtime.on('run', (c) => {
+    if (c.to === 'sleeping' && ++sleeping === runs) finish();
+  });
+  try {
+    // Warm the code paths, then measure from a clean heap.
+    await sleep(10);
+    gc();
+    const before = process.memoryUsage();
+    for (let i = 0; i < runs; i += 1000) {
+      const list: EventPayload[] = [];
+      for (let j = i; j < Math.min(runs, i + 1000); j++) list.push(signupEvent(j));
+      await s.runtime.send(list);
+    }
+    await withTimeout(done, 120_000, `${runs} runs going to sleep`);
+    await sleep(20);
+    gc();
+    const after = process.memoryUsage();
+    const [one] = await s.runtime.listRuns({ status: 'sleeping', limit: 1 }).catch(() => []);
+    const { encodeRecord } = await import('../../core/codec.js');
+    return {
+      runs,
+      heapPerRunBytes: (after.heapUsed - before.heapUsed) / runs,
+      buffersPerRunBytes: (after.arrayBuffers - before.arrayBuffers) / runs,
+      rssPerRunBytes: (after.rss - before.rss) / runs,
+      recordBytes: one ? encodeRecord(one).length : Number.NaN,
+    };
+  } finally {
+    await s.stop();
+  }
+}

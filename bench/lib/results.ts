@@ -1,0 +1,182 @@
+/**
+ * @module
+ * The shape of `bench/results/<timestamp>.json`, and the goals computed
+ * from it. Every figure here comes from the run; only the goal thresholds
+ * are constants.
+ */
+import type { SignupSection } from './signup.js';
+import { rounds, type Rounds } from './stats.js';
+
+export type Mode = 'smoke' | 'quick' | 'full';
+
+export interface Availability {
+  ok: boolean;
+  reason?: string;
+}
+
+export interface SendRow {
+  /** memory | nats | redis, or 'redis (BullMQ only)' when Redis is up but the Redis transport is not. */
+  transport: string;
+  names: Record<string, string>;
+  /** µs per op (benchmark.js), by op key: raw, send, bullmqAdd, bullmqAdd3. */
+  us: Record<string, Rounds>;
+  /** Relative margin of error reported by benchmark.js (largest over rounds), %. */
+  rme: Record<string, number>;
+  /** Sequential timed loop, µs. */
+  loopP50Us: Record<string, Rounds>;
+  loopP99Us: Record<string, Rounds>;
+  /** send ÷ raw op, per round (both measured in the same round). */
+  sendOverRaw?: Rounds;
+  /** send ÷ BullMQ's three adds, per round (same Redis, same round), from benchmark.js means. */
+  sendOverBullmqAdd3?: Rounds;
+  /** The same ratio from the timed loops' p50s: steadier on a noisy machine. */
+  sendOverBullmqAdd3P50?: Rounds;
+}
+
+export interface ThroughputRow {
+  transport: string;
+  events: { oneStep: number; fanout: number };
+  /** Runs succeeded per second, from the first send to the last success. */
+  oneStepRunsPerSec: Rounds;
+  /** Runs per second of a 3-function fan-out (3 runs per event). */
+  fanoutRunsPerSec: Rounds;
+  /** Largest peak RSS of the worker processes that ran these cases. */
+  peakRssBytes: number;
+}
+
+export interface BullmqRow {
+  concurrency: number;
+  jobs: number;
+  jobsPerSec: Rounds;
+  peakRssBytes: number;
+}
+
+export interface LatencyRow {
+  transport: string;
+  n: number;
+  p50Us: number;
+  p90Us: number;
+  p99Us: number;
+  maxUs: number;
+}
+
+export interface MemoryResult {
+  runs: number;
+  heapPerRunBytes: Rounds;
+  buffersPerRunBytes: Rounds;
+  rssPerRunBytes: Rounds;
+  recordBytes: number;
+  peakRssBytes: number;
+}
+
+export type Skipped = { skipped: string };
+
+export interface Goal {
+  id: string;
+  text: string;
+  /** null: could not be measured in this run (a transport was skipped). */
+  pass: boolean | null;
+  detail: string;
+}
+
+export interface Results {
+  version: 1;
+  mode: Mode;
+  startedAt: string;
+  finishedAt: string;
+  seconds: number;
+  machine: { node: string; platform: string; arch: string; cpus: number; cpuModel: string; totalMemBytes: number; loadavgAtStart: number[] };
+  transports: Record<'memory' | 'nats' | 'redis' | 'bullmq', Availability>;
+  sections: {
+    signup: SignupSection | Skipped;
+    send: { rows: SendRow[]; skipped: string[] } | Skipped;
+    throughput: { rows: ThroughputRow[]; bullmq: BullmqRow[]; latency: LatencyRow[]; skipped: string[] } | Skipped;
+    memory: MemoryResult | Skipped;
+  };
+  goals: Goal[];
+  errors: string[];
+}
+
+export const isSkipped = (s: unknown): s is Skipped => !!s && typeof s === 'object' && typeof (s as { skipped?: unknown }).skipped === 'string';
+
+/** a[i] ÷ b[i] for rounds measured side by side. */
+export function ratioRounds(a: Rounds | undefined, b: Rounds | undefined): Rounds | undefined {
+  if (!a || !b || a.values.length !== b.values.length || a.values.length === 0) return undefined;
+  return rounds(a.values.map((v, i) => v / b.values[i]));
+}
+
+const x = (v: number) => (Number.isFinite(v) ? (v >= 10 ? v.toFixed(1) : v.toFixed(2)) : '–');
+
+export function computeGoals(r: Results): Goal[] {
+  const goals: Goal[] = [];
+  const { signup, send, throughput } = r.sections;
+
+  if (!isSkipped(signup)) {
+    const baseline = (c: number) => signup.rows.find((row) => row.endpoint === 'baseline' && row.connections === c);
+    const sync = (c: number) => signup.rows.find((row) => row.endpoint === 'sync' && row.connections === c);
+    const variants = [...new Set(signup.rows.filter((row) => row.endpoint === 'async').map((row) => row.variant))];
+    for (const v of variants) {
+      const asyncRows = signup.rows.filter((row) => row.endpoint === 'async' && row.variant === v);
+      const cp = asyncRows.map((row) => ({ c: row.connections, ratio: row.p50.median / (baseline(row.connections)?.p50.median ?? Number.NaN) }));
+      goals.push({
+        id: `signup.critical.${v}`,
+        text: `async p50 ≤ 1.2× the critical path alone (baseline endpoint p50), ${v}`,
+        pass: cp.length ? cp.every((e) => e.ratio <= 1.2) : null,
+        detail: cp.map((e) => `${x(e.ratio)}× @${e.c} conns`).join(', '),
+      });
+      const sp = asyncRows.map((row) => ({ c: row.connections, ratio: (sync(row.connections)?.p50.median ?? Number.NaN) / row.p50.median }));
+      goals.push({
+        id: `signup.vsSync.${v}`,
+        text: `async p50 ≥ 20× faster than sync, ${v}`,
+        pass: sp.length && sp.every((e) => Number.isFinite(e.ratio)) ? sp.every((e) => e.ratio >= 20) : null,
+        detail: sp.map((e) => `${x(e.ratio)}× @${e.c} conns`).join(', '),
+      });
+      const lost = asyncRows.reduce((s, row) => s + row.lost, 0);
+      const accepted = asyncRows.reduce((s, row) => s + row.accepted, 0);
+      const settled = asyncRows.every((row) => row.settled);
+      goals.push({
+        id: `signup.lost.${v}`,
+        text: `zero lost background work at ${(signup.options.thirdParty.failRate * 100).toFixed(0)}% third-party failures, ${v}`,
+        pass: settled && lost === 0 && accepted > 0,
+        detail: `${lost} of ${accepted} accepted signups missing an entry${settled ? '' : ' (background work had not settled when waiting stopped)'}`,
+      });
+    }
+  }
+
+  if (!isSkipped(send)) {
+    const mem = send.rows.find((row) => row.transport === 'memory');
+    if (mem?.loopP50Us.send) {
+      const v = mem.loopP50Us.send.median;
+      goals.push({ id: 'send.memory.p50', text: 'memory send() p50 < 5 µs', pass: v < 5, detail: `${x(v)} µs` });
+    }
+    const redis = send.rows.find((row) => row.transport === 'redis');
+    const p50 = redis?.sendOverBullmqAdd3P50;
+    const mean = redis?.sendOverBullmqAdd3;
+    goals.push({
+      id: 'send.redis.vsBullmq',
+      text: "on the same Redis, fan-out send() ≤ 0.3× BullMQ's three adds (p50)",
+      pass: p50 ? p50.median <= 0.3 : null,
+      detail: p50 && mean ? `p50 ${x(p50.median)}× (rounds ${x(p50.min)}–${x(p50.max)}×); benchmark.js mean ${x(mean.median)}×` : 'not measured: needs the Redis transport and Redis',
+    });
+  }
+
+  if (!isSkipped(throughput)) {
+    const mem = throughput.rows.find((row) => row.transport === 'memory');
+    if (mem) {
+      const v = mem.oneStepRunsPerSec.median;
+      goals.push({ id: 'runs.memory', text: 'memory one-step runs/s ≥ 50,000', pass: v >= 50_000, detail: `${Math.round(v)} runs/s` });
+    }
+    const redis = throughput.rows.find((row) => row.transport === 'redis');
+    const bull = throughput.bullmq.find((row) => row.concurrency === 100);
+    const ratio = redis && bull ? redis.oneStepRunsPerSec.median / bull.jobsPerSec.median : Number.NaN;
+    goals.push({
+      id: 'runs.redis.vsBullmq',
+      text: 'on the same Redis, one-step runs/s ≥ 2× BullMQ at concurrency 100',
+      pass: Number.isFinite(ratio) ? ratio >= 2 : null,
+      detail: Number.isFinite(ratio)
+        ? `${x(ratio)}× (${Math.round(redis?.oneStepRunsPerSec.median ?? 0)} vs ${Math.round(bull?.jobsPerSec.median ?? 0)}/s)`
+        : 'not measured: needs the Redis transport and Redis',
+    });
+  }
+  return goals;
+}
