@@ -237,6 +237,11 @@ export class Attempt implements StepHost {
     this.stopNow?.(i);
   }
 
+  /** Sign of life for the delivery, so a long attempt keeps it past the ack wait (the runtime calls this for every attempt in flight). */
+  heartbeat(): void {
+    if (!this.ended) void this.delivery.working().catch(() => undefined);
+  }
+
   get signal(): AbortSignal {
     this.controller ??= new AbortController();
     if (this.abortReason !== undefined && !this.controller.signal.aborted) this.controller.abort(this.abortReason);
@@ -254,13 +259,6 @@ export class Attempt implements StepHost {
     deps.active.set(record.id, this);
     const clock = deps.clock;
     const timers: TimerHandle[] = [];
-    const beat = () => {
-      timers[0] = clock.setTimeout(() => {
-        void this.delivery.working().catch(() => undefined);
-        beat();
-      }, Math.max(50, Math.floor(deps.ackWaitMs / 3)));
-    };
-    beat();
     const stop = new Promise<Interrupt>((resolve) => (this.stopNow = resolve));
     if (fn.timeoutMs !== undefined) {
       timers[1] = clock.setTimeout(() => {

@@ -66,7 +66,8 @@ export class Runtime {
   private readonly logger: Logger;
   private readonly clock: Clock;
   private readonly transportOption: Transport | TransportConfig;
-  private readonly origin = newEventId().slice(4);
+  /** Marks this runtime's broadcasts: its own come back through `watch` and are skipped without decoding. */
+  private readonly origin = Buffer.from(newEventId().slice(-16), 'latin1');
   private readonly active = new Map<string, Attempt>();
   private transport: Transport | undefined;
   private connecting: Promise<Transport> | undefined;
@@ -112,6 +113,7 @@ export class Runtime {
       this.unwatch.push(await transport.watch('runs', (bytes) => this.onRemoteChange(bytes)));
       this.unwatch.push(await transport.watch('control', (bytes) => this.onControl(bytes)));
       if (this.options.worker) {
+        this.beat();
         const deps = this.executorDeps(transport);
         for (const fn of this.functions.values()) {
           this.consumers.push(
@@ -142,6 +144,15 @@ export class Runtime {
     this.phase = 'stopped';
   }
 
+  /** One timer for every attempt in flight: each delivery signs life every third of its ack wait. */
+  private heartbeat: ReturnType<Clock['setTimeout']> | undefined;
+  private beat(): void {
+    this.heartbeat = this.clock.setTimeout(() => {
+      for (const attempt of this.active.values()) attempt.heartbeat();
+      if (this.phase === 'started' || this.phase === 'starting') this.beat();
+    }, Math.max(50, Math.floor(this.options.ackWaitMs / 3)));
+  }
+
   private async teardown(timeoutMs: number): Promise<void> {
     const consumers = this.consumers.splice(0);
     const abandon = setTimeout(() => {
@@ -154,6 +165,8 @@ export class Runtime {
       clearTimeout(abandon);
       for (const a of this.active.values()) a.abandon();
     }
+    if (this.heartbeat) this.clock.clearTimeout(this.heartbeat);
+    this.heartbeat = undefined;
     for (const un of this.unwatch.splice(0)) await un();
     const transport = this.transport;
     this.transport = undefined;
@@ -260,18 +273,20 @@ export class Runtime {
     const changes = this.outbox.splice(0);
     const transport = this.transport;
     if (!transport || changes.length === 0) return;
-    transport.broadcast('runs', encode({ origin: this.origin, changes })).catch((e) => this.logger.warn('could not broadcast run-state changes', { error: coerceError(e).message }));
+    transport.broadcast('runs', Buffer.concat([this.origin, encode(changes)])).catch((e) => this.logger.warn('could not broadcast run-state changes', { error: coerceError(e).message }));
   };
 
   private onRemoteChange(bytes: Uint8Array): void {
-    let msg: { origin?: string; changes?: RunStateChange[] };
+    const origin = this.origin;
+    if (bytes.length <= origin.length || Buffer.compare(origin, bytes.subarray(0, origin.length)) === 0) return;
+    let changes: unknown;
     try {
-      msg = decode(bytes) as typeof msg;
+      changes = decode(bytes.subarray(origin.length));
     } catch {
       return; // a malformed broadcast is not ours to fail over
     }
-    if (msg.origin === this.origin || !Array.isArray(msg.changes)) return;
-    for (const change of msg.changes) this.emitter.emit('run', change);
+    if (!Array.isArray(changes)) return;
+    for (const change of changes as RunStateChange[]) this.emitter.emit('run', change);
   }
 
   private onControl(bytes: Uint8Array): void {
