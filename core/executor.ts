@@ -99,9 +99,9 @@ export async function handleDelivery(fn: EventideFunction, delivery: Delivery, d
   const runId = env.target?.runId ?? runIdFor(fn.id, env.event.id);
   try {
     for (let tries = 0; tries < 3; tries++) {
-      const started = await begin(fn, runId, env, delivery, deps);
+      const started = await begin(fn, runId, env, delivery, deps, tries > 0);
       if (started === 'settled') return;
-      if (started) return await started.execute();
+      if (started && (await started.execute()) !== 'claim-lost') return;
     }
     // Three lost races in a row: someone else is moving this run; look again shortly.
     await delivery.retry(250);
@@ -111,25 +111,29 @@ export async function handleDelivery(fn: EventideFunction, delivery: Delivery, d
   }
 }
 
-/** Loads or creates the record and moves it to running. `undefined`: lost a race, try again. */
-async function begin(fn: EventideFunction, runId: string, env: Envelope, delivery: Delivery, deps: ExecutorDeps): Promise<Attempt | 'settled' | undefined> {
+/**
+ * Loads or creates the record and moves it to running. `undefined`: lost a race, try again.
+ *
+ * A first delivery almost always meets no record, so its run starts at once
+ * while the record is created (the claim): the handler begins without a
+ * round trip, and its first step waits for the claim before it runs. Should
+ * a record exist after all (the delivery count is only a hint), the claim
+ * loses, no step has run, and the delivery is handled again from the record.
+ */
+async function begin(fn: EventideFunction, runId: string, env: Envelope, delivery: Delivery, deps: ExecutorDeps, read: boolean): Promise<Attempt | 'settled' | undefined> {
   const key = runKey(runId);
   const now = deps.clock.now();
-  const create = async (): Promise<Attempt | undefined> => {
+  const create = (): Attempt => {
     const created = newRecord(runId, fn.id, env, now);
     created.attempt = 1;
     apply(created, 'START');
     const writer = new RunWriter(deps.store, key, undefined);
-    if (!(await writer.write(created))) return undefined;
-    deps.emit(changeOf(created, 'pending', now));
-    return new Attempt(fn, created, writer, delivery, deps);
+    const claim = writer.write(created);
+    // Announced once the claim holds; every later change of this attempt is announced after it.
+    claim.then((ok) => ok && deps.emit(changeOf(created, 'pending', now)), () => undefined);
+    return new Attempt(fn, created, writer, delivery, deps, claim);
   };
-  // A first delivery almost always meets no record: create it straight away and read only when that fails.
-  // (The count is only a hint: a record that exists makes the create lose, and the stored run wins.)
-  if (delivery.deliveryCount === 1) {
-    const attempt = await create();
-    if (attempt) return attempt;
-  }
+  if (delivery.deliveryCount === 1 && !read) return create();
   const stored = await deps.store.get(key);
   if (!stored) return create();
   const record = decodeRecord(stored.value);
@@ -181,6 +185,8 @@ export class Attempt implements StepHost {
     private readonly writer: RunWriter,
     private readonly delivery: Delivery,
     private readonly deps: ExecutorDeps,
+    /** Resolves true once the record is this attempt's to write (at once when it was read and moved). */
+    private readonly claim: Promise<boolean> = Promise.resolve(true),
   ) {
     this.retries = fn.retries;
     this.delayFor = fn.delayFor;
@@ -205,6 +211,10 @@ export class Attempt implements StepHost {
       // Written while the next step runs; settling the delivery waits for it.
       this.writer.write(this.record).catch(() => undefined);
     }
+  }
+
+  async claimed(): Promise<void> {
+    if (!(await this.claim)) throw this.interrupt(new Interrupt('stopped', this.now()));
   }
 
   replayedStep(): void {
@@ -254,7 +264,7 @@ export class Attempt implements StepHost {
     this.controller?.abort(reason);
   }
 
-  async execute(): Promise<void> {
+  async execute(): Promise<void | 'claim-lost'> {
     const { record, deps, fn } = this;
     deps.active.set(record.id, this);
     const clock = deps.clock;
@@ -292,6 +302,7 @@ export class Attempt implements StepHost {
     if (this.interrupted) outcome = this.interrupted;
     try {
       if (this.abandoned) return;
+      if (!(await this.claim)) return 'claim-lost';
       if (this.cancelled) {
         await this.writer.flush().catch(() => undefined);
         await this.delivery.ack();

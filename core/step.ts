@@ -57,6 +57,8 @@ export interface StepHost {
   beginNewStep(): void;
   /** A stored step was returned. */
   replayedStep(): void;
+  /** Resolves once the run's record is this attempt's; rejects (interrupting the attempt) when another holds it. */
+  claimed(): Promise<void>;
   markDirty(): void;
   send(events: EventPayload[]): Promise<{ ids: string[] }>;
 }
@@ -93,6 +95,8 @@ export function createStepTools(host: StepHost): StepTools {
       throw new StepFailedError(id, prior.error ?? { name: 'Error', message: 'step failed' });
     }
     if (prior) host.replayedStep();
+    await host.claimed();
+    guard();
     host.beginNewStep();
     const startedAt = host.now();
     const attempts = (prior?.attempts ?? 0) + 1;
@@ -136,6 +140,7 @@ export function createStepTools(host: StepHost): StepTools {
       }
       throw host.interrupt(new Interrupt('sleep', prior.wakeAt ?? now));
     }
+    await host.claimed();
     host.beginNewStep();
     if (wakeAt <= now) {
       steps[id] = { id, kind: 'sleep', status: 'succeeded', attempts: 1, startedAt: now, endedAt: now, wakeAt };

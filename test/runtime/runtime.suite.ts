@@ -19,6 +19,7 @@ import {
   type StandardSchemaV1,
   type TransportOption,
 } from '../../core/index.js';
+import { encode } from '../../core/codec.js';
 import { until } from '../conformance/transport.suite.js';
 
 export interface RuntimeSuiteOptions {
@@ -546,6 +547,29 @@ export function runtimeSuite({ name, transport, publishRaw, cleanup }: RuntimeSu
       const [run] = await rt.listRuns();
       expect(run.status).toBe('failed');
       expect(run.error?.message).toContain('function');
+    });
+
+    it.runIf(!!publishRaw)('never runs an event again that arrives once more after the dedup window', async () => {
+      const namespace = ns();
+      let steps = 0;
+      let bodies = 0;
+      const fn = defineFunction({ id: 'once-only', trigger: { event: 'pay/requested' } }, async ({ step }) => {
+        bodies++;
+        await step.run('charge', () => ++steps);
+      });
+      const rt = await make({ namespace, functions: [fn] });
+      await rt.send({ name: 'pay/requested', data: {}, id: 'payment-7' });
+      await settled(rt, 1);
+      const [first] = await rt.listRuns();
+      // The same event as a new message, as a re-send after the transport forgot its id would arrive.
+      await publishRaw!(namespace, encode({ v: 1, event: first.event }));
+      await until(async () => (await rt.listEvents()).length === 2, 10_000, 'the second copy');
+      await sleep(500);
+      expect(steps).toBe(1);
+      expect(bodies).toBeLessThanOrEqual(2);
+      const runs = await rt.listRuns();
+      expect(runs).toHaveLength(1);
+      expect(runs[0]).toMatchObject({ status: 'succeeded', attempt: 1 });
     });
 
     it.runIf(!!publishRaw)('dead-letters a malformed message and keeps consuming', async () => {
