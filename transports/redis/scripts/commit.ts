@@ -6,7 +6,7 @@
  * a plain XACK, or XACK + XDEL for the group's retry stream) or requeue with
  * a delay, lease-checked as requeue is.
  */
-import { NOW, OWNED, READ_ENTRY } from './lib.js';
+import { OWNED, READ_ENTRY, REQUEUE } from './lib.js';
 
 export const commit = {
   numberOfKeys: 6,
@@ -16,6 +16,7 @@ export const commit = {
 --       5 group, 6 consumer, 7 entry id, 8 times delivered (lease check), 9 delay ms, 10 next delivery count, 11 '1' when KEYS[4] is the retry stream
 ${OWNED}
 ${READ_ENTRY}
+${REQUEUE}
 if ARGV[3] == '' then
   if redis.call('EXISTS', KEYS[1]) == 1 then return false end
 elseif redis.call('HGET', KEYS[1], 'r') ~= ARGV[3] then
@@ -29,18 +30,7 @@ if ARGV[4] == 'ack' then
   if ARGV[11] == '1' then redis.call('XDEL', KEYS[4], ARGV[7]) end
   return rev
 end
-if not owned(KEYS[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]) then return rev end
-redis.call('XACK', KEYS[4], ARGV[5], ARGV[7])
-local id, data = read(KEYS[4], ARGV[7])
-if ARGV[11] == '1' then redis.call('XDEL', KEYS[4], ARGV[7]) end
-if not id then return rev end
-local delay = tonumber(ARGV[9])
-if delay <= 0 then
-  redis.call('XADD', KEYS[6], '*', 'i', id, 'd', data, 'n', ARGV[10])
-else
-  ${NOW}
-  redis.call('ZADD', KEYS[5], now + delay, cmsgpack.pack(ARGV[10], id, data, ARGV[11], ARGV[7]))
-end
+requeue(KEYS[4], KEYS[5], KEYS[6], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARGV[11])
 return rev
 `,
 };

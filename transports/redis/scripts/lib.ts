@@ -35,3 +35,27 @@ local function read(stream, id)
   return msg, data
 end
 `;
+
+/**
+ * `requeue(source, retrySet, retryStream, group, consumer, entry, times, delay, nextCount, fromRetry)`:
+ * ack a delivery and schedule its message again for the same group, lease-checked (a stale
+ * delivery does nothing). Due now goes straight to the group's retry stream, which wakes a
+ * blocked reader; later goes to the group's retry set for the mover. Needs OWNED, READ_ENTRY.
+ */
+export const REQUEUE = `
+local function requeue(source, retrySet, retryStream, group, consumer, entry, times, delay, nextCount, fromRetry)
+  if not owned(source, group, consumer, entry, times) then return 0 end
+  redis.call('XACK', source, group, entry)
+  local id, data = read(source, entry)
+  if fromRetry == '1' then redis.call('XDEL', source, entry) end
+  if not id then return 0 end
+  if tonumber(delay) <= 0 then
+    redis.call('XADD', retryStream, '*', 'i', id, 'd', data, 'n', nextCount)
+  else
+    local t = redis.call('TIME')
+    local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+    redis.call('ZADD', retrySet, now + tonumber(delay), cmsgpack.pack(nextCount, id, data, fromRetry, entry))
+  end
+  return 1
+end
+`;

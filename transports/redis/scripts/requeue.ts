@@ -6,7 +6,7 @@
  * group's retry set for the mover. The message travels with its next
  * delivery count. A stale delivery (already reclaimed elsewhere) does nothing.
  */
-import { OWNED, READ_ENTRY, NOW } from './lib.js';
+import { OWNED, READ_ENTRY, REQUEUE } from './lib.js';
 
 export const requeue = {
   numberOfKeys: 3,
@@ -15,18 +15,7 @@ export const requeue = {
 -- ARGV: 1 group, 2 consumer, 3 entry id, 4 times delivered (lease check), 5 delay ms, 6 next delivery count, 7 '1' when KEYS[1] is the retry stream
 ${OWNED}
 ${READ_ENTRY}
-if not owned(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4]) then return 0 end
-redis.call('XACK', KEYS[1], ARGV[1], ARGV[3])
-local id, data = read(KEYS[1], ARGV[3])
-if ARGV[7] == '1' then redis.call('XDEL', KEYS[1], ARGV[3]) end
-if not id then return 0 end
-local delay = tonumber(ARGV[5])
-if delay <= 0 then
-  redis.call('XADD', KEYS[3], '*', 'i', id, 'd', data, 'n', ARGV[6])
-else
-  ${NOW}
-  redis.call('ZADD', KEYS[2], now + delay, cmsgpack.pack(ARGV[6], id, data, ARGV[7], ARGV[3]))
-end
-return 1
+${REQUEUE}
+return requeue(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7])
 `,
 };
