@@ -14,6 +14,8 @@ import type { EventideFunction } from './function.js';
 import { newEventId, newReplaySalt, runIdFor } from './ids.js';
 import { defaultLogger, type Logger } from './logger.js';
 import { createTransportFrom, isTransport, parseTransportOption, type TransportConfig, type TransportOption } from './resolve-transport.js';
+import { Retention } from './retention.js';
+import { toMs, type Duration } from './duration.js';
 import { validateData, type SchemaMap } from './schema.js';
 import type { Consumer, DeadLetter, Transport, Unsubscribe } from './transport.js';
 import { terminalStatuses, type EventPayload, type RunRecord, type RunStateChange, type RunStatus, type RuntimeEvents, type StoredEvent } from './types.js';
@@ -38,6 +40,12 @@ export interface RuntimeOptions {
   maxEventBytes?: number;
   /** Log lines kept per run. Default 200. */
   maxLogsPerRun?: number;
+  /**
+   * How long finished runs stay in the store: `age` after they ended (default 7 days), and at most `count`
+   * succeeded or cancelled runs ended by this process (default 10,000 on the memory transport, unbounded
+   * on durable ones). Failed runs stay for `age`, so they can be replayed.
+   */
+  keepFinishedRuns?: { age?: Duration; count?: number };
   clock?: Clock;
 }
 
@@ -75,6 +83,8 @@ export class Runtime {
   private unwatch: Unsubscribe[] = [];
   private phase: Phase = 'idle';
   private deps: ExecutorDeps | undefined;
+  private retention: Retention | undefined;
+  private readonly keepFinishedRuns: { age?: Duration; count?: number };
 
   constructor(options: RuntimeOptions = {}) {
     this.namespace = options.namespace ?? 'eventide';
@@ -88,6 +98,10 @@ export class Runtime {
       maxEventBytes: positiveInt(options.maxEventBytes ?? 512 * 1024, 'maxEventBytes'),
       maxLogsPerRun: positiveInt(options.maxLogsPerRun ?? 200, 'maxLogsPerRun'),
     };
+    this.keepFinishedRuns = options.keepFinishedRuns ?? {};
+    toMs(this.keepFinishedRuns.age ?? 0, 'keepFinishedRuns.age');
+    const count = this.keepFinishedRuns.count;
+    if (count !== undefined && !(count === Infinity || (Number.isInteger(count) && count >= 0))) throw new ConfigError('keepFinishedRuns.count must be a whole number ≥ 0 (or Infinity)');
     const option = options.transport ?? process.env.EVENTIDE_TRANSPORT;
     this.transportOption = isTransport(option) ? option : parseTransportOption(option);
     for (const fn of options.functions ?? []) {
@@ -165,6 +179,7 @@ export class Runtime {
       clearTimeout(abandon);
       for (const a of this.active.values()) a.abandon();
     }
+    this.retention?.stop();
     if (this.heartbeat) this.clock.clearTimeout(this.heartbeat);
     this.heartbeat = undefined;
     for (const un of this.unwatch.splice(0)) await un();
@@ -181,6 +196,15 @@ export class Runtime {
       const transport = isTransport(option) ? option : await createTransportFrom(option, { namespace: this.namespace, clock: this.clock });
       await transport.connect();
       this.transport = transport;
+      this.retention = new Retention(
+        {
+          ageMs: toMs(this.keepFinishedRuns.age ?? '7d', 'keepFinishedRuns.age'),
+          count: this.keepFinishedRuns.count ?? (transport.durable ? Infinity : 10_000),
+        },
+        this.clock,
+        () => this.transport?.store,
+        (e) => this.logger.warn('could not delete a finished run past its retention', { error: coerceError(e).message }),
+      );
       return transport;
     })();
     return this.connecting;
@@ -263,6 +287,7 @@ export class Runtime {
 
   private announce(change: RunStateChange): void {
     this.emitter.emit('run', change);
+    this.retention?.ended(change, runKey(change.runId));
     if (!this.transport) return;
     // Changes made in one tick travel as one broadcast: one message per run-state change would cost a publish each.
     if (this.outbox.push(change) === 1) queueMicrotask(this.flushOutbox);

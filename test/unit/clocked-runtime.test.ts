@@ -84,6 +84,39 @@ describe('runtime with an injected clock', () => {
   });
 });
 
+describe('retention of finished runs', () => {
+  it('keeps the newest succeeded runs up to the count, and failed runs whatever the count', async () => {
+    const fn = defineFunction({ id: 'kept', trigger: { event: 'x' }, retries: 0 }, async ({ event }) => {
+      if ((event.data as { fail?: boolean }).fail) throw new Error('no');
+    });
+    const { rt, clock } = await clocked([fn], { keepFinishedRuns: { count: 3 } });
+    for (let i = 0; i < 6; i++) {
+      await rt.send({ name: 'x', data: { i, fail: i === 0 } });
+      await clock.advance(10);
+    }
+    const runs = await rt.listRuns();
+    expect(runs.filter((r) => r.status === 'succeeded').map((r) => (r.event.data as { i: number }).i)).toEqual([5, 4, 3]);
+    expect(runs.filter((r) => r.status === 'failed')).toHaveLength(1);
+  });
+
+  it('deletes finished runs once they are older than the age', async () => {
+    const fn = defineFunction({ id: 'aged', trigger: { event: 'x' } }, async () => 'ok');
+    const { rt, clock } = await clocked([fn], { keepFinishedRuns: { age: '1h' } });
+    await rt.send({ name: 'x', data: {} });
+    await clock.advance(10);
+    expect(await rt.listRuns()).toHaveLength(1);
+    await clock.advance(3_600_000 - 60_000);
+    expect(await rt.listRuns()).toHaveLength(1);
+    await clock.advance(120_000);
+    expect(await rt.listRuns()).toHaveLength(0);
+  });
+
+  it('refuses a count that is not a whole number', () => {
+    expect(() => createRuntime({ keepFinishedRuns: { count: -1 } })).toThrow(/keepFinishedRuns.count/);
+    expect(() => createRuntime({ keepFinishedRuns: { age: 'forever' } })).toThrow(/duration/);
+  });
+});
+
 describe('boundaries', () => {
   it('refuses to grow a memory queue past its limit, with a clear error', async () => {
     const hub = new MemoryHub(new TestClock(), { maxQueued: 3 });
