@@ -41,6 +41,12 @@ export class NatsTransport implements Transport {
   private conn: NatsConnection | undefined;
   private jsm: JetStreamManager | undefined;
   private publisher: Publisher | undefined;
+  /**
+   * Sends of a process that also consumes go on a connection of their own, so a `send` in a request
+   * handler never waits behind the worker's KV writes, acks and pulls on the main connection.
+   */
+  private sender: { nc: NatsConnection; publisher: Publisher } | undefined;
+  private opening: Promise<void> | undefined;
   private connecting: Promise<void> | undefined;
   private scheduler: Promise<Scheduler> | undefined;
   private readonly consumers = new Set<GroupConsumer>();
@@ -148,14 +154,39 @@ export class NatsTransport implements Transport {
         target = this.names.delayedPrefix + encodeName(subject);
         h.set(DUE_HEADER, String(Date.now() + delayMs));
       } else target = this.subjectFor(subject);
-      return publisher.request(target, data, h, `publish to "${subject}"`).then(publishResult);
+      return (this.sender?.publisher ?? publisher).request(target, data, h, `publish to "${subject}"`).then(publishResult);
     } catch (e) {
       return Promise.reject(e);
     }
   }
 
+  private openSender(): Promise<void> {
+    return (this.opening ??= (async () => {
+      let nc: NatsConnection;
+      try {
+        nc = await connect(this.options.connection);
+      } catch {
+        return; // sends stay on the main connection
+      }
+      const publisher = new Publisher(nc, this.options.publishTimeoutMs);
+      if (!this.conn) {
+        publisher.close();
+        await nc.close().catch(() => undefined);
+        return;
+      }
+      this.sender = { nc, publisher };
+      void (async () => {
+        for await (const st of nc.status()) {
+          if (st.type === Events.Disconnect) publisher.disconnected();
+          if (st.type === Events.Reconnect) publisher.reconnected();
+        }
+      })();
+    })());
+  }
+
   async consume(subject: string, group: string, handler: DeliveryHandler, options: ConsumeOptions): Promise<Consumer> {
     const nc = this.nc();
+    await this.openSender();
     const jsm = this.jsm as JetStreamManager;
     const durable = consumerName(subject, group);
     const config = groupConsumerConfig(durable, this.subjectFor(subject), options.ackWaitMs);
@@ -265,6 +296,14 @@ export class NatsTransport implements Transport {
     this.publisher?.close();
     this.publisher = undefined;
     this.conn = undefined;
+    const sender = this.sender;
+    this.sender = undefined;
+    this.opening = undefined;
+    if (sender) {
+      sender.publisher.close();
+      await Promise.race([sender.nc.drain().catch(() => undefined), new Promise((r) => setTimeout(r, this.options.publishTimeoutMs).unref?.())]);
+      if (!sender.nc.isClosed()) await sender.nc.close().catch(() => undefined);
+    }
     if (nc.isClosed()) return;
     // Drain flushes the last acks and NAKs; a server that is down cannot be drained, so bound it.
     const drained = nc.drain().catch(() => undefined);
