@@ -65,6 +65,10 @@ export class NatsTransport implements Transport {
       },
       names: this.names,
       timeoutMs: this.options.publishTimeoutMs,
+      request: (subject, data, h, label) => {
+        const publisher = this.publisher;
+        return publisher ? publisher.request(subject, data, h, label) : Promise.reject(notConnected());
+      },
     });
   }
 
