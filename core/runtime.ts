@@ -15,9 +15,10 @@ import { newEventId, newReplaySalt, runIdFor } from './ids.js';
 import { defaultLogger, type Logger } from './logger.js';
 import { createTransportFrom, isTransport, parseTransportOption, type TransportConfig, type TransportOption } from './resolve-transport.js';
 import { Retention } from './retention.js';
+import { Slots } from './slots.js';
 import { toMs, type Duration } from './duration.js';
 import { validateData, type SchemaMap } from './schema.js';
-import type { Consumer, DeadLetter, Transport, Unsubscribe } from './transport.js';
+import type { Consumer, DeadLetter, Delivery, Transport, Unsubscribe } from './transport.js';
 import { terminalStatuses, type EventPayload, type RunRecord, type RunStateChange, type RunStatus, type RuntimeEvents, type StoredEvent } from './types.js';
 
 export interface RuntimeOptions {
@@ -29,7 +30,7 @@ export interface RuntimeOptions {
   namespace?: string;
   /** Execute functions in this process (default true); false: send and watch only. */
   worker?: boolean;
-  /** Most runs of one function executing at once in this process. Default 100. */
+  /** Most runs executing at once in this process, across its functions. Default 100. */
   concurrency?: number;
   /** A delivery with no ack and no sign of life for this long goes to another worker. Default 30 s. */
   ackWaitMs?: number;
@@ -84,6 +85,7 @@ export class Runtime {
   private phase: Phase = 'idle';
   private deps: ExecutorDeps | undefined;
   private retention: Retention | undefined;
+  private slots: Slots | undefined;
   private readonly keepFinishedRuns: { age?: Duration; count?: number };
 
   constructor(options: RuntimeOptions = {}) {
@@ -129,9 +131,15 @@ export class Runtime {
       if (this.options.worker) {
         this.beat();
         const deps = this.executorDeps(transport);
+        const slots = (this.slots = new Slots(this.options.concurrency));
         for (const fn of this.functions.values()) {
+          const run = (d: Delivery) => handleDelivery(fn, d, deps).finally(() => slots.release());
+          const handler = (d: Delivery) => {
+            const slot = slots.acquire(d);
+            return slot === true ? run(d) : slot.then((granted) => (granted ? run(d) : undefined));
+          };
           this.consumers.push(
-            await transport.consume('events', fn.id, (d) => handleDelivery(fn, d, deps), {
+            await transport.consume('events', fn.id, handler, {
               concurrency: this.options.concurrency,
               ackWaitMs: this.options.ackWaitMs,
             }),
@@ -163,12 +171,14 @@ export class Runtime {
   private beat(): void {
     this.heartbeat = this.clock.setTimeout(() => {
       for (const attempt of this.active.values()) attempt.heartbeat();
+      if (this.slots) for (const d of this.slots.waiting()) void d.working().catch(() => undefined);
       if (this.phase === 'started' || this.phase === 'starting') this.beat();
     }, Math.max(50, Math.floor(this.options.ackWaitMs / 3)));
   }
 
   private async teardown(timeoutMs: number): Promise<void> {
     const consumers = this.consumers.splice(0);
+    this.slots?.close();
     const abandon = setTimeout(() => {
       for (const a of this.active.values()) a.abandon();
     }, timeoutMs);

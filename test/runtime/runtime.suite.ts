@@ -394,6 +394,25 @@ export function runtimeSuite({ name, transport, publishRaw, cleanup }: RuntimeSu
       expect(ran).toEqual([0, 1, 2]);
     });
 
+    it('caps the runs executing at once in a process across all its functions', async () => {
+      const namespace = ns();
+      let active = 0;
+      let peak = 0;
+      const busy = (id: string) =>
+        defineFunction({ id, trigger: { event: 'x/y' } }, async ({ step }) => {
+          await step.run('work', async () => {
+            active++;
+            peak = Math.max(peak, active);
+            await sleep(60);
+            active--;
+          });
+        });
+      const rt = await make({ namespace, functions: [busy('a'), busy('b'), busy('c')], concurrency: 2 });
+      await rt.send([1, 2, 3].map((n) => ({ name: 'x/y', data: { n } })));
+      await settled(rt, 9);
+      expect(peak).toBe(2);
+    });
+
     it('sleeps without holding a worker slot', async () => {
       const namespace = ns();
       const order: string[] = [];
