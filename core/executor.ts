@@ -316,7 +316,7 @@ export class Attempt implements StepHost {
   }
 
   private async finish(outcome: Outcome): Promise<void> {
-    const { record, deps, fn } = this;
+    const { record, deps } = this;
     const now = this.now();
     const from = record.status;
     if (outcome instanceof Interrupt) {
