@@ -4,51 +4,14 @@
  * settle a newer one, crash hand-over between processes, store paging,
  * configuration errors and namespace cleanup.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import type { Consumer, Delivery } from '../../core/transport.js';
-import { createRedisTransport, createTransport, destroyNamespace, type RedisTransport, type RedisTransportOptions } from '../../transports/redis/index.js';
+import type { Delivery } from '../../core/transport.js';
+import { createRedisTransport, createTransport, destroyNamespace, type RedisTransport } from '../../transports/redis/index.js';
+import { until } from '../conformance/transport.suite.js';
+import { dec, enc, redisNamespaces, sleep, url } from './redis.fixture.js';
 
-const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const enc = (s: string) => new TextEncoder().encode(s);
-const dec = (b: Uint8Array) => new TextDecoder().decode(b);
-let n = 0;
-
-const opened: { transports: RedisTransport[]; consumers: Consumer[]; ns: string }[] = [];
-function namespace() {
-  const ns = `beh_${process.pid}_${Date.now().toString(36)}_${n++}`;
-  const entry = { transports: [] as RedisTransport[], consumers: [] as Consumer[], ns };
-  opened.push(entry);
-  const open = async (options: RedisTransportOptions = {}) => {
-    const t = createRedisTransport({ url, namespace: ns, ...options });
-    await t.connect();
-    entry.transports.push(t);
-    return t;
-  };
-  const consume = async (t: RedisTransport, group: string, handler: (d: Delivery) => unknown, concurrency = 10, ackWaitMs = 30_000) => {
-    const c = await t.consume('events', group, async (d) => void (await handler(d)), { concurrency, ackWaitMs });
-    entry.consumers.push(c);
-    return c;
-  };
-  return { ns, open, consume };
-}
-
-afterEach(async () => {
-  for (const { transports, consumers, ns } of opened.splice(0)) {
-    for (const c of consumers) await c.stop({ timeoutMs: 100 });
-    for (const t of transports) await t.close();
-    await destroyNamespace(url, ns);
-  }
-});
-
-async function until(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string) {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
+const namespace = redisNamespaces('beh');
 
 const streamLength = (t: RedisTransport, ns: string) => t.client.xlen(`{${ns}}:s:events`);
 

@@ -3,46 +3,13 @@
  * namespace: every process runs the mover when woken, exactly one move wins,
  * and each due entry is delivered exactly once.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import type { Consumer, Delivery } from '../../core/transport.js';
-import { createRedisTransport, destroyNamespace, type RedisTransport } from '../../transports/redis/index.js';
+import { describe, expect, it } from 'vitest';
+import type { Delivery } from '../../core/transport.js';
+import { until } from '../conformance/transport.suite.js';
+import { dec, enc, redisNamespaces, sleep } from './redis.fixture.js';
 
-const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const enc = (s: string) => new TextEncoder().encode(s);
-const dec = (b: Uint8Array) => new TextDecoder().decode(b);
-let n = 0;
-
-const opened: { transports: RedisTransport[]; consumers: Consumer[]; ns: string }[] = [];
-function namespace() {
-  const ns = `mover_${process.pid}_${Date.now().toString(36)}_${n++}`;
-  const entry = { transports: [] as RedisTransport[], consumers: [] as Consumer[], ns };
-  opened.push(entry);
-  // A safety-net wait far beyond the test: deliveries on time prove the wake-ups work.
-  const open = async () => {
-    const t = createRedisTransport({ url, namespace: ns, moverMaxWaitMs: 60_000 });
-    await t.connect();
-    entry.transports.push(t);
-    return t;
-  };
-  return { ns, open, consumers: entry.consumers };
-}
-
-afterEach(async () => {
-  for (const { transports, consumers, ns } of opened.splice(0)) {
-    for (const c of consumers) await c.stop({ timeoutMs: 100 });
-    for (const t of transports) await t.close();
-    await destroyNamespace(url, ns);
-  }
-});
-
-async function until(check: () => boolean, timeoutMs: number, what: string) {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
+// A safety-net wait far beyond the test: deliveries on time prove the wake-ups work.
+const namespace = redisNamespaces('mover', { moverMaxWaitMs: 60_000 });
 
 describe('redis transport: due entries across processes', () => {
   it('delivers each delayed publish exactly once, on time, when two worker processes race to move it', async () => {
