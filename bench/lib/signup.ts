@@ -54,16 +54,11 @@ export interface LoadRound {
   background?: Background;
 }
 
-export interface Background {
+/** What the third party received for one load, once the background work settled. */
+export interface Background extends Omit<ThirdPartyStats, 'prefix' | 'users'> {
   settled: boolean;
   settleMs: number;
-  entries: Record<Kind, number>;
   perAccepted: Record<Kind, number>;
-  calls: Record<Kind, number>;
-  failures: Record<Kind, number>;
-  duplicates: Record<Kind, number>;
-  complete: number;
-  partial: number;
   /** Accepted signups missing at least one entry once settled (or when waiting gave up). */
   lost: number;
 }
