@@ -87,6 +87,7 @@ export class Runtime {
   private retention: Retention | undefined;
   private slots: Slots | undefined;
   private readonly keepFinishedRuns: { age?: Duration; count?: number };
+  private readonly retentionAgeMs: number;
 
   constructor(options: RuntimeOptions = {}) {
     this.namespace = options.namespace ?? 'eventide';
@@ -101,7 +102,7 @@ export class Runtime {
       maxLogsPerRun: positiveInt(options.maxLogsPerRun ?? 200, 'maxLogsPerRun'),
     };
     this.keepFinishedRuns = options.keepFinishedRuns ?? {};
-    toMs(this.keepFinishedRuns.age ?? 0, 'keepFinishedRuns.age');
+    this.retentionAgeMs = toMs(this.keepFinishedRuns.age ?? '7d', 'keepFinishedRuns.age');
     const count = this.keepFinishedRuns.count;
     if (count !== undefined && !(count === Infinity || (Number.isInteger(count) && count >= 0))) throw new ConfigError('keepFinishedRuns.count must be a whole number ≥ 0 (or Infinity)');
     const option = options.transport ?? process.env.EVENTIDE_TRANSPORT;
@@ -208,7 +209,7 @@ export class Runtime {
       this.transport = transport;
       this.retention = new Retention(
         {
-          ageMs: toMs(this.keepFinishedRuns.age ?? '7d', 'keepFinishedRuns.age'),
+          ageMs: this.retentionAgeMs,
           count: this.keepFinishedRuns.count ?? (transport.durable ? Infinity : 10_000),
         },
         this.clock,

@@ -147,7 +147,7 @@ class Group {
     member.inflight.add(flight);
     member.active++;
     this.armAckTimer(member.ackWaitMs);
-    const delivery = this.delivery(flight);
+    const delivery = new MemoryDelivery(this, flight);
     const run = (async () => {
       try {
         await member.handler(delivery);
@@ -157,10 +157,6 @@ class Group {
     })();
     member.running.add(run);
     void run.finally(() => member.running.delete(run));
-  }
-
-  private delivery(flight: InFlight): Delivery {
-    return new MemoryDelivery(this, flight);
   }
 
   deadLetter(flight: InFlight, reason: string): void {
