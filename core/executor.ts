@@ -98,8 +98,10 @@ export async function handleDelivery(fn: EventideFunction, delivery: Delivery, d
   }
   const runId = env.target?.runId ?? runIdFor(fn.id, env.event.id);
   try {
+    // A first delivery almost always meets no record: skip the read (see `claimFirst`).
+    if (delivery.deliveryCount === 1 && (await claimFirst(fn, runId, env, delivery, deps).execute()) !== 'claim-lost') return;
     for (let tries = 0; tries < 3; tries++) {
-      const started = await begin(fn, runId, env, delivery, deps, tries > 0);
+      const started = await resume(fn, runId, env, delivery, deps);
       if (started === 'settled') return;
       if (started && (await started.execute()) !== 'claim-lost') return;
     }
@@ -112,30 +114,34 @@ export async function handleDelivery(fn: EventideFunction, delivery: Delivery, d
 }
 
 /**
- * Loads or creates the record and moves it to running. `undefined`: lost a race, try again.
- *
- * A first delivery almost always meets no record, so its run starts at once
- * while the record is created (the claim): the handler begins without a
- * round trip, and its first step waits for the claim before it runs. Should
- * a record exist after all (the delivery count is only a hint), the claim
- * loses, no step has run, and the delivery is handled again from the record.
+ * A first delivery starts its run before the record exists: the handler
+ * begins without waiting for a round trip, and the record is created (the
+ * claim) as soon as the handler has started; its first step waits for the
+ * claim. Should a record exist after all (the delivery count is only a
+ * hint), the claim loses, no step has run, and the delivery is handled again
+ * from the record.
  */
-async function begin(fn: EventideFunction, runId: string, env: Envelope, delivery: Delivery, deps: ExecutorDeps, read: boolean): Promise<Attempt | 'settled' | undefined> {
-  const key = runKey(runId);
+function claimFirst(fn: EventideFunction, runId: string, env: Envelope, delivery: Delivery, deps: ExecutorDeps): Attempt {
   const now = deps.clock.now();
-  const create = (): Attempt => {
-    const created = newRecord(runId, fn.id, env, now);
-    created.attempt = 1;
-    apply(created, 'START');
-    const writer = new RunWriter(deps.store, key, undefined);
-    const claim = writer.write(created);
+  const created = newRecord(runId, fn.id, env, now);
+  created.attempt = 1;
+  apply(created, 'START');
+  const writer = new RunWriter(deps.store, runKey(runId), undefined);
+  const claim = () => {
+    const held = writer.write(created);
     // Announced once the claim holds; every later change of this attempt is announced after it.
-    claim.then((ok) => ok && deps.emit(changeOf(created, 'pending', now)), () => undefined);
-    return new Attempt(fn, created, writer, delivery, deps, claim);
+    held.then((ok) => ok && deps.emit(changeOf(created, 'pending', now)), () => undefined);
+    return held;
   };
-  if (delivery.deliveryCount === 1 && !read) return create();
+  return new Attempt(fn, created, writer, delivery, deps, claim);
+}
+
+/** Loads the record (or creates it) and moves it to running. `undefined`: lost a race, try again. */
+async function resume(fn: EventideFunction, runId: string, env: Envelope, delivery: Delivery, deps: ExecutorDeps): Promise<Attempt | 'settled' | undefined> {
+  const key = runKey(runId);
   const stored = await deps.store.get(key);
-  if (!stored) return create();
+  if (!stored) return claimFirst(fn, runId, env, delivery, deps);
+  const now = deps.clock.now();
   const record = decodeRecord(stored.value);
   if (terminalStatuses.has(record.status)) {
     await delivery.ack();
@@ -160,6 +166,8 @@ async function begin(fn: EventideFunction, runId: string, env: Envelope, deliver
   return new Attempt(fn, record, writer, delivery, deps);
 }
 
+const held: Promise<boolean> = Promise.resolve(true);
+
 type Outcome = { ok: true; output: unknown } | { ok: false; error: Error } | Interrupt;
 
 export class Attempt implements StepHost {
@@ -178,6 +186,7 @@ export class Attempt implements StepHost {
   private stopNow: ((i: Interrupt) => void) | undefined;
   private cancelled = false;
   private abandoned = false;
+  private claim: Promise<boolean> | undefined;
 
   constructor(
     private readonly fn: EventideFunction,
@@ -185,8 +194,8 @@ export class Attempt implements StepHost {
     private readonly writer: RunWriter,
     private readonly delivery: Delivery,
     private readonly deps: ExecutorDeps,
-    /** Resolves true once the record is this attempt's to write (at once when it was read and moved). */
-    private readonly claim: Promise<boolean> = Promise.resolve(true),
+    /** Makes the record this attempt's to write (a first delivery's claim); absent when it was read and moved already. */
+    private readonly makeClaim?: () => Promise<boolean>,
   ) {
     this.retries = fn.retries;
     this.delayFor = fn.delayFor;
@@ -213,8 +222,13 @@ export class Attempt implements StepHost {
     }
   }
 
+  /** Resolves true once the record is this attempt's to write; the first call makes the claim. */
+  private claimNow(): Promise<boolean> {
+    return (this.claim ??= this.makeClaim ? this.makeClaim() : held);
+  }
+
   async claimed(): Promise<void> {
-    if (!(await this.claim)) throw this.interrupt(new Interrupt('stopped', this.now()));
+    if (!(await this.claimNow())) throw this.interrupt(new Interrupt('stopped', this.now()));
   }
 
   replayedStep(): void {
@@ -290,7 +304,15 @@ export class Attempt implements StepHost {
           return self.signal;
         },
       };
-      const result = await Promise.race([Promise.resolve().then(() => fn.handler(ctx)), stop]);
+      let running: Promise<unknown>;
+      try {
+        running = Promise.resolve(fn.handler(ctx));
+      } catch (thrown) {
+        running = Promise.reject(thrown);
+      }
+      // The handler has started (up to its first await) before the claim goes out.
+      this.claimNow().catch(() => undefined);
+      const result = await Promise.race([running, stop]);
       outcome = result instanceof Interrupt ? result : { ok: true, output: result };
     } catch (thrown) {
       outcome = thrown instanceof Interrupt ? thrown : { ok: false, error: coerceError(thrown) };
@@ -302,7 +324,7 @@ export class Attempt implements StepHost {
     if (this.interrupted) outcome = this.interrupted;
     try {
       if (this.abandoned) return;
-      if (!(await this.claim)) return 'claim-lost';
+      if (!(await this.claimNow())) return 'claim-lost';
       if (this.cancelled) {
         await this.writer.flush().catch(() => undefined);
         await this.delivery.ack();
