@@ -24,6 +24,7 @@ import { RedisDelivery, type DeliveryOwner, type Source } from './delivery.js';
 import type { Keys, SubjectKeys } from './keys.js';
 import type { ScriptedRedis } from './scripts/index.js';
 import { asBuffer } from './store.js';
+import { TickBatch } from './tick-batch.js';
 
 export interface ConsumerSettings {
   commandTimeoutMs: number;
@@ -42,6 +43,13 @@ const yes = () => true;
 /** CLIENT SETNAME refuses spaces and newlines. */
 const segmentName = (s: string) => s.replace(/[^\x21-\x7e]/g, '_');
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+interface Commit {
+  d: RedisDelivery;
+  write: StoreWrite;
+  mode: 'ack' | 'retry';
+  delay: number;
+}
 
 type StreamReply = [Buffer, [Buffer, Buffer[]][]][] | null;
 
@@ -307,15 +315,24 @@ export class RedisConsumer implements Consumer, DeliveryOwner {
 
   /** The store write and the settlement in one script; a lost compare-and-set settles nothing. */
   private async commit(d: RedisDelivery, write: StoreWrite, mode: 'ack' | 'retry', delay: number): Promise<boolean> {
-    const k = this.keys;
-    const rev = await this.cmd
-      .eventideCommit(k.kv(write.key), k.kvIndex, k.kvSeq, this.sourceKey(d), this.retryDue, this.retryStream, asBuffer(write.value), write.key, write.revision === undefined ? '' : write.revision, mode, this.group, this.name, d.entryId, d.timesDelivered, delay, d.deliveryCount + 1, d.source === 1 ? '1' : '0')
-      .catch(this.failed(mode));
-    if (rev === null) return false;
+    const rev = await this.commits.add({ d, write, mode, delay }).catch(this.failed(mode));
+    if (!rev) return false;
     this.settle(d);
     if (mode === 'retry' && delay > 0) this.wakeIn(delay);
     return true;
   }
+
+  /** One script call for every commit of a tick (see TickBatch). */
+  private readonly commits = new TickBatch<Commit, number>((batch) => {
+    const k = this.keys;
+    const args: (string | Buffer | number)[] = [batch.length + 5, k.kvIndex, k.kvSeq, this.subjectKeys.stream, this.retryDue, this.retryStream];
+    for (const c of batch) args.push(k.kv(c.write.key));
+    args.push(this.group, this.name);
+    for (const { d, write, mode, delay } of batch) {
+      args.push(asBuffer(write.value), write.key, write.revision ?? '', mode, d.entryId, d.timesDelivered, delay, d.deliveryCount + 1, d.source === 1 ? '1' : '0');
+    }
+    return this.cmd.eventideCommit(...args);
+  });
 
   private requeue(d: RedisDelivery, delayMs: number, nextCount: number): Promise<number> {
     return this.cmd.eventideRequeue(this.sourceKey(d), this.retryDue, this.retryStream, this.group, this.name, d.entryId, d.timesDelivered, delayMs, nextCount, d.source === 1 ? '1' : '0');

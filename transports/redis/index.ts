@@ -27,6 +27,7 @@ import { Keys } from './keys.js';
 import type { ScriptedRedis } from './scripts/index.js';
 import { asBuffer, RedisKVStore } from './store.js';
 import { Subscriptions } from './subscriptions.js';
+import { TickBatch } from './tick-batch.js';
 
 export { destroyNamespace } from './cleanup.js';
 export { validateNamespace } from './keys.js';
@@ -65,6 +66,15 @@ export interface RedisTransportOptions {
   onError?: (err: Error) => void;
 }
 
+interface Outgoing {
+  data: Buffer;
+  /** '' when none. */
+  msgId: string;
+  delay: number;
+  /** Dedup window in ms; 0 for none. */
+  window: number;
+}
+
 const DUPLICATE: PublishResult = Object.freeze({ duplicate: true });
 const ACCEPTED: PublishResult = Object.freeze({ duplicate: false });
 
@@ -83,6 +93,7 @@ export class RedisTransport implements Transport {
   private pub: ScriptedRedis | undefined;
   private readonly openPublisher: () => ScriptedRedis;
   private readonly subs: Subscriptions;
+  private readonly publishes = new Map<string, TickBatch<Outgoing, number>>();
   private readonly consumers = new Set<RedisConsumer>();
   private readonly where: string;
   private readonly commandTimeoutMs: number;
@@ -165,21 +176,8 @@ export class RedisTransport implements Transport {
     const dedup = msgId !== undefined && this.dedupWindowMs > 0;
     // A delayed message waits outside the stream, so it needs an id of its own before it has an entry id.
     if (msgId === undefined && delay > 0) msgId = randomUUID();
-    const result = (this.pub ?? this.cmd)
-      .eventidePublish(
-        k.stream,
-        dedup ? k.dedupPrefix + msgId : k.stream,
-        k.delayed,
-        k.trimWait,
-        asBuffer(data),
-        msgId ?? '',
-        delay,
-        dedup ? this.dedupWindowMs : 0,
-        this.maxLen,
-        this.trimSlack,
-        this.keys.wake,
-        k.wakeName,
-      )
+    const result = this.publishBatch(subject)
+      .add({ data: asBuffer(data), msgId: msgId ?? '', delay, window: dedup ? this.dedupWindowMs : 0 })
       .then(
         (r) => (r === 1 ? DUPLICATE : ACCEPTED),
         (err) => {
@@ -188,6 +186,23 @@ export class RedisTransport implements Transport {
       );
     if (delay > 0) void result.then(() => this.wakeLocal(k.wakeName, delay), () => {});
     return result;
+  }
+
+  /** Publishes to one subject made in one tick travel as one script call (see TickBatch). */
+  private publishBatch(subject: string): TickBatch<Outgoing, number> {
+    let batch = this.publishes.get(subject);
+    if (batch) return batch;
+    const k = this.keys.subject(subject);
+    batch = new TickBatch((items) => {
+      const args: (string | Buffer | number)[] = [items.length + 3, k.stream, k.delayed, k.trimWait];
+      for (const m of items) args.push(m.window > 0 ? k.dedupPrefix + m.msgId : k.stream);
+      args.push(this.maxLen, this.trimSlack, this.keys.wake, k.wakeName);
+      for (const m of items) args.push(m.data, m.msgId, m.delay, m.window);
+      // A process that also consumes publishes on its own connection (see `pub`).
+      return (this.pub ?? this.cmd).eventidePublish(...args);
+    });
+    this.publishes.set(subject, batch);
+    return batch;
   }
 
   async consume(subject: string, group: string, handler: DeliveryHandler, options: ConsumeOptions): Promise<Consumer> {

@@ -1,23 +1,41 @@
 /**
  * The key-value store: one hash per key ({ v: value, r: revision }), with
- * create and update as compare-and-set scripts. A lex-ordered index set makes
+ * create and update as compare-and-set scripts (batched per tick). A lex-ordered index set makes
  * `keys(prefix)` a range read that works on Redis Cluster (no SCAN across nodes).
  */
 import type { KVStore, Revision, StoredValue } from '../../core/transport.js';
 import { transportError } from './connection.js';
 import type { Keys } from './keys.js';
 import type { ScriptedRedis } from './scripts/index.js';
+import { TickBatch } from './tick-batch.js';
 
 const PAGE = 1000;
 /** Never inside a UTF-8 string, so `prefix + 0xFF` bounds every key that starts with `prefix`. */
 const HIGH = Buffer.from([0xff]);
 
+interface Write {
+  key: string;
+  value: Buffer;
+  /** '' creates. */
+  expected: Revision | '';
+}
+
 export class RedisKVStore implements KVStore {
+  /** Writes made in one tick travel as one script call. */
+  private readonly writes: TickBatch<Write, number>;
+
   constructor(
     private readonly cmd: ScriptedRedis,
     private readonly keysOf: Keys,
     private readonly timeoutMs: number,
-  ) {}
+  ) {
+    this.writes = new TickBatch((batch) => {
+      const args: (string | Buffer | number)[] = [batch.length + 2, keysOf.kvIndex, keysOf.kvSeq];
+      for (const w of batch) args.push(keysOf.kv(w.key));
+      for (const w of batch) args.push(w.value, w.key, w.expected);
+      return cmd.eventideKvWrite(...args);
+    });
+  }
 
   private fail(what: string, key: string) {
     return (err: unknown): never => {
@@ -32,15 +50,13 @@ export class RedisKVStore implements KVStore {
   }
 
   async create(key: string, value: Uint8Array): Promise<Revision | undefined> {
-    const k = this.keysOf;
-    const rev = await this.cmd.eventideKvCreate(k.kv(key), k.kvIndex, k.kvSeq, asBuffer(value), key).catch(this.fail('create', key));
-    return rev ?? undefined;
+    const rev = await this.writes.add({ key, value: asBuffer(value), expected: '' }).catch(this.fail('create', key));
+    return rev || undefined;
   }
 
   async update(key: string, value: Uint8Array, revision: Revision): Promise<Revision | undefined> {
-    const k = this.keysOf;
-    const rev = await this.cmd.eventideKvUpdate(k.kv(key), k.kvSeq, asBuffer(value), revision).catch(this.fail('update', key));
-    return rev ?? undefined;
+    const rev = await this.writes.add({ key, value: asBuffer(value), expected: revision }).catch(this.fail('update', key));
+    return rev || undefined;
   }
 
   async delete(key: string): Promise<void> {

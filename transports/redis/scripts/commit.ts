@@ -1,36 +1,49 @@
 /**
- * Settle a delivery together with a store write (the run record), in one
- * atomic step: a crash can never leave a run's record moved and its message
- * unsettled, or the other way round. The write is compare-and-set exactly as
- * kvCreate / kvUpdate; when it loses, nothing is settled. Then either ack (as
- * a plain XACK, or XACK + XDEL for the group's retry stream) or requeue with
- * a delay, lease-checked as requeue is.
+ * Settle deliveries together with their store writes (the run records), in
+ * one atomic step: a crash can never leave a run's record moved and its
+ * message unsettled, or the other way round. Each write is compare-and-set
+ * exactly as kvWrite; when it loses, its delivery is not settled. Then either
+ * ack (a plain XACK, or XACK + XDEL for the group's retry stream) or requeue
+ * with a delay, lease-checked as requeue is.
+ *
+ * One call carries every commit one consumer made in a tick (see TickBatch);
+ * the commits are independent of each other.
  */
 import { OWNED, READ_ENTRY, REQUEUE } from './lib.js';
 
 export const commit = {
-  numberOfKeys: 6,
   lua: `
--- KEYS: 1 value hash, 2 key index, 3 revision counter, 4 stream the delivery came from, 5 group retry set, 6 group retry stream
--- ARGV: 1 value, 2 key (as the core names it), 3 expected revision ('' creates), 4 'ack' or 'retry',
---       5 group, 6 consumer, 7 entry id, 8 times delivered (lease check), 9 delay ms, 10 next delivery count, 11 '1' when KEYS[4] is the retry stream
+-- KEYS: 1 key index, 2 revision counter, 3 subject stream, 4 group retry set, 5 group retry stream, 6.. one value hash per commit
+-- ARGV: 1 group, 2 consumer, then per commit 9 values: value, key (as the core names it), expected revision ('' creates),
+--       'ack' or 'retry', entry id, times delivered (lease check), delay ms, next delivery count, '1' when it came from the retry stream
+-- Returns one revision per commit, 0 when its compare-and-set lost.
 ${OWNED}
 ${READ_ENTRY}
 ${REQUEUE}
-if ARGV[3] == '' then
-  if redis.call('EXISTS', KEYS[1]) == 1 then return false end
-elseif redis.call('HGET', KEYS[1], 'r') ~= ARGV[3] then
-  return false
+local group, consumer = ARGV[1], ARGV[2]
+local out = {}
+for i = 6, #KEYS do
+  local a = 2 + (i - 6) * 9
+  local expected, fromRetry, entry = ARGV[a + 3], ARGV[a + 9], ARGV[a + 5]
+  local ok
+  if expected == '' then ok = redis.call('EXISTS', KEYS[i]) == 0 else ok = redis.call('HGET', KEYS[i], 'r') == expected end
+  if ok then
+    local rev = redis.call('INCR', KEYS[2])
+    redis.call('HSET', KEYS[i], 'v', ARGV[a + 1], 'r', rev)
+    if expected == '' then redis.call('ZADD', KEYS[1], 0, ARGV[a + 2]) end
+    local source = KEYS[3]
+    if fromRetry == '1' then source = KEYS[5] end
+    if ARGV[a + 4] == 'ack' then
+      redis.call('XACK', source, group, entry)
+      if fromRetry == '1' then redis.call('XDEL', source, entry) end
+    else
+      requeue(source, KEYS[4], KEYS[5], group, consumer, entry, ARGV[a + 6], ARGV[a + 7], ARGV[a + 8], fromRetry)
+    end
+    out[#out + 1] = rev
+  else
+    out[#out + 1] = 0
+  end
 end
-local rev = redis.call('INCR', KEYS[3])
-redis.call('HSET', KEYS[1], 'v', ARGV[1], 'r', rev)
-if ARGV[3] == '' then redis.call('ZADD', KEYS[2], 0, ARGV[2]) end
-if ARGV[4] == 'ack' then
-  redis.call('XACK', KEYS[4], ARGV[5], ARGV[7])
-  if ARGV[11] == '1' then redis.call('XDEL', KEYS[4], ARGV[7]) end
-  return rev
-end
-requeue(KEYS[4], KEYS[5], KEYS[6], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARGV[11])
-return rev
+return out
 `,
 };

@@ -9,7 +9,7 @@ import { commit } from './commit.js';
 import { deadLetter } from './dead-letter.js';
 import { ensureGroups } from './ensure-groups.js';
 import { extendLease } from './extend-lease.js';
-import { kvCreate, kvDelete, kvUpdate } from './kv.js';
+import { kvDelete, kvWrite } from './kv.js';
 import { moveDue } from './move-due.js';
 import { publish } from './publish.js';
 import { reclaim } from './reclaim.js';
@@ -26,8 +26,7 @@ export const scripts = {
   eventideReclaim: reclaim,
   eventideEnsureGroups: ensureGroups,
   eventideRetireConsumers: retireConsumers,
-  eventideKvCreate: kvCreate,
-  eventideKvUpdate: kvUpdate,
+  eventideKvWrite: kvWrite,
   eventideKvDelete: kvDelete,
   eventideCommit: commit,
 } satisfies NonNullable<RedisOptions['scripts']>;
@@ -37,7 +36,8 @@ type Cmd<R> = (...args: Arg[]) => Promise<R>;
 
 /** A connection with the transport's scripts registered. */
 export type ScriptedRedis = Redis & {
-  eventidePublish: Cmd<number>;
+  /** Variadic: the first argument is the number of keys. */
+  eventidePublish: Cmd<number[]>;
   eventideMoveDue: Cmd<number>;
   eventideRequeue: Cmd<number>;
   eventideDeadLetter: Cmd<number>;
@@ -46,8 +46,9 @@ export type ScriptedRedis = Redis & {
   eventideReclaimBuffer: Cmd<[Buffer, Buffer, [number, Buffer, Buffer[], number][]]>;
   eventideEnsureGroups: Cmd<number>;
   eventideRetireConsumers: Cmd<number>;
-  eventideKvCreate: Cmd<number | null>;
-  eventideKvUpdate: Cmd<number | null>;
+  /** Variadic: the first argument is the number of keys. */
+  eventideKvWrite: Cmd<number[]>;
   eventideKvDelete: Cmd<number>;
-  eventideCommit: Cmd<number | null>;
+  /** Variadic: the first argument is the number of keys. */
+  eventideCommit: Cmd<number[]>;
 };

@@ -4,26 +4,31 @@
  * revision a stale writer might still hold (no ABA).
  */
 
-export const kvCreate = {
-  numberOfKeys: 3,
+/**
+ * Compare-and-set writes of many keys in one call (a tick's worth, see
+ * TickBatch). Each write stands alone: one that loses does not stop the rest.
+ */
+export const kvWrite = {
   lua: `
--- KEYS: 1 value hash, 2 key index, 3 revision counter; ARGV: 1 value, 2 key (as the core names it)
-if redis.call('EXISTS', KEYS[1]) == 1 then return false end
-local rev = redis.call('INCR', KEYS[3])
-redis.call('HSET', KEYS[1], 'v', ARGV[1], 'r', rev)
-redis.call('ZADD', KEYS[2], 0, ARGV[2])
-return rev
-`,
-};
-
-export const kvUpdate = {
-  numberOfKeys: 2,
-  lua: `
--- KEYS: 1 value hash, 2 revision counter; ARGV: 1 value, 2 expected revision
-if redis.call('HGET', KEYS[1], 'r') ~= ARGV[2] then return false end
-local rev = redis.call('INCR', KEYS[2])
-redis.call('HSET', KEYS[1], 'v', ARGV[1], 'r', rev)
-return rev
+-- KEYS: 1 key index, 2 revision counter, 3.. one value hash per write
+-- ARGV: per write, 3 values: value, key (as the core names it), expected revision ('' creates)
+-- Returns one revision per write, 0 when its compare-and-set lost.
+local out = {}
+for i = 3, #KEYS do
+  local a = (i - 3) * 3
+  local expected = ARGV[a + 3]
+  local ok
+  if expected == '' then ok = redis.call('EXISTS', KEYS[i]) == 0 else ok = redis.call('HGET', KEYS[i], 'r') == expected end
+  if ok then
+    local rev = redis.call('INCR', KEYS[2])
+    redis.call('HSET', KEYS[i], 'v', ARGV[a + 1], 'r', rev)
+    if expected == '' then redis.call('ZADD', KEYS[1], 0, ARGV[a + 2]) end
+    out[#out + 1] = rev
+  else
+    out[#out + 1] = 0
+  end
+end
+return out
 `,
 };
 

@@ -4,43 +4,49 @@
  * Dedup sits in the same script as the XADD so a crash between the two cannot
  * leave a marker without its message (which would drop a retried send).
  *
+ * One call carries every publish to one subject made in a tick (see
+ * TickBatch); each message is deduplicated on its own.
+ *
  * Trimming keeps `maxLen` entries of history but never removes an entry some
  * group has not read or has not acked yet: plain `XADD MAXLEN` would. It runs
  * only when the stream is over `maxLen` by more than `slack`, so it costs one
- * XLEN per publish; when a lagging group holds the cut back, a marker key
+ * XLEN per call; when a lagging group holds the cut back, a marker key
  * stops further attempts for a second, so a backlog does not make every
  * publish pay for a trim that cannot happen.
  */
 import { NOW } from './lib.js';
 
 export const publish = {
-  numberOfKeys: 4,
   lua: `
--- KEYS: 1 subject stream, 2 dedup marker, 3 delayed set, 4 trim-wait marker
--- ARGV: 1 data, 2 message id ('' = none), 3 delay ms, 4 dedup window ms (0 = no dedup),
---       5 maxLen (0 = unbounded), 6 trim slack, 7 wake channel, 8 subject name for wake messages
-local window = tonumber(ARGV[4])
-if window > 0 and not redis.call('SET', KEYS[2], '', 'NX', 'PX', window) then
-  return 1
+-- KEYS: 1 subject stream, 2 delayed set, 3 trim-wait marker, 4.. one dedup marker per message (any key when it has no dedup)
+-- ARGV: 1 maxLen (0 = unbounded), 2 trim slack, 3 wake channel, 4 subject name for wake messages,
+--       then per message 4 values: data, message id ('' = none), delay ms, dedup window ms (0 = no dedup)
+-- Returns one value per message: 1 when it was a duplicate, 0 when accepted.
+${NOW}
+local out = {}
+for i = 4, #KEYS do
+  local a = 4 + (i - 4) * 4
+  local data, id, delay, window = ARGV[a + 1], ARGV[a + 2], tonumber(ARGV[a + 3]), tonumber(ARGV[a + 4])
+  if window > 0 and not redis.call('SET', KEYS[i], '', 'NX', 'PX', window) then
+    out[#out + 1] = 1
+  elseif delay > 0 then
+    -- The member holds the message itself; the server time keeps it unique if an id comes back after the dedup window.
+    redis.call('ZADD', KEYS[2], now + delay, cmsgpack.pack(id, data, __t[1], __t[2], i))
+    redis.call('PUBLISH', ARGV[3], delay .. ':' .. ARGV[4])
+    out[#out + 1] = 0
+  else
+    if id == '' then
+      redis.call('XADD', KEYS[1], '*', 'd', data)
+    else
+      redis.call('XADD', KEYS[1], '*', 'i', id, 'd', data)
+    end
+    out[#out + 1] = 0
+  end
 end
-local delay = tonumber(ARGV[3])
-if delay > 0 then
-  ${NOW}
-  -- The member holds the message itself; the server time keeps it unique if an id comes back after the dedup window.
-  redis.call('ZADD', KEYS[3], now + delay, cmsgpack.pack(ARGV[2], ARGV[1], __t[1], __t[2]))
-  redis.call('PUBLISH', ARGV[7], delay .. ':' .. ARGV[8])
-  return 0
-end
-if ARGV[2] == '' then
-  redis.call('XADD', KEYS[1], '*', 'd', ARGV[1])
-else
-  redis.call('XADD', KEYS[1], '*', 'i', ARGV[2], 'd', ARGV[1])
-end
-local maxLen = tonumber(ARGV[5])
-if maxLen == 0 then return 0 end
+local maxLen = tonumber(ARGV[1])
+if maxLen == 0 then return out end
 local excess = redis.call('XLEN', KEYS[1]) - maxLen
-if excess <= tonumber(ARGV[6]) or redis.call('EXISTS', KEYS[4]) == 1 then return 0 end
-
+if excess <= tonumber(ARGV[2]) or redis.call('EXISTS', KEYS[3]) == 1 then return out end
 local function parse(id)
   local ms, seq = string.match(id, '^(%d+)-(%d+)$')
   return tonumber(ms), tonumber(seq), ms
@@ -71,7 +77,7 @@ for _, g in ipairs(redis.call('XINFO', 'GROUPS', KEYS[1])) do
   if less(need, minid) then minid = need; blocked = true end
 end
 redis.call('XTRIM', KEYS[1], 'MINID', minid)
-if blocked then redis.call('SET', KEYS[4], '', 'PX', 1000) end
-return 0
+if blocked then redis.call('SET', KEYS[3], '', 'PX', 1000) end
+return out
 `,
 };
