@@ -11,7 +11,8 @@
  * 2. Critical-path cost of send() per transport, next to the raw client op
  *    and BullMQ's Queue.add (benchmark.js), as ratios.
  * 3. Throughput and latency of background runs, against BullMQ workers at
- *    concurrency 1/10/100; event → function-start latency; worker peak RSS.
+ *    concurrency 1/10/100; event → function-start latency, next to the raw
+ *    client's publish → receive on the same server; worker peak RSS.
  * 4. Memory: heap per waiting run (100k sleeping runs) on memory.
  *
  * Transports are probed first: a runtime must start and run a function on
@@ -28,7 +29,7 @@ import type { HeapResult, ThroughputResult } from './lib/cases.js';
 import { killChildren, runCase } from './lib/child.js';
 import { cleanupRun, natsUp, probeTransport, redisUp, transportKinds, urls, type TransportKind } from './lib/env.js';
 import { renderHtml, renderText } from './lib/report.js';
-import { computeGoals, ratioRounds, type BullmqRow, type LatencyRow, type MemoryResult, type Mode, type Results, type SendRow, type ThroughputRow } from './lib/results.js';
+import { computeGoals, latencyRow, ratioRounds, type BullmqRow, type LatencyRow, type MemoryResult, type Mode, type Results, type SendRow, type ThroughputRow } from './lib/results.js';
 import { defaultThirdParty } from './lib/signup-model.js';
 import { runSignupSection, type SignupOptions } from './lib/signup.js';
 import { rounds, type Distribution } from './lib/stats.js';
@@ -216,6 +217,7 @@ if (sections.has('throughput')) {
   const rows: ThroughputRow[] = [];
   const bull: BullmqRow[] = [];
   const latency: LatencyRow[] = [];
+  const rawFloor: LatencyRow[] = [];
   const skipped: string[] = [];
   const tp = plan.throughput;
   for (const kind of kinds) {
@@ -234,7 +236,12 @@ if (sections.has('throughput')) {
     if (one.length || fan.length) rows.push({ transport: kind, events: { oneStep: tp.events[kind], fanout: fanEvents }, oneStepRunsPerSec: rounds(one), fanoutRunsPerSec: rounds(fan), peakRssBytes: peak });
     progress(`event → start latency on ${kind} · ${tp.latencyN} sequential events`);
     const l = await attempt(`latency on ${kind}`, () => runCase<Distribution>({ case: 'latency', kind, n: tp.latencyN }, { onLine: childLine }));
-    if (l) latency.push({ transport: kind, n: l.result.n, p50Us: l.result.p50, p90Us: l.result.p90, p99Us: l.result.p99, maxUs: l.result.max });
+    if (l) latency.push(latencyRow(kind, l.result));
+    if (kind === 'memory') continue;
+    // Right after eventide's figure, so both see the machine in the same mood.
+    progress(`raw floor on ${kind}: ${kind === 'nats' ? 'nats.js js.publish → pull consumer' : 'ioredis XADD → XREADGROUP'} · ${tp.latencyN} sequential messages`);
+    const f = await attempt(`raw floor on ${kind}`, () => runCase<Distribution>({ case: 'raw-latency', kind, n: tp.latencyN }, { onLine: childLine }));
+    if (f) rawFloor.push(latencyRow(kind, f.result));
   }
   if (bullOk) {
     for (const concurrency of [1, 10, 100]) {
@@ -253,9 +260,9 @@ if (sections.has('throughput')) {
     }
     progress(`BullMQ add → worker start latency · ${tp.latencyN} sequential jobs`);
     const l = await attempt('BullMQ latency', () => runCase<Distribution>({ case: 'bullmq-latency', n: tp.latencyN }, { onLine: childLine }));
-    if (l) latency.push({ transport: 'bullmq', n: l.result.n, p50Us: l.result.p50, p90Us: l.result.p90, p99Us: l.result.p99, maxUs: l.result.max });
+    if (l) latency.push(latencyRow('bullmq', l.result));
   } else skipped.push(`BullMQ: ${transports.bullmq.reason}`);
-  results.sections.throughput = { rows, bullmq: bull, latency, skipped };
+  results.sections.throughput = { rows, bullmq: bull, latency, rawFloor, skipped };
 }
 
 // 4. Memory.

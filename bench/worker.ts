@@ -16,6 +16,7 @@ import {
   eventideThroughput,
   heapPerSleepingRun,
   rawOp,
+  rawStartLatency,
   signupEvent,
   startProducer,
   timedLoop,
@@ -32,6 +33,8 @@ export type CaseSpec =
   | { case: 'bullmq-throughput'; concurrency: number; jobs: number; timeoutMs?: number }
   | { case: 'latency'; kind: TransportKind; n: number }
   | { case: 'bullmq-latency'; n: number }
+  /** The raw client's publish → receive, the floor under the start latency on that server. */
+  | { case: 'raw-latency'; kind: 'nats' | 'redis'; n: number }
   | { case: 'heap'; runs: number };
 
 export interface SendCaseResult {
@@ -105,6 +108,9 @@ async function main(): Promise<void> {
       break;
     case 'bullmq-latency':
       result = await bullmqStartLatency(spec.n);
+      break;
+    case 'raw-latency':
+      result = await rawStartLatency(spec.kind, spec.n);
       break;
     case 'heap':
       result = await heapPerSleepingRun(spec.runs);

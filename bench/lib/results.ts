@@ -5,7 +5,7 @@
  * are constants.
  */
 import type { SignupSection } from './signup.js';
-import { rounds, type Rounds } from './stats.js';
+import { rounds, type Distribution, type Rounds } from './stats.js';
 
 export type Mode = 'smoke' | 'quick' | 'full';
 
@@ -60,6 +60,10 @@ export interface LatencyRow {
   maxUs: number;
 }
 
+export function latencyRow(transport: string, d: Distribution): LatencyRow {
+  return { transport, n: d.n, p50Us: d.p50, p90Us: d.p90, p99Us: d.p99, maxUs: d.max };
+}
+
 export interface MemoryResult {
   runs: number;
   heapPerRunBytes: Rounds;
@@ -90,7 +94,16 @@ export interface Results {
   sections: {
     signup: SignupSection | Skipped;
     send: { rows: SendRow[]; skipped: string[] } | Skipped;
-    throughput: { rows: ThroughputRow[]; bullmq: BullmqRow[]; latency: LatencyRow[]; skipped: string[] } | Skipped;
+    throughput:
+      | {
+          rows: ThroughputRow[];
+          bullmq: BullmqRow[];
+          latency: LatencyRow[];
+          /** Per durable transport: the raw client's publish → receive, same protocol and run as `latency`, no eventide code. */
+          rawFloor: LatencyRow[];
+          skipped: string[];
+        }
+      | Skipped;
     memory: MemoryResult | Skipped;
   };
   goals: Goal[];
@@ -149,6 +162,20 @@ export function computeGoals(r: Results): Goal[] {
       const v = mem.loopP50Us.send.median;
       goals.push({ id: 'send.memory.p50', text: 'memory send() p50 < 5 µs', pass: v < 5, detail: `${x(v)} µs` });
     }
+    // The transport issues' goals: send() p50 next to the raw client's op, same process and rounds.
+    for (const [kind, limit, op] of [
+      ['nats', 1.2, 'js.publish'],
+      ['redis', 1.5, 'XADD'],
+    ] as const) {
+      const row = send.rows.find((r) => r.transport === kind);
+      const ratio = row?.loopP50Us.send && row.loopP50Us.raw ? row.loopP50Us.send.median / row.loopP50Us.raw.median : Number.NaN;
+      goals.push({
+        id: `send.${kind}.vsRaw`,
+        text: `${kind} send() p50 ≤ ${limit}× a raw ${op}`,
+        pass: Number.isFinite(ratio) ? ratio <= limit : null,
+        detail: Number.isFinite(ratio) ? `${x(ratio)}× (${x(row?.loopP50Us.send?.median ?? 0)} vs ${x(row?.loopP50Us.raw?.median ?? 0)} µs)` : `not measured: needs ${kind}`,
+      });
+    }
     const redis = send.rows.find((row) => row.transport === 'redis');
     const p50 = redis?.sendOverBullmqAdd3P50;
     const mean = redis?.sendOverBullmqAdd3;
@@ -177,6 +204,28 @@ export function computeGoals(r: Results): Goal[] {
         ? `${x(ratio)}× (${Math.round(redis?.oneStepRunsPerSec.median ?? 0)} vs ${Math.round(bull?.jobsPerSec.median ?? 0)}/s)`
         : 'not measured: needs the Redis transport and Redis',
     });
+    const nats = throughput.rows.find((row) => row.transport === 'nats');
+    goals.push({
+      id: 'runs.nats',
+      text: 'nats one-step runs/s ≥ 15,000',
+      pass: nats ? nats.oneStepRunsPerSec.median >= 15_000 : null,
+      detail: nats ? `${Math.round(nats.oneStepRunsPerSec.median)} runs/s` : 'not measured: needs NATS',
+    });
+    for (const [kind, p50Limit] of [
+      ['nats', 200],
+      ['redis', 150],
+    ] as const) {
+      const l = throughput.latency.find((row) => row.transport === kind);
+      const floor = throughput.rawFloor.find((row) => row.transport === kind);
+      goals.push({
+        id: `latency.${kind}`,
+        text: `${kind} event → start p50 ≤ ${p50Limit} µs and p99 ≤ 1 ms at low load`,
+        pass: l ? l.p50Us <= p50Limit && l.p99Us <= 1_000 : null,
+        detail: l
+          ? `p50 ${Math.round(l.p50Us)} µs, p99 ${Math.round(l.p99Us)} µs${floor ? ` (raw client floor in the same run: p50 ${Math.round(floor.p50Us)} µs, p99 ${Math.round(floor.p99Us)} µs)` : ''}`
+          : `not measured: needs ${kind}`,
+      });
+    }
   }
   return goals;
 }
