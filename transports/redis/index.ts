@@ -100,6 +100,7 @@ export class RedisTransport implements Transport {
   private readonly dedupWindowMs: number;
   private readonly maxLen: number;
   private readonly trimSlack: number;
+  private sinceTrimCheck = 0;
   private readonly settings: ConsumerSettings;
   private wakeOff: (() => Promise<void>) | undefined;
   private closed = false;
@@ -194,12 +195,21 @@ export class RedisTransport implements Transport {
     if (batch) return batch;
     const k = this.keys.subject(subject);
     batch = new TickBatch((items) => {
+      // A process that also consumes publishes on its own connection (see `pub`).
+      const conn = this.pub ?? this.cmd;
+      // The stream may grow past maxLen by the slack before a trim is worth it, so only every slack-th publish looks.
+      this.sinceTrimCheck += items.length;
+      const check = this.maxLen > 0 && this.sinceTrimCheck >= this.trimSlack;
+      if (check) this.sinceTrimCheck = 0;
+      const lone = items.length === 1 ? items[0] : undefined;
+      if (lone && lone.delay === 0 && !check) {
+        return conn.eventidePublishOne(k.stream, lone.window > 0 ? k.dedupPrefix + lone.msgId : k.stream, lone.data, lone.msgId, lone.window).then((r) => [r]);
+      }
       const args: (string | Buffer | number)[] = [items.length + 3, k.stream, k.delayed, k.trimWait];
       for (const m of items) args.push(m.window > 0 ? k.dedupPrefix + m.msgId : k.stream);
-      args.push(this.maxLen, this.trimSlack, this.keys.wake, k.wakeName);
+      args.push(check ? this.maxLen : '', this.trimSlack, this.keys.wake, k.wakeName);
       for (const m of items) args.push(m.data, m.msgId, m.delay, m.window);
-      // A process that also consumes publishes on its own connection (see `pub`).
-      return (this.pub ?? this.cmd).eventidePublish(...args);
+      return conn.eventidePublish(...args);
     });
     this.publishes.set(subject, batch);
     return batch;

@@ -11,13 +11,14 @@ import { ensureGroups } from './ensure-groups.js';
 import { extendLease } from './extend-lease.js';
 import { kvDelete, kvWrite } from './kv.js';
 import { moveDue } from './move-due.js';
-import { publish } from './publish.js';
+import { publish, publishOne } from './publish.js';
 import { reclaim } from './reclaim.js';
 import { requeue } from './requeue.js';
 import { retireConsumers } from './retire-consumers.js';
 
 export const scripts = {
   eventidePublish: publish,
+  eventidePublishOne: publishOne,
   eventideMoveDue: moveDue,
   eventideRequeue: requeue,
   eventideDeadLetter: deadLetter,
@@ -38,6 +39,7 @@ type Cmd<R> = (...args: Arg[]) => Promise<R>;
 export type ScriptedRedis = Redis & {
   /** Variadic: the first argument is the number of keys. */
   eventidePublish: Cmd<number[]>;
+  eventidePublishOne: Cmd<number>;
   eventideMoveDue: Cmd<number>;
   eventideRequeue: Cmd<number>;
   eventideDeadLetter: Cmd<number>;

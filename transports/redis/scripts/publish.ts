@@ -19,10 +19,10 @@ import { NOW } from './lib.js';
 export const publish = {
   lua: `
 -- KEYS: 1 subject stream, 2 delayed set, 3 trim-wait marker, 4.. one dedup marker per message (any key when it has no dedup)
--- ARGV: 1 maxLen (0 = unbounded), 2 trim slack, 3 wake channel, 4 subject name for wake messages,
+-- ARGV: 1 maxLen (0 = unbounded; '' skips the trim check this time), 2 trim slack, 3 wake channel, 4 subject name for wake messages,
 --       then per message 4 values: data, message id ('' = none), delay ms, dedup window ms (0 = no dedup)
 -- Returns one value per message: 1 when it was a duplicate, 0 when accepted.
-${NOW}
+local now, __t
 local out = {}
 for i = 4, #KEYS do
   local a = 4 + (i - 4) * 4
@@ -30,6 +30,9 @@ for i = 4, #KEYS do
   if window > 0 and not redis.call('SET', KEYS[i], '', 'NX', 'PX', window) then
     out[#out + 1] = 1
   elseif delay > 0 then
+    if not now then
+      ${NOW.trim().replace(/local /g, '')}
+    end
     -- The member holds the message itself; the server time keeps it unique if an id comes back after the dedup window.
     redis.call('ZADD', KEYS[2], now + delay, cmsgpack.pack(id, data, __t[1], __t[2], i))
     redis.call('PUBLISH', ARGV[3], delay .. ':' .. ARGV[4])
@@ -44,7 +47,7 @@ for i = 4, #KEYS do
   end
 end
 local maxLen = tonumber(ARGV[1])
-if maxLen == 0 then return out end
+if not maxLen or maxLen == 0 then return out end
 local excess = redis.call('XLEN', KEYS[1]) - maxLen
 if excess <= tonumber(ARGV[2]) or redis.call('EXISTS', KEYS[3]) == 1 then return out end
 local function parse(id)
@@ -79,5 +82,26 @@ end
 redis.call('XTRIM', KEYS[1], 'MINID', minid)
 if blocked then redis.call('SET', KEYS[3], '', 'PX', 1000) end
 return out
+`,
+};
+
+/**
+ * The common case on its own: one message, due now, no trim check. Fewer
+ * arguments and no loop make it measurably cheaper than `publish` for a lone
+ * send() (the critical path of a request).
+ */
+export const publishOne = {
+  numberOfKeys: 2,
+  lua: `
+-- KEYS: 1 subject stream, 2 dedup marker (any key when no dedup); ARGV: 1 data, 2 message id ('' = none), 3 dedup window ms (0 = no dedup)
+-- Returns 1 when it was a duplicate, 0 when accepted.
+local window = tonumber(ARGV[3])
+if window > 0 and not redis.call('SET', KEYS[2], '', 'NX', 'PX', window) then return 1 end
+if ARGV[2] == '' then
+  redis.call('XADD', KEYS[1], '*', 'd', ARGV[1])
+else
+  redis.call('XADD', KEYS[1], '*', 'i', ARGV[2], 'd', ARGV[1])
+end
+return 0
 `,
 };
