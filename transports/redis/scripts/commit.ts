@@ -9,7 +9,7 @@
  * One call carries every commit one consumer made in a tick (see TickBatch);
  * the commits are independent of each other.
  */
-import { OWNED, READ_ENTRY, REQUEUE } from './lib.js';
+import { CAS_WRITE, OWNED, READ_ENTRY, REQUEUE } from './lib.js';
 
 export const commit = {
   lua: `
@@ -20,17 +20,14 @@ export const commit = {
 ${OWNED}
 ${READ_ENTRY}
 ${REQUEUE}
+${CAS_WRITE}
 local group, consumer = ARGV[1], ARGV[2]
 local out = {}
 for i = 6, #KEYS do
   local a = 2 + (i - 6) * 9
   local expected, fromRetry, entry = ARGV[a + 3], ARGV[a + 9], ARGV[a + 5]
-  local ok
-  if expected == '' then ok = redis.call('EXISTS', KEYS[i]) == 0 else ok = redis.call('HGET', KEYS[i], 'r') == expected end
-  if ok then
-    local rev = redis.call('INCR', KEYS[2])
-    redis.call('HSET', KEYS[i], 'v', ARGV[a + 1], 'r', rev)
-    if expected == '' then redis.call('ZADD', KEYS[1], 0, ARGV[a + 2]) end
+  local rev = write(KEYS[i], KEYS[1], KEYS[2], ARGV[a + 1], ARGV[a + 2], expected)
+  if rev > 0 then
     local source = KEYS[3]
     if fromRetry == '1' then source = KEYS[5] end
     if ARGV[a + 4] == 'ack' then
@@ -39,10 +36,8 @@ for i = 6, #KEYS do
     else
       requeue(source, KEYS[4], KEYS[5], group, consumer, entry, ARGV[a + 6], ARGV[a + 7], ARGV[a + 8], fromRetry)
     end
-    out[#out + 1] = rev
-  else
-    out[#out + 1] = 0
   end
+  out[#out + 1] = rev
 end
 return out
 `,

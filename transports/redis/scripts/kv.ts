@@ -3,6 +3,7 @@
  * than a per-key count, so a key deleted and created again never reuses a
  * revision a stale writer might still hold (no ABA).
  */
+import { CAS_WRITE } from './lib.js';
 
 /**
  * Compare-and-set writes of many keys in one call (a tick's worth, see
@@ -13,20 +14,11 @@ export const kvWrite = {
 -- KEYS: 1 key index, 2 revision counter, 3.. one value hash per write
 -- ARGV: per write, 3 values: value, key (as the core names it), expected revision ('' creates)
 -- Returns one revision per write, 0 when its compare-and-set lost.
+${CAS_WRITE}
 local out = {}
 for i = 3, #KEYS do
   local a = (i - 3) * 3
-  local expected = ARGV[a + 3]
-  local ok
-  if expected == '' then ok = redis.call('EXISTS', KEYS[i]) == 0 else ok = redis.call('HGET', KEYS[i], 'r') == expected end
-  if ok then
-    local rev = redis.call('INCR', KEYS[2])
-    redis.call('HSET', KEYS[i], 'v', ARGV[a + 1], 'r', rev)
-    if expected == '' then redis.call('ZADD', KEYS[1], 0, ARGV[a + 2]) end
-    out[#out + 1] = rev
-  else
-    out[#out + 1] = 0
-  end
+  out[#out + 1] = write(KEYS[i], KEYS[1], KEYS[2], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3])
 end
 return out
 `,

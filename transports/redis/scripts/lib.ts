@@ -59,3 +59,19 @@ local function requeue(source, retrySet, retryStream, group, consumer, entry, ti
   return 1
 end
 `;
+
+/**
+ * `write(hash, index, counter, value, key, expected)`: the store's compare-and-set write of one key
+ * ('' expected creates); the new revision, or 0 when it lost.
+ */
+export const CAS_WRITE = `
+local function write(hash, index, counter, value, key, expected)
+  local ok
+  if expected == '' then ok = redis.call('EXISTS', hash) == 0 else ok = redis.call('HGET', hash, 'r') == expected end
+  if not ok then return 0 end
+  local rev = redis.call('INCR', counter)
+  redis.call('HSET', hash, 'v', value, 'r', rev)
+  if expected == '' then redis.call('ZADD', index, 0, key) end
+  return rev
+end
+`;
