@@ -73,13 +73,13 @@ const plans: Record<Mode, Plan> = {
     heap: { runs: 2_000, rounds: 1 },
   },
   quick: {
-    signup: { connections: [10, 50], durationS: 3, warmupS: 1, rounds: 1, thirdParty: defaultThirdParty, concurrency: 200, retries: 5, backoffMs: 100, variants: [], stallMs: 10_000, settleCapMs: 60_000 },
+    signup: { connections: [10, 50], durationS: 3, warmupS: 1, rounds: 1, thirdParty: defaultThirdParty, concurrency: 200, retries: 5, backoffMs: 100, variants: [], stallMs: 10_000, settleCapMs: 240_000 },
     send: { rounds: 3, maxTime: 0.25, loop: 20_000, durableLoop: 1_000 },
     throughput: { rounds: 3, events: { memory: 10_000, nats: 2_000, redis: 2_000 }, bullmq: { 1: 1_000, 10: 2_000, 100: 3_000 }, latencyN: 200 },
     heap: { runs: 100_000, rounds: 1 },
   },
   full: {
-    signup: { connections: [10, 50, 100], durationS: 10, warmupS: 3, rounds: 3, thirdParty: defaultThirdParty, concurrency: 200, retries: 5, backoffMs: 100, variants: [], stallMs: 20_000, settleCapMs: 300_000 },
+    signup: { connections: [10, 50, 100], durationS: 10, warmupS: 3, rounds: 3, thirdParty: defaultThirdParty, concurrency: 200, retries: 5, backoffMs: 100, variants: [], stallMs: 20_000, settleCapMs: 600_000 },
     send: { rounds: 5, maxTime: 1, loop: 50_000, durableLoop: 5_000 },
     throughput: { rounds: 5, events: { memory: 60_000, nats: 10_000, redis: 10_000 }, bullmq: { 1: 3_000, 10: 10_000, 100: 10_000 }, latencyN: 1_000 },
     heap: { runs: 100_000, rounds: 3 },

@@ -28,7 +28,7 @@ export interface SignupOptions {
   variants: Exclude<Variant, 'none'>[];
   /** Stop waiting for background work when nothing moved for this long. */
   stallMs: number;
-  /** Longest wait for background work after a load. */
+  /** Longest wait for background work after a load; generous, since a fast endpoint can accept far more signups than the workers drain in seconds (stallMs catches a real stall). */
   settleCapMs: number;
 }
 
