@@ -203,3 +203,36 @@ describe('redis transport: ids, store, configuration, cleanup', () => {
     }
   });
 });
+
+describe('redis transport: broadcasts', () => {
+  it('a watcher whose connection drops catches up on every broadcast it missed, in order', async () => {
+    const { ns, open } = namespace();
+    const sender = await open();
+    const watcher = await open();
+    const got: string[] = [];
+    await watcher.watch('runs', (d) => void got.push(dec(d)));
+    for (let i = 0; i < 50; i++) await sender.broadcast('runs', enc(`c${i}`));
+    await until(() => got.length === 50, 5_000, 'the first 50');
+
+    const clients = String(await sender.client.client('LIST')).split('\n');
+    const ids = clients.filter((line) => line.includes(`name=eventide:watch:{${ns}}:`)).map((line) => /\bid=(\d+)/.exec(line)?.[1]);
+    expect(ids).toHaveLength(1);
+    await sender.client.client('KILL', 'ID', ids[0] as string);
+    // Sent while the watcher is cut off and reconnecting.
+    for (let i = 50; i < 100; i++) await sender.broadcast('runs', enc(`c${i}`));
+
+    await until(() => got.length === 100, 10_000, 'all 100 after the reconnect');
+    expect(got).toEqual(Array.from({ length: 100 }, (_, i) => `c${i}`));
+  });
+
+  it('keeps about broadcastMaxLen entries per channel', async () => {
+    const { ns, open } = namespace();
+    const t = await open({ broadcastMaxLen: 100 });
+    for (let i = 0; i < 1_000; i++) await t.broadcast('runs', enc(`c${i}`));
+    const length = await t.client.xlen(`{${ns}}:bc:runs`);
+    expect(length).toBeGreaterThanOrEqual(100);
+    // MAXLEN ~ trims whole radix-tree nodes, so it may keep somewhat more than asked, never the whole history.
+    expect(length).toBeLessThan(300);
+    expect(() => createRedisTransport({ url, namespace: ns, broadcastMaxLen: 0 })).toThrow(TypeError);
+  });
+});

@@ -1,7 +1,8 @@
 /**
  * @module
  * The Redis transport: the seam on Redis Streams (messages, consumer groups),
- * sorted sets (delays, retries), hashes (the store) and pub/sub (broadcasts).
+ * sorted sets (delays, retries), hashes (the store), capped streams
+ * (broadcasts) and pub/sub (wake-ups of delayed work).
  * Every key of a namespace shares one hash tag, so it runs on a single Redis,
  * with replicas, or on Redis Cluster (each namespace lives in one slot).
  *
@@ -25,6 +26,7 @@ import { closeConnection, describe, openCommandConnection, transportError, type 
 import { RedisConsumer, type ConsumerSettings } from './consumer.js';
 import { Keys } from './keys.js';
 import type { ScriptedRedis } from './scripts/index.js';
+import { BroadcastWatch } from './broadcasts.js';
 import { asBuffer, RedisKVStore } from './store.js';
 import { Subscriptions } from './subscriptions.js';
 import { TickBatch } from './tick-batch.js';
@@ -46,6 +48,12 @@ export interface RedisTransportOptions {
    * 0 keeps everything. Default 10 000.
    */
   maxLen?: number;
+  /**
+   * Broadcasts (run-state changes, cancels) kept per channel, approximately: a
+   * watcher that reconnects catches up on what it missed as long as it is
+   * still in the stream. Default 10 000.
+   */
+  broadcastMaxLen?: number;
   /** A command Redis does not answer within this is rejected with a TransportError (code 'TIMEOUT'). Default 5000. */
   commandTimeoutMs?: number;
   /** How long a msgId is remembered for deduplication (one small key per message id). Default 2 minutes. 0 turns dedup off. */
@@ -95,11 +103,13 @@ export class RedisTransport implements Transport {
   private readonly subs: Subscriptions;
   private readonly publishes = new Map<string, TickBatch<Outgoing, number>>();
   private readonly consumers = new Set<RedisConsumer>();
+  private readonly watches = new Set<BroadcastWatch>();
   private readonly where: string;
   private readonly commandTimeoutMs: number;
   private readonly dedupWindowMs: number;
   private readonly maxLen: number;
   private readonly trimSlack: number;
+  private readonly broadcastMaxLen: number;
   private sinceTrimCheck = 0;
   private readonly settings: ConsumerSettings;
   private wakeOff: (() => Promise<void>) | undefined;
@@ -111,6 +121,7 @@ export class RedisTransport implements Transport {
     this.commandTimeoutMs = positive(options.commandTimeoutMs, 5000, 'commandTimeoutMs');
     this.dedupWindowMs = nonNegative(options.dedupWindowMs, 120_000, 'dedupWindowMs');
     this.maxLen = nonNegative(options.maxLen, 10_000, 'maxLen');
+    this.broadcastMaxLen = positive(options.broadcastMaxLen, 10_000, 'broadcastMaxLen');
     // Trim in steps of about 1% of the cap (at most 256 entries) so one publish in many pays for it.
     this.trimSlack = Math.max(1, Math.min(256, Math.floor(this.maxLen / 100)));
     const input: RedisConnectionInput | undefined = options.redis ?? options.url;
@@ -157,6 +168,8 @@ export class RedisTransport implements Transport {
     if (this.closed) return;
     this.closed = true;
     await Promise.all([...this.consumers].map((c) => c.stop({ timeoutMs: 0 })));
+    await Promise.all([...this.watches].map((w) => w.stop()));
+    this.watches.clear();
     this.wakeOff = undefined;
     await this.subs.close();
     const pub = this.pub;
@@ -276,16 +289,26 @@ export class RedisTransport implements Transport {
 
   async broadcast(channel: string, data: Uint8Array): Promise<void> {
     this.open();
-    await this.cmd.publish(this.keys.channel(channel), asBuffer(data)).catch((err) => {
+    await this.cmd.xadd(this.keys.channel(channel), 'MAXLEN', '~', this.broadcastMaxLen, '*', 'd', asBuffer(data)).catch((err) => {
       throw transportError(err, `broadcast(${JSON.stringify(channel)})`, this.commandTimeoutMs);
     });
   }
 
   async watch(channel: string, listener: (data: Uint8Array) => void): Promise<Unsubscribe> {
     this.open();
-    return this.subs.add(this.keys.channel(channel), listener).catch((err) => {
-      throw transportError(err, `watch(${JSON.stringify(channel)})`, this.commandTimeoutMs);
-    });
+    const what = `watch(${JSON.stringify(channel)})`;
+    const w = new BroadcastWatch(this.cmd, this.keys.channel(channel), listener, this.settings.blockMs, (err) => this.settings.onError(transportError(err, what, this.commandTimeoutMs)));
+    try {
+      await w.start();
+    } catch (err) {
+      await w.stop();
+      throw transportError(err, what, this.commandTimeoutMs);
+    }
+    this.watches.add(w);
+    return async () => {
+      this.watches.delete(w);
+      await w.stop();
+    };
   }
 }
 

@@ -12,7 +12,7 @@
  *   {ns}:kv:<key>                  hash { v: value, r: revision }
  *   {ns}:kvidx                     sorted set (all scores 0): store keys, for prefix listing by lex range
  *   {ns}:kvseq                     counter: revisions, monotonic across delete/create (no ABA)
- *   {ns}:bc:<channel>              pub/sub channel of broadcasts
+ *   {ns}:bc:<channel>              capped stream of broadcasts { d: data }
  *   {ns}:wake                      pub/sub channel: "a delayed publish is due in N ms on <subject>"
  */
 

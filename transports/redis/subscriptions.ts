@@ -1,7 +1,7 @@
 /**
- * One pub/sub connection per transport, shared by every `watch` and by the
- * wake-ups consumers listen for. Opened on first use: a producer that never
- * watches pays for no subscriber connection.
+ * One pub/sub connection per transport for the wake-ups consumers listen for
+ * (a delayed publish is due). Opened on first use: a producer pays for no
+ * subscriber connection.
  */
 import type { Redis } from 'ioredis';
 import { openSideConnection } from './connection.js';
