@@ -248,7 +248,7 @@ export class Runtime {
     if (this.phase === 'stopping' || this.phase === 'stopped') throw new RuntimeStoppedError('the runtime is stopped: send() is refused');
     const list = Array.isArray(input) ? input : [input];
     const now = this.clock.now();
-    const encoded: { id: string; bytes: Uint8Array }[] = new Array(list.length);
+    const encoded: Prepared[] = new Array(list.length);
     for (let i = 0; i < list.length; i++) {
       // Synchronous unless the event's name has a schema: no promise hop on the critical path.
       const prepared = this.prepare(list[i], now, i);
