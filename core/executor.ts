@@ -34,6 +34,8 @@ export interface ExecutorDeps {
   send(events: EventPayload[]): Promise<{ ids: string[] }>;
   /** Attempts executing in this process, by run id, so cancel and stop can reach them. */
   active: Map<string, Attempt>;
+  /** Given with a finished run's last write when the store deletes it by age itself. */
+  finishedExpireMs(): number | undefined;
 }
 
 export const runKey = (runId: string) => `run.${runId}`;
@@ -361,7 +363,8 @@ export class Attempt implements StepHost {
     record.updatedAt = now;
     const done = terminalStatuses.has(record.status);
     const delay = Math.max(0, (record.nextAttemptAt ?? now) - now);
-    const settled = await this.writer.settleWith(record, (write) => (done ? this.delivery.ack(write) : this.delivery.retry(delay, write)));
+    const expireMs = done ? deps.finishedExpireMs() : undefined;
+    const settled = await this.writer.settleWith(record, (write) => (done ? this.delivery.ack(write) : this.delivery.retry(delay, write)), expireMs);
     if (!settled) {
       // Lost compare-and-set: a cancel or another worker moved the run. If it has ended, this delivery is done;
       // otherwise its current holder settles it, or it comes back after its ack wait.

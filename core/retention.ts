@@ -4,12 +4,15 @@
  * so without a bound an embedded runtime on the memory transport would grow
  * without end (BullMQ's removeOnComplete / removeOnFail, for runs).
  *
- * The process that ends a run remembers it and deletes its record once it
- * is older than `age`, or, for succeeded and cancelled runs, once more than
- * `count` newer ones ended here. Failed runs are kept for `age` whatever the
- * count, so they can still be replayed. A process that restarts forgets
- * what it ended before: on a durable store those records then stay until
- * deleted by hand, never sooner than promised.
+ * A store that expires values itself (Redis) gets the age with each
+ * finished run's last write and deletes it then, whatever happens to the
+ * processes meanwhile. Otherwise the process that ends a run remembers it
+ * and deletes its record once it is older than `age`; it remembers at most
+ * `maxTracked` runs of each kind, and one that restarts forgets what it ended
+ * before: those records then stay until deleted by hand, never sooner than
+ * promised. Succeeded and cancelled runs also go once more than `count`
+ * newer ones ended here. Failed runs are kept for `age` whatever the count,
+ * so they can still be replayed.
  */
 import type { Clock, TimerHandle } from './clock.js';
 import { Fifo } from './fifo.js';
@@ -22,6 +25,9 @@ export interface RetentionPolicy {
   /** Keep at most this many succeeded or cancelled runs ended by this process. */
   count: number;
 }
+
+/** Runs remembered per kind for deletion by age, when the store cannot expire them: bounds this process's memory. */
+export const maxTracked = 100_000;
 
 interface Ended {
   key: string;
@@ -40,13 +46,28 @@ export class Retention {
     private readonly onError: (e: unknown) => void,
   ) {}
 
+  /** How long the store should keep a finished run's last write, when it can expire it itself; else undefined. */
+  expireMs(): number | undefined {
+    return this.store()?.expires && Number.isFinite(this.policy.ageMs) ? this.policy.ageMs : undefined;
+  }
+
   ended(change: RunStateChange, key: string): void {
-    if (change.to === 'failed') this.failed.push({ key, at: change.at });
-    else if (change.to === 'succeeded' || change.to === 'cancelled') {
-      this.done.push({ key, at: change.at });
+    const byAge = this.expireMs() === undefined;
+    if (change.to === 'failed') {
+      if (byAge) this.track(this.failed, { key, at: change.at }, maxTracked);
+    } else if (change.to === 'succeeded' || change.to === 'cancelled') {
+      if (!byAge && !Number.isFinite(this.policy.count)) return;
+      // A finite count needs every run it counts remembered, however many that is.
+      this.track(this.done, { key, at: change.at }, Number.isFinite(this.policy.count) ? Math.max(maxTracked, this.policy.count) : maxTracked);
       while (this.done.size > this.policy.count) this.remove(this.done.shift() as Ended);
     } else return;
-    this.arm();
+    if (byAge) this.arm();
+  }
+
+  private track(fifo: Fifo<Ended>, entry: Ended, bound: number): void {
+    fifo.push(entry);
+    // Forgotten, not deleted: the record stays (never sooner than promised) rather than this process growing.
+    while (fifo.size > bound) fifo.shift();
   }
 
   private arm(): void {

@@ -45,11 +45,11 @@ export class RunWriter {
    * The last write, made by `settle` (a delivery's ack or retry) so that the
    * record and the settlement land together. Waits for queued writes first.
    */
-  settleWith(record: RunRecord, settle: (write: StoreWrite) => Promise<boolean>): Promise<boolean> {
+  settleWith(record: RunRecord, settle: (write: StoreWrite) => Promise<boolean>, expireMs?: number): Promise<boolean> {
     const value = encodeRecord(record);
     this.chain = this.chain.then(async (ok) => {
       if (!ok) return false;
-      if (await settle({ key: this.key, value, revision: this.revision })) return true;
+      if (await settle({ key: this.key, value, revision: this.revision, ...(expireMs !== undefined ? { expireMs } : {}) })) return true;
       this.conflict = true;
       return false;
     });

@@ -236,6 +236,7 @@ export class Runtime {
       emit: (change) => this.announce(change),
       send: (events) => this.send(events),
       active: this.active,
+      finishedExpireMs: () => this.retention?.expireMs(),
     };
     return this.deps;
   }
@@ -445,7 +446,8 @@ export class Runtime {
       apply(record, 'CANCEL');
       record.endedAt = record.updatedAt = now;
       record.nextAttemptAt = undefined;
-      if ((await transport.store.update(runKey(runId), encodeRecord(record), stored.revision)) === undefined) continue;
+      const expireMs = this.retention?.expireMs();
+      if ((await transport.store.update(runKey(runId), encodeRecord(record), stored.revision, expireMs !== undefined ? { expireMs } : undefined)) === undefined) continue;
       this.announce(changeOf(record, from, now));
       this.active.get(runId)?.cancel();
       await transport.broadcast('control', encode({ cancel: runId }));

@@ -98,19 +98,30 @@ export interface StoredValue {
   revision: Revision;
 }
 
+export interface WriteOptions {
+  /**
+   * Delete the value this long after this write, unless it is written again
+   * first (a later write without `expireMs` keeps it). Honoured only by
+   * stores whose `expires` is true; others ignore it.
+   */
+  expireMs?: number;
+}
+
 /** A compare-and-set write that travels with a settlement: `revision` undefined creates, a number updates. */
-export interface StoreWrite {
+export interface StoreWrite extends WriteOptions {
   key: string;
   value: Uint8Array;
   revision?: Revision;
 }
 
 export interface KVStore {
+  /** True when the store deletes values by `expireMs` itself, durably (the core then needs no timer of its own). */
+  readonly expires?: boolean;
   get(key: string): Promise<StoredValue | undefined>;
   /** Create only if absent; `undefined` when the key exists. */
-  create(key: string, value: Uint8Array): Promise<Revision | undefined>;
+  create(key: string, value: Uint8Array, options?: WriteOptions): Promise<Revision | undefined>;
   /** Replace only if still at `revision`; `undefined` on conflict. */
-  update(key: string, value: Uint8Array, revision: Revision): Promise<Revision | undefined>;
+  update(key: string, value: Uint8Array, revision: Revision, options?: WriteOptions): Promise<Revision | undefined>;
   delete(key: string): Promise<void>;
   /** Keys that start with `prefix`, in no particular order. */
   keys(prefix: string): Promise<string[]>;

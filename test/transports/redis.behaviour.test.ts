@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
+import { createRuntime, defineFunction, type RunStateChange } from '../../core/index.js';
 import type { Delivery } from '../../core/transport.js';
 import { createRedisTransport, createTransport, destroyNamespace, type RedisTransport } from '../../transports/redis/index.js';
 import { until } from '../conformance/transport.suite.js';
@@ -234,5 +235,66 @@ describe('redis transport: broadcasts', () => {
     // MAXLEN ~ trims whole radix-tree nodes, so it may keep somewhat more than asked, never the whole history.
     expect(length).toBeLessThan(300);
     expect(() => createRedisTransport({ url, namespace: ns, broadcastMaxLen: 0 })).toThrow(TypeError);
+  });
+});
+
+describe('redis transport: values that expire', () => {
+  it('a write with expireMs goes after that long, leaves the key listing, and a later plain write keeps a value for good', async () => {
+    const { ns, open } = namespace();
+    const t = await open();
+    expect(t.store.expires).toBe(true);
+    const kv = (k: string) => `{${ns}}:kv:${k}`;
+    await t.store.create('run.gone', enc('a'), { expireMs: 150 });
+    const kept = await t.store.create('run.kept', enc('b'), { expireMs: 150 });
+    const ttl = await t.client.pttl(kv('run.gone'));
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(150);
+    // Written again without expireMs: permanent again.
+    await t.store.update('run.kept', enc('c'), kept as number);
+    expect(await t.client.pttl(kv('run.kept'))).toBe(-1);
+
+    await sleep(300);
+    expect(await t.store.get('run.gone')).toBeUndefined();
+    // The next expiring write takes what has expired out of the key listing.
+    await t.store.create('run.other', enc('d'), { expireMs: 60_000 });
+    expect((await t.store.keys('run.')).sort()).toEqual(['run.kept', 'run.other']);
+    expect(await t.client.zrange(`{${ns}}:kvexp`, 0, -1)).toEqual(['run.other']);
+    // A key that expired can be created again, for good, and stays listed.
+    await t.store.create('run.gone', enc('e'));
+    await t.store.create('run.x', enc('f'), { expireMs: 60_000 });
+    expect((await t.store.keys('run.')).sort()).toEqual(['run.gone', 'run.kept', 'run.other', 'run.x']);
+    await t.store.delete('run.x');
+    expect(await t.client.zrange(`{${ns}}:kvexp`, 0, -1)).toEqual(['run.other']);
+  });
+});
+
+describe('redis transport: retention of finished runs', () => {
+  it("gives a finished run's record the retention age as a Redis TTL, and a waiting run's none", async () => {
+    const { ns, open } = namespace();
+    const admin = await open();
+    const work = defineFunction({ id: 'work', trigger: { event: 'job/done' } }, async ({ step }) => step.run('one', () => 1));
+    const nap = defineFunction({ id: 'nap', trigger: { event: 'job/nap' } }, async ({ step }) => {
+      await step.sleep('wait', '1h');
+    });
+    const rt = createRuntime({ transport: url, namespace: ns, functions: [work, nap], keepFinishedRuns: { age: '5s' } });
+    const changes: RunStateChange[] = [];
+    rt.on('run', (c) => void changes.push(c));
+    await rt.start();
+    try {
+      await rt.send([
+        { name: 'job/done', data: {} },
+        { name: 'job/nap', data: {} },
+      ]);
+      await until(() => changes.some((c) => c.to === 'succeeded') && changes.some((c) => c.to === 'sleeping'), 10_000, 'one done, one asleep');
+      const ttl = (to: string) => admin.client.pttl(`{${ns}}:kv:run.${changes.find((c) => c.to === to)?.runId}`);
+      expect(await ttl('succeeded')).toBeGreaterThan(4_000);
+      expect(await ttl('succeeded')).toBeLessThanOrEqual(5_000);
+      expect(await ttl('sleeping')).toBe(-1);
+      // Cancelling finishes a run too.
+      await rt.cancel(changes.find((c) => c.to === 'sleeping')?.runId as string);
+      expect(await ttl('sleeping')).toBeGreaterThan(4_000);
+    } finally {
+      await rt.stop();
+    }
   });
 });

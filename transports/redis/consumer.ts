@@ -23,7 +23,7 @@ import { closeConnection, openSideConnection, transportError } from './connectio
 import { RedisDelivery, type DeliveryOwner, type Source } from './delivery.js';
 import type { Keys, SubjectKeys } from './keys.js';
 import type { ScriptedRedis } from './scripts/index.js';
-import { asBuffer } from './store.js';
+import { asBuffer, expireOf } from './store.js';
 import { TickBatch } from './tick-batch.js';
 
 export interface ConsumerSettings {
@@ -325,11 +325,11 @@ export class RedisConsumer implements Consumer, DeliveryOwner {
   /** One script call for every commit of a tick (see TickBatch). */
   private readonly commits = new TickBatch<Commit, number>((batch) => {
     const k = this.keys;
-    const args: (string | Buffer | number)[] = [batch.length + 5, k.kvIndex, k.kvSeq, this.subjectKeys.stream, this.retryDue, this.retryStream];
+    const args: (string | Buffer | number)[] = [batch.length + 6, k.kvIndex, k.kvSeq, k.kvExpiry, this.subjectKeys.stream, this.retryDue, this.retryStream];
     for (const c of batch) args.push(k.kv(c.write.key));
     args.push(this.group, this.name);
     for (const { d, write, mode, delay } of batch) {
-      args.push(asBuffer(write.value), write.key, write.revision ?? '', mode, d.entryId, d.timesDelivered, delay, d.deliveryCount + 1, d.source === 1 ? '1' : '0');
+      args.push(asBuffer(write.value), write.key, write.revision ?? '', mode, d.entryId, d.timesDelivered, delay, d.deliveryCount + 1, d.source === 1 ? '1' : '0', expireOf(write));
     }
     return this.cmd.eventideCommit(...args);
   });

@@ -12,6 +12,7 @@
  *   {ns}:kv:<key>                  hash { v: value, r: revision }
  *   {ns}:kvidx                     sorted set (all scores 0): store keys, for prefix listing by lex range
  *   {ns}:kvseq                     counter: revisions, monotonic across delete/create (no ABA)
+ *   {ns}:kvexp                     sorted set: store keys written with an expiry, scored by when it passes
  *   {ns}:bc:<channel>              capped stream of broadcasts { d: data }
  *   {ns}:wake                      pub/sub channel: "a delayed publish is due in N ms on <subject>"
  */
@@ -54,6 +55,7 @@ export class Keys {
   readonly deadLetters: string;
   readonly kvIndex: string;
   readonly kvSeq: string;
+  readonly kvExpiry: string;
   readonly wake: string;
   private readonly subjects = new Map<string, SubjectKeys>();
 
@@ -62,6 +64,7 @@ export class Keys {
     this.deadLetters = `${this.tag}:dlq`;
     this.kvIndex = `${this.tag}:kvidx`;
     this.kvSeq = `${this.tag}:kvseq`;
+    this.kvExpiry = `${this.tag}:kvexp`;
     this.wake = `${this.tag}:wake`;
   }
 

@@ -3,7 +3,7 @@
  * create and update as compare-and-set scripts (batched per tick). A lex-ordered index set makes
  * `keys(prefix)` a range read that works on Redis Cluster (no SCAN across nodes).
  */
-import type { KVStore, Revision, StoredValue } from '../../core/transport.js';
+import type { KVStore, Revision, StoredValue, WriteOptions } from '../../core/transport.js';
 import { transportError } from './connection.js';
 import type { Keys } from './keys.js';
 import type { ScriptedRedis } from './scripts/index.js';
@@ -18,9 +18,13 @@ interface Write {
   value: Buffer;
   /** '' creates. */
   expected: Revision | '';
+  /** 0: never. */
+  expireMs: number;
 }
 
 export class RedisKVStore implements KVStore {
+  /** Values written with `expireMs` get a Redis TTL: they go even if every process restarts meanwhile. */
+  readonly expires = true;
   /** Writes made in one tick travel as one script call. */
   private readonly writes: TickBatch<Write, number>;
 
@@ -30,9 +34,9 @@ export class RedisKVStore implements KVStore {
     private readonly timeoutMs: number,
   ) {
     this.writes = new TickBatch((batch) => {
-      const args: (string | Buffer | number)[] = [batch.length + 2, keysOf.kvIndex, keysOf.kvSeq];
+      const args: (string | Buffer | number)[] = [batch.length + 3, keysOf.kvIndex, keysOf.kvSeq, keysOf.kvExpiry];
       for (const w of batch) args.push(keysOf.kv(w.key));
-      for (const w of batch) args.push(w.value, w.key, w.expected);
+      for (const w of batch) args.push(w.value, w.key, w.expected, w.expireMs);
       return cmd.eventideKvWrite(...args);
     });
   }
@@ -49,18 +53,18 @@ export class RedisKVStore implements KVStore {
     return { value, revision: Number(revision.toString()) };
   }
 
-  async create(key: string, value: Uint8Array): Promise<Revision | undefined> {
-    const rev = await this.writes.add({ key, value: asBuffer(value), expected: '' }).catch(this.fail('create', key));
+  async create(key: string, value: Uint8Array, options?: WriteOptions): Promise<Revision | undefined> {
+    const rev = await this.writes.add({ key, value: asBuffer(value), expected: '', expireMs: expireOf(options) }).catch(this.fail('create', key));
     return rev || undefined;
   }
 
-  async update(key: string, value: Uint8Array, revision: Revision): Promise<Revision | undefined> {
-    const rev = await this.writes.add({ key, value: asBuffer(value), expected: revision }).catch(this.fail('update', key));
+  async update(key: string, value: Uint8Array, revision: Revision, options?: WriteOptions): Promise<Revision | undefined> {
+    const rev = await this.writes.add({ key, value: asBuffer(value), expected: revision, expireMs: expireOf(options) }).catch(this.fail('update', key));
     return rev || undefined;
   }
 
   async delete(key: string): Promise<void> {
-    await this.cmd.eventideKvDelete(this.keysOf.kv(key), this.keysOf.kvIndex, key).catch(this.fail('delete', key));
+    await this.cmd.eventideKvDelete(this.keysOf.kv(key), this.keysOf.kvIndex, this.keysOf.kvExpiry, key).catch(this.fail('delete', key));
   }
 
   async keys(prefix: string): Promise<string[]> {
@@ -74,6 +78,12 @@ export class RedisKVStore implements KVStore {
       lower = `(${page[page.length - 1]}`;
     }
   }
+}
+
+/** Whole milliseconds, at least 1; 0 for none. */
+export function expireOf(options: WriteOptions | undefined): number {
+  const ms = options?.expireMs;
+  return ms !== undefined && Number.isFinite(ms) && ms > 0 ? Math.max(1, Math.ceil(ms)) : 0;
 }
 
 /** ioredis sends a Buffer as raw bytes; a plain Uint8Array would be stringified. */

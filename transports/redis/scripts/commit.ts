@@ -13,9 +13,10 @@ import { CAS_WRITE, OWNED, READ_ENTRY, REQUEUE } from './lib.js';
 
 export const commit = {
   lua: `
--- KEYS: 1 key index, 2 revision counter, 3 subject stream, 4 group retry set, 5 group retry stream, 6.. one value hash per commit
--- ARGV: 1 group, 2 consumer, then per commit 9 values: value, key (as the core names it), expected revision ('' creates),
---       'ack' or 'retry', entry id, times delivered (lease check), delay ms, next delivery count, '1' when it came from the retry stream
+-- KEYS: 1 key index, 2 revision counter, 3 expiry set, 4 subject stream, 5 group retry set, 6 group retry stream, 7.. one value hash per commit
+-- ARGV: 1 group, 2 consumer, then per commit 10 values: value, key (as the core names it), expected revision ('' creates),
+--       'ack' or 'retry', entry id, times delivered (lease check), delay ms, next delivery count, '1' when it came from the retry stream,
+--       expire ms of the value ('' or 0: never)
 -- Returns one revision per commit, 0 when its compare-and-set lost.
 ${OWNED}
 ${READ_ENTRY}
@@ -23,18 +24,18 @@ ${REQUEUE}
 ${CAS_WRITE}
 local group, consumer = ARGV[1], ARGV[2]
 local out = {}
-for i = 6, #KEYS do
-  local a = 2 + (i - 6) * 9
+for i = 7, #KEYS do
+  local a = 2 + (i - 7) * 10
   local expected, fromRetry, entry = ARGV[a + 3], ARGV[a + 9], ARGV[a + 5]
-  local rev = write(KEYS[i], KEYS[1], KEYS[2], ARGV[a + 1], ARGV[a + 2], expected)
+  local rev = write(KEYS[i], KEYS[1], KEYS[2], KEYS[3], ARGV[a + 1], ARGV[a + 2], expected, ARGV[a + 10])
   if rev > 0 then
-    local source = KEYS[3]
-    if fromRetry == '1' then source = KEYS[5] end
+    local source = KEYS[4]
+    if fromRetry == '1' then source = KEYS[6] end
     if ARGV[a + 4] == 'ack' then
       redis.call('XACK', source, group, entry)
       if fromRetry == '1' then redis.call('XDEL', source, entry) end
     else
-      requeue(source, KEYS[4], KEYS[5], group, consumer, entry, ARGV[a + 6], ARGV[a + 7], ARGV[a + 8], fromRetry)
+      requeue(source, KEYS[5], KEYS[6], group, consumer, entry, ARGV[a + 6], ARGV[a + 7], ARGV[a + 8], fromRetry)
     end
   end
   out[#out + 1] = rev

@@ -11,25 +11,26 @@ import { CAS_WRITE } from './lib.js';
  */
 export const kvWrite = {
   lua: `
--- KEYS: 1 key index, 2 revision counter, 3.. one value hash per write
--- ARGV: per write, 3 values: value, key (as the core names it), expected revision ('' creates)
+-- KEYS: 1 key index, 2 revision counter, 3 expiry set, 4.. one value hash per write
+-- ARGV: per write, 4 values: value, key (as the core names it), expected revision ('' creates), expire ms ('' or 0: never)
 -- Returns one revision per write, 0 when its compare-and-set lost.
 ${CAS_WRITE}
 local out = {}
-for i = 3, #KEYS do
-  local a = (i - 3) * 3
-  out[#out + 1] = write(KEYS[i], KEYS[1], KEYS[2], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3])
+for i = 4, #KEYS do
+  local a = (i - 4) * 4
+  out[#out + 1] = write(KEYS[i], KEYS[1], KEYS[2], KEYS[3], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4])
 end
 return out
 `,
 };
 
 export const kvDelete = {
-  numberOfKeys: 2,
+  numberOfKeys: 3,
   lua: `
--- KEYS: 1 value hash, 2 key index; ARGV: 1 key (as the core names it)
+-- KEYS: 1 value hash, 2 key index, 3 expiry set; ARGV: 1 key (as the core names it)
 redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('ZREM', KEYS[3], ARGV[1])
 return 1
 `,
 };
