@@ -265,6 +265,13 @@ describe('redis transport: values that expire', () => {
     expect((await t.store.keys('run.')).sort()).toEqual(['run.gone', 'run.kept', 'run.other', 'run.x']);
     await t.store.delete('run.x');
     expect(await t.client.zrange(`{${ns}}:kvexp`, 0, -1)).toEqual(['run.other']);
+    // Expired, then created again for good before anything reaped it: the reaping after leaves it listed.
+    await t.store.create('run.back', enc('g'), { expireMs: 100 });
+    await sleep(200);
+    await t.store.create('run.back', enc('h'));
+    await t.store.create('run.y', enc('i'), { expireMs: 60_000 });
+    expect(await t.store.keys('run.back')).toEqual(['run.back']);
+    expect(dec((await t.store.get('run.back'))!.value)).toBe('h');
   });
 });
 

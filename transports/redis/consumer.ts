@@ -327,7 +327,7 @@ export class RedisConsumer implements Consumer, DeliveryOwner {
     const k = this.keys;
     const args: (string | Buffer | number)[] = [batch.length + 6, k.kvIndex, k.kvSeq, k.kvExpiry, this.subjectKeys.stream, this.retryDue, this.retryStream];
     for (const c of batch) args.push(k.kv(c.write.key));
-    args.push(this.group, this.name);
+    args.push(this.group, this.name, Date.now(), k.kv(''));
     for (const { d, write, mode, delay } of batch) {
       args.push(asBuffer(write.value), write.key, write.revision ?? '', mode, d.entryId, d.timesDelivered, delay, d.deliveryCount + 1, d.source === 1 ? '1' : '0', expireOf(write));
     }

@@ -36,6 +36,7 @@ export class RedisKVStore implements KVStore {
     this.writes = new TickBatch((batch) => {
       const args: (string | Buffer | number)[] = [batch.length + 3, keysOf.kvIndex, keysOf.kvSeq, keysOf.kvExpiry];
       for (const w of batch) args.push(keysOf.kv(w.key));
+      args.push(Date.now(), keysOf.kv(''));
       for (const w of batch) args.push(w.value, w.key, w.expected, w.expireMs);
       return cmd.eventideKvWrite(...args);
     });

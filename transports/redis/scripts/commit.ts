@@ -14,7 +14,7 @@ import { CAS_WRITE, OWNED, READ_ENTRY, REQUEUE } from './lib.js';
 export const commit = {
   lua: `
 -- KEYS: 1 key index, 2 revision counter, 3 expiry set, 4 subject stream, 5 group retry set, 6 group retry stream, 7.. one value hash per commit
--- ARGV: 1 group, 2 consumer, then per commit 10 values: value, key (as the core names it), expected revision ('' creates),
+-- ARGV: 1 group, 2 consumer, 3 the writer's clock (ms), 4 prefix of value hashes, then per commit 10 values: value, key (as the core names it), expected revision ('' creates),
 --       'ack' or 'retry', entry id, times delivered (lease check), delay ms, next delivery count, '1' when it came from the retry stream,
 --       expire ms of the value ('' or 0: never)
 -- Returns one revision per commit, 0 when its compare-and-set lost.
@@ -25,9 +25,9 @@ ${CAS_WRITE}
 local group, consumer = ARGV[1], ARGV[2]
 local out = {}
 for i = 7, #KEYS do
-  local a = 2 + (i - 7) * 10
+  local a = 4 + (i - 7) * 10
   local expected, fromRetry, entry = ARGV[a + 3], ARGV[a + 9], ARGV[a + 5]
-  local rev = write(KEYS[i], KEYS[1], KEYS[2], KEYS[3], ARGV[a + 1], ARGV[a + 2], expected, ARGV[a + 10])
+  local rev = write(KEYS[i], KEYS[1], KEYS[2], KEYS[3], ARGV[a + 1], ARGV[a + 2], expected, ARGV[a + 10], ARGV[3])
   if rev > 0 then
     local source = KEYS[4]
     if fromRetry == '1' then source = KEYS[6] end
@@ -40,6 +40,7 @@ for i = 7, #KEYS do
   end
   out[#out + 1] = rev
 end
+reap(KEYS[1], KEYS[3], ARGV[3], ARGV[4])
 return out
 `,
 };

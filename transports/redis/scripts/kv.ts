@@ -12,14 +12,16 @@ import { CAS_WRITE } from './lib.js';
 export const kvWrite = {
   lua: `
 -- KEYS: 1 key index, 2 revision counter, 3 expiry set, 4.. one value hash per write
--- ARGV: per write, 4 values: value, key (as the core names it), expected revision ('' creates), expire ms ('' or 0: never)
+-- ARGV: 1 the writer's clock (ms), 2 prefix of value hashes, then per write 4 values:
+--       value, key (as the core names it), expected revision ('' creates), expire ms ('' or 0: never)
 -- Returns one revision per write, 0 when its compare-and-set lost.
 ${CAS_WRITE}
 local out = {}
 for i = 4, #KEYS do
-  local a = (i - 4) * 4
-  out[#out + 1] = write(KEYS[i], KEYS[1], KEYS[2], KEYS[3], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4])
+  local a = 2 + (i - 4) * 4
+  out[#out + 1] = write(KEYS[i], KEYS[1], KEYS[2], KEYS[3], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[1])
 end
+reap(KEYS[1], KEYS[3], ARGV[1], ARGV[2])
 return out
 `,
 };

@@ -61,46 +61,42 @@ end
 `;
 
 /**
- * `write(hash, index, counter, expiry, value, key, expected, expireMs)`: the store's compare-and-set
- * write of one key ('' expected creates); the new revision, or 0 when it lost. With `expireMs`, Redis
- * deletes the value that long after (PEXPIRE) and the key goes into the expiry set, from which `reap`
- * later takes it out of the key index; a write without it makes the value permanent again.
+ * `write(hash, index, counter, expiry, value, key, expected, expireMs, now)`: the store's
+ * compare-and-set write of one key ('' expected creates); the new revision, or 0 when it lost. With
+ * `expireMs`, Redis deletes the value that long after (PEXPIRE) and the key goes into the expiry set,
+ * scored by the writer's clock (`now`), from which `reap(index, expiry, now, kvPrefix)`, called once at
+ * the end of a script, takes due keys out of the key index; a write without it makes the value
+ * permanent again.
  */
 export const CAS_WRITE = `
-local __now
-local function nowMs()
-  if not __now then
-    local t = redis.call('TIME')
-    __now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-  end
-  return __now
-end
--- Keys whose values Redis has expired leave the key index a few at a time, with each expiring write.
-local function reap(index, expiry)
-  local due = redis.call('ZRANGEBYSCORE', expiry, '-inf', nowMs(), 'LIMIT', 0, 32)
-  if #due > 0 then
-    redis.call('ZREM', index, unpack(due))
-    redis.call('ZREM', expiry, unpack(due))
+-- Keys of the expiry set that are due leave the key index, a few for each expiring write of the call,
+-- but only if their value is really gone: it may have been written again since, for good or for longer.
+-- Their hashes are not in KEYS (nobody knows which are due beforehand); they share the namespace's hash
+-- tag with every key here, so they live in the same Cluster slot.
+local expiring = 0
+local function reap(index, expiry, now, kvPrefix)
+  if expiring == 0 then return end
+  local due = redis.call('ZRANGEBYSCORE', expiry, '-inf', now, 'LIMIT', 0, 4 * expiring + 8)
+  for _, key in ipairs(due) do
+    if redis.call('EXISTS', kvPrefix .. key) == 0 then redis.call('ZREM', index, key) end
+    redis.call('ZREM', expiry, key)
   end
 end
-local function write(hash, index, counter, expiry, value, key, expected, expireMs)
+local function write(hash, index, counter, expiry, value, key, expected, expireMs, now)
   local ok
   if expected == '' then ok = redis.call('EXISTS', hash) == 0 else ok = redis.call('HGET', hash, 'r') == expected end
   if not ok then return 0 end
   local rev = redis.call('INCR', counter)
   redis.call('HSET', hash, 'v', value, 'r', rev)
-  if expected == '' then
-    redis.call('ZADD', index, 0, key)
-    -- A key that expired and comes back must not be reaped for its old expiry.
-    redis.call('ZREM', expiry, key)
-  end
+  if expected == '' then redis.call('ZADD', index, 0, key) end
   local ttl = tonumber(expireMs) or 0
   if ttl > 0 then
     redis.call('PEXPIRE', hash, ttl)
-    redis.call('ZADD', expiry, nowMs() + ttl, key)
-    reap(index, expiry)
-  elseif redis.call('PERSIST', hash) == 1 then
-    redis.call('ZREM', expiry, key)
+    redis.call('ZADD', expiry, tonumber(now) + ttl, key)
+    expiring = expiring + 1
+  elseif expected ~= '' then
+    -- A new hash has no expiry to clear.
+    redis.call('PERSIST', hash)
   end
   return rev
 end
