@@ -100,9 +100,9 @@ export interface StoredValue {
 
 export interface WriteOptions {
   /**
-   * Delete the value this long after this write, unless it is written again
-   * first (a later write without `expireMs` keeps it). Honoured only by
-   * stores whose `expires` is true; others ignore it.
+   * Delete the value this long after this write. A later write sets its own
+   * expiry, or none (the value stays for good). Honoured only by stores whose
+   * `expires` is true; others ignore it.
    */
   expireMs?: number;
 }
