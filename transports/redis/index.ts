@@ -51,7 +51,9 @@ export interface RedisTransportOptions {
   /**
    * Broadcasts (run-state changes, cancels) kept per channel, approximately: a
    * watcher that reconnects catches up on what it missed as long as it is
-   * still in the stream. Default 10 000.
+   * still in the stream. An entry carries one tick's changes (up to a few KB
+   * under load), so the default, 1 000, holds seconds of a busy worker's
+   * changes and minutes of a quiet one's, in a few MB at most.
    */
   broadcastMaxLen?: number;
   /** A command Redis does not answer within this is rejected with a TransportError (code 'TIMEOUT'). Default 5000. */
@@ -121,7 +123,7 @@ export class RedisTransport implements Transport {
     this.commandTimeoutMs = positive(options.commandTimeoutMs, 5000, 'commandTimeoutMs');
     this.dedupWindowMs = nonNegative(options.dedupWindowMs, 120_000, 'dedupWindowMs');
     this.maxLen = nonNegative(options.maxLen, 10_000, 'maxLen');
-    this.broadcastMaxLen = positive(options.broadcastMaxLen, 10_000, 'broadcastMaxLen');
+    this.broadcastMaxLen = positive(options.broadcastMaxLen, 1_000, 'broadcastMaxLen');
     // Trim in steps of about 1% of the cap (at most 256 entries) so one publish in many pays for it.
     this.trimSlack = Math.max(1, Math.min(256, Math.floor(this.maxLen / 100)));
     const input: RedisConnectionInput | undefined = options.redis ?? options.url;
