@@ -7,8 +7,7 @@
  */
 import type { Redis } from 'ioredis';
 import { openSideConnection } from './connection.js';
-
-type StreamReply = [Buffer, [Buffer, Buffer[]][]][] | null;
+import { fieldMap, nextBackoff, type StreamReply } from './streams.js';
 
 const noop = () => {};
 
@@ -46,13 +45,13 @@ export class BroadcastWatch {
       } catch (err) {
         if (this.stopped) return;
         this.onError(err);
-        await new Promise((r) => setTimeout(r, (backoff = Math.min(Math.max(50, backoff * 2), 1000))));
+        await new Promise((r) => setTimeout(r, (backoff = nextBackoff(backoff))));
         continue;
       }
       if (!reply || this.stopped) continue;
       for (const [id, fields] of reply[0][1]) {
         after = id.toString();
-        const data = dataOf(fields);
+        const data = fieldMap(fields).d ?? Buffer.alloc(0);
         try {
           this.listener(data);
         } catch {
@@ -71,7 +70,3 @@ export class BroadcastWatch {
   }
 }
 
-function dataOf(fields: Buffer[]): Buffer {
-  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i].length === 1 && fields[i][0] === 0x64) return fields[i + 1];
-  return Buffer.alloc(0);
-}

@@ -24,6 +24,7 @@ import { RedisDelivery, type DeliveryOwner, type Source } from './delivery.js';
 import type { Keys, SubjectKeys } from './keys.js';
 import type { ScriptedRedis } from './scripts/index.js';
 import { asBuffer, expireOf } from './store.js';
+import { nextBackoff, type StreamReply } from './streams.js';
 import { TickBatch } from './tick-batch.js';
 
 export interface ConsumerSettings {
@@ -50,8 +51,6 @@ interface Commit {
   mode: 'ack' | 'retry';
   delay: number;
 }
-
-type StreamReply = [Buffer, [Buffer, Buffer[]][]][] | null;
 
 export class RedisConsumer implements Consumer, DeliveryOwner {
   readonly name = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
@@ -167,7 +166,7 @@ export class RedisConsumer implements Consumer, DeliveryOwner {
         else {
           this.readerIdStale = true;
           this.report(err, 'read');
-          await sleep((backoff = Math.min(Math.max(50, backoff * 2), 1000)));
+          await sleep((backoff = nextBackoff(backoff)));
         }
         continue;
       }

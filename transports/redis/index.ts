@@ -28,6 +28,7 @@ import { Keys } from './keys.js';
 import type { ScriptedRedis } from './scripts/index.js';
 import { BroadcastWatch } from './broadcasts.js';
 import { asBuffer, RedisKVStore } from './store.js';
+import { fieldMap } from './streams.js';
 import { Subscriptions } from './subscriptions.js';
 import { TickBatch } from './tick-batch.js';
 
@@ -322,12 +323,6 @@ export function createRedisTransport(options: RedisTransportOptions = {}): Redis
 export function createTransport(options: RedisTransportOptions & { kind?: string } = {}): Transport {
   const { kind: _kind, ...rest } = options;
   return new RedisTransport(rest);
-}
-
-function fieldMap(fields: Buffer[]): Record<string, Buffer | undefined> {
-  const out: Record<string, Buffer | undefined> = {};
-  for (let i = 0; i + 1 < fields.length; i += 2) out[fields[i].toString()] = fields[i + 1];
-  return out;
 }
 
 /** A stream entry id starts with the server time in ms at which Redis accepted it. */
