@@ -16,33 +16,42 @@
  */
 import { NOW } from './lib.js';
 
+/** `seen(marker, window)`: the id was published within its dedup window (else it is marked now); `append(stream, id, data)`. */
+const ENQUEUE = `
+local function seen(marker, window)
+  window = tonumber(window)
+  return window > 0 and not redis.call('SET', marker, '', 'NX', 'PX', window)
+end
+local function append(stream, id, data)
+  if id == '' then
+    redis.call('XADD', stream, '*', 'd', data)
+  else
+    redis.call('XADD', stream, '*', 'i', id, 'd', data)
+  end
+end
+`;
+
 export const publish = {
   lua: `
 -- KEYS: 1 subject stream, 2 delayed set, 3 trim-wait marker, 4.. one dedup marker per message (any key when it has no dedup)
 -- ARGV: 1 maxLen (0 = unbounded; '' skips the trim check this time), 2 trim slack, 3 wake channel, 4 subject name for wake messages,
 --       then per message 4 values: data, message id ('' = none), delay ms, dedup window ms (0 = no dedup)
 -- Returns one value per message: 1 when it was a duplicate, 0 when accepted.
-local now, __t
+${ENQUEUE}
+${NOW}
 local out = {}
 for i = 4, #KEYS do
   local a = 4 + (i - 4) * 4
-  local data, id, delay, window = ARGV[a + 1], ARGV[a + 2], tonumber(ARGV[a + 3]), tonumber(ARGV[a + 4])
-  if window > 0 and not redis.call('SET', KEYS[i], '', 'NX', 'PX', window) then
+  local data, id, delay = ARGV[a + 1], ARGV[a + 2], tonumber(ARGV[a + 3])
+  if seen(KEYS[i], ARGV[a + 4]) then
     out[#out + 1] = 1
   elseif delay > 0 then
-    if not now then
-      ${NOW.trim().replace(/local /g, '')}
-    end
     -- The member holds the message itself; the server time keeps it unique if an id comes back after the dedup window.
     redis.call('ZADD', KEYS[2], now + delay, cmsgpack.pack(id, data, __t[1], __t[2], i))
     redis.call('PUBLISH', ARGV[3], delay .. ':' .. ARGV[4])
     out[#out + 1] = 0
   else
-    if id == '' then
-      redis.call('XADD', KEYS[1], '*', 'd', data)
-    else
-      redis.call('XADD', KEYS[1], '*', 'i', id, 'd', data)
-    end
+    append(KEYS[1], id, data)
     out[#out + 1] = 0
   end
 end
@@ -95,13 +104,9 @@ export const publishOne = {
   lua: `
 -- KEYS: 1 subject stream, 2 dedup marker (any key when no dedup); ARGV: 1 data, 2 message id ('' = none), 3 dedup window ms (0 = no dedup)
 -- Returns 1 when it was a duplicate, 0 when accepted.
-local window = tonumber(ARGV[3])
-if window > 0 and not redis.call('SET', KEYS[2], '', 'NX', 'PX', window) then return 1 end
-if ARGV[2] == '' then
-  redis.call('XADD', KEYS[1], '*', 'd', ARGV[1])
-else
-  redis.call('XADD', KEYS[1], '*', 'i', ARGV[2], 'd', ARGV[1])
-end
+${ENQUEUE}
+if seen(KEYS[2], ARGV[3]) then return 1 end
+append(KEYS[1], ARGV[2], ARGV[1])
 return 0
 `,
 };
