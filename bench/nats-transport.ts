@@ -57,7 +57,7 @@ async function main(): Promise<void> {
   // Raw baseline: its own connection with the same options the transport uses, publishing to the transport's stream.
   const nc: NatsConnection = await connect({ servers: url, noAsyncTraces: true, maxReconnectAttempts: -1 });
   const js: JetStreamClient = nc.jetstream();
-  const subject = `${ns}.msg.events`;
+  const subject = `${ns}.events`;
   let id = 0;
   const viaTransport = () => transport.publish('events', payload, { msgId: `t${id++}` });
   const viaRaw = () => js.publish(subject, payload, { msgID: `r${id++}` });

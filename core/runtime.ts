@@ -23,6 +23,7 @@ import { terminalStatuses, type EventPayload, type RunRecord, type RunStateChang
 
 interface Prepared {
   id: string;
+  name: string;
   bytes: Uint8Array;
 }
 
@@ -257,9 +258,9 @@ export class Runtime {
     }
     const transport = this.transport ?? (await this.connect());
     if (encoded.length === 1) {
-      await transport.publish('events', encoded[0].bytes, { msgId: encoded[0].id });
+      await transport.publish('events', encoded[0].bytes, { msgId: encoded[0].id, topic: encoded[0].name });
     } else {
-      await Promise.all(encoded.map((e) => transport.publish('events', e.bytes, { msgId: e.id })));
+      await Promise.all(encoded.map((e) => transport.publish('events', e.bytes, { msgId: e.id, topic: e.name })));
     }
     return { ids: encoded.map((e) => e.id) };
   }
@@ -292,7 +293,7 @@ export class Runtime {
     if (bytes.length > this.options.maxEventBytes) {
       throw new EventValidationError(`event "${name}" is ${bytes.length} bytes encoded, over the limit of ${this.options.maxEventBytes} (maxEventBytes)`, { code: 'TOO_LARGE', eventName: name });
     }
-    return { id: stored.id, bytes };
+    return { id: stored.id, name, bytes };
   }
 
   /** Subscribes to run-state changes; returns the unsubscribe function. A throwing listener never breaks a run. */
@@ -321,10 +322,24 @@ export class Runtime {
   private readonly outbox: RunStateChange[] = [];
   private readonly flushOutbox = () => {
     const changes = this.outbox.splice(0);
-    const transport = this.transport;
-    if (!transport || changes.length === 0) return;
-    transport.broadcast('runs', Buffer.concat([this.origin, encode(changes)])).catch((e) => this.logger.warn('could not broadcast run-state changes', { error: coerceError(e).message }));
+    if (!this.transport || changes.length === 0) return;
+    // One broadcast per function, with the function as its topic (on NATS: <ns>.runs.<functionId>).
+    const first = changes[0].functionId;
+    if (changes.every((c) => c.functionId === first)) return this.broadcastChanges(first, changes);
+    const byFunction = new Map<string, RunStateChange[]>();
+    for (const c of changes) {
+      const list = byFunction.get(c.functionId);
+      if (list) list.push(c);
+      else byFunction.set(c.functionId, [c]);
+    }
+    for (const [functionId, list] of byFunction) this.broadcastChanges(functionId, list);
   };
+
+  private broadcastChanges(functionId: string, changes: RunStateChange[]): void {
+    this.transport
+      ?.broadcast('runs', Buffer.concat([this.origin, encode(changes)]), functionId)
+      .catch((e) => this.logger.warn('could not broadcast run-state changes', { error: coerceError(e).message }));
+  }
 
   private onRemoteChange(bytes: Uint8Array): void {
     const origin = this.origin;
@@ -426,7 +441,7 @@ export class Runtime {
       runs.map(async (r) => {
         const runId = runIdFor(r.functionId, r.eventId, newReplaySalt());
         const env: Envelope = { v: 1, event: r.event, target: { functionId: r.functionId, runId, replayOf: r.id } };
-        await transport.publish('events', encode(env), { msgId: runId });
+        await transport.publish('events', encode(env), { msgId: runId, topic: r.event.name });
         ids.push(runId);
       }),
     );

@@ -12,7 +12,8 @@
  *   handler neither settles nor signs life (`working()`) within `ackWaitMs`;
  * - a key-value `store` with compare-and-set for run records;
  * - `history` of a subject, newest first, so events can be listed as facts;
- * - non-durable `broadcast` / `watch` for run-state changes.
+ * - non-durable `broadcast` / `watch` for run-state changes (each broadcast
+ *   may name a topic, the function it is about; a watch sees every topic).
  *
  * What it deliberately leaves out: functions, runs, steps, retries policy,
  * fan-out, encoding. Those live in `core/` once, above this seam. A transport
@@ -28,6 +29,12 @@ export interface PublishOptions {
   msgId?: string;
   /** Deliver no earlier than this many milliseconds from now. */
   delayMs?: number;
+  /**
+   * What the message is about (the core passes the event's name). A transport may
+   * put it in the message's address so operators can find or filter by it; every
+   * group of the subject still gets every message, whatever its topic.
+   */
+  topic?: string;
 }
 
 export interface PublishResult {
@@ -142,7 +149,8 @@ export interface Transport {
   /** Most recent messages of a subject, newest first (bounded by the transport's retention). */
   history(subject: string, limit: number): Promise<HistoryEntry[]>;
   deadLetters(limit: number): Promise<DeadLetter[]>;
-  broadcast(channel: string, data: Uint8Array): Promise<void>;
+  /** `topic`, like a publish's, may go into the broadcast's address; it never narrows who sees it. */
+  broadcast(channel: string, data: Uint8Array, topic?: string): Promise<void>;
   watch(channel: string, listener: (data: Uint8Array) => void): Promise<Unsubscribe>;
 }
 

@@ -331,6 +331,32 @@ export function transportConformance({ name, create, cleanup }: ConformanceOptio
       expect(got).toHaveLength(5);
     });
 
+    it('gives every group every topic of a subject, and every watcher every topic of a channel', async () => {
+      const { t, consume } = await make();
+      const a: string[] = [];
+      const b: string[] = [];
+      await consume('events', 'a', async (d) => {
+        a.push(dec(d.data));
+        await d.ack();
+      });
+      await consume('events', 'b', async (d) => {
+        b.push(dec(d.data));
+        await d.ack();
+      });
+      const watched: string[] = [];
+      await t.watch('runs', (d) => watched.push(dec(d)));
+      await t.publish('events', enc('signup'), { msgId: 't1', topic: 'user/created' });
+      await t.publish('events', enc('order'), { msgId: 't2', topic: 'order.placed' });
+      await t.publish('events', enc('none'), { msgId: 't3' });
+      await t.broadcast('runs', enc('welcome'), 'welcome');
+      await t.broadcast('runs', enc('all'));
+      await until(() => a.length === 3 && b.length === 3 && watched.length === 2, 10_000, 'every topic');
+      expect(a.sort()).toEqual(['none', 'order', 'signup']);
+      expect(b.sort()).toEqual(['none', 'order', 'signup']);
+      expect(watched.sort()).toEqual(['all', 'welcome']);
+      expect((await t.history('events', 10)).map((h) => h.id)).toEqual(['t3', 't2', 't1']);
+    });
+
     it('lists a subject history newest first', async () => {
       const { t } = await make();
       for (let i = 0; i < 5; i++) await t.publish('events', enc(`h${i}`), { msgId: `h${i}` });

@@ -6,6 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../core/errors.js';
+import { createRuntime, defineFunction, silentLogger } from '../../core/index.js';
 import type { Consumer, Delivery } from '../../core/transport.js';
 import { createNatsTransport, createTransport, destroyNamespace, type NatsTransport } from '../../transports/nats/index.js';
 import { until } from '../conformance/transport.suite.js';
@@ -180,7 +181,7 @@ describe('NATS transport behaviour', () => {
     await t.publish('events', enc('before'), { msgId: 'b1' });
     await until(() => got.length === 1, 5_000, 'first delivery');
     const jsm = await t.connection!.jetstreamManager();
-    await jsm.consumers.delete(`${ns}_messages`, 'g__events');
+    await jsm.consumers.delete(`${ns}_events`, 'g__events');
     await t.publish('events', enc('after'), { msgId: 'a1' });
     // Recreated from the start of the stream: at least once, so 'before' may come again.
     await until(() => got.includes('after'), 10_000, 'delivery after the consumer was recreated');
@@ -224,10 +225,10 @@ describe('NATS transport behaviour', () => {
     const b = await open(ns, { maxAge: '2h', duplicateWindowMs: 30_000 });
     await consume(b, 'g', () => undefined, { ackWaitMs: 7_000 });
     const jsm = await b.connection!.jetstreamManager();
-    const stream = await jsm.streams.info(`${ns}_messages`);
+    const stream = await jsm.streams.info(`${ns}_events`);
     expect(stream.config.max_age).toBe(2 * 3_600_000 * 1e6);
     expect(stream.config.duplicate_window).toBe(30_000 * 1e6);
-    const [consumer] = await jsm.consumers.list(`${ns}_messages`).next();
+    const [consumer] = await jsm.consumers.list(`${ns}_events`).next();
     expect(consumer.config.ack_wait).toBe(7_000 * 1e6);
     expect(consumer.config.max_ack_pending).toBe(-1);
   });
@@ -280,5 +281,78 @@ describe('NATS transport behaviour', () => {
     expect(letters.map((l) => l.id)).toEqual(['d2', 'd1']);
     expect(letters[0]).toMatchObject({ subject: 'events', group: 'grp', reason: 'reason 2: ünïcode\nline two' });
     expect(await t.deadLetters(1)).toHaveLength(1);
+  });
+
+  it('keeps each durable subject in its own stream, each message addressed by its topic', async () => {
+    const ns = fresh();
+    const t = await open(ns);
+    const got: string[] = [];
+    await consume(t, 'g', async (d) => {
+      got.push(dec(d.data));
+      await d.ack();
+    });
+    await t.publish('events', enc('plain'), { msgId: 'a' });
+    await t.publish('events', enc('slash'), { msgId: 'b', topic: 'user/created' });
+    await t.publish('events', enc('dotted'), { msgId: 'c', topic: 'app/user.created' });
+    await t.publish('events', enc('later'), { msgId: 'd', topic: 'user/created', delayMs: 50 });
+    // One group sees every topic.
+    await until(() => got.length === 4, 5_000, 'four deliveries');
+    const jsm = await t.connection!.jetstreamManager();
+    const subjects: string[] = [];
+    for (let seq = 1; seq <= 4; seq++) subjects.push((await jsm.streams.getMessage(`${ns}_events`, { seq })).subject);
+    expect(subjects).toEqual([`${ns}.events`, `${ns}.events.user=2Fcreated`, `${ns}.events.app=2Fuser.created`, `${ns}.events.user=2Fcreated`]);
+    expect((await jsm.streams.info(`${ns}_events`)).config.subjects).toEqual([`${ns}.events`, `${ns}.events.>`]);
+  });
+
+  it('broadcasts on <ns>.<channel>.<topic>, and a watch sees every topic', async () => {
+    const ns = fresh();
+    const t = await open(ns);
+    const watched: string[] = [];
+    await t.watch('runs', (d) => watched.push(dec(d)));
+    const raw: string[] = [];
+    const sub = t.connection!.subscribe(`${ns}.runs.welcome`, { callback: (_e, m) => raw.push(`${m.subject} ${dec(m.data)}`) });
+    await t.connection!.flush();
+    await t.broadcast('runs', enc('for welcome'), 'welcome');
+    await t.broadcast('runs', enc('for billing'), 'billing');
+    await t.broadcast('runs', enc('for all'));
+    await until(() => watched.length === 3 && raw.length === 1, 5_000, 'broadcasts');
+    sub.unsubscribe();
+    expect(watched.sort()).toEqual(['for all', 'for billing', 'for welcome']);
+    expect(raw).toEqual([`${ns}.runs.welcome for welcome`]);
+  });
+
+  it('refuses a name the namespace uses itself, or one used both as a subject and a channel', async () => {
+    const t = await open(fresh());
+    await expect(t.publish('delayed', enc('x'))).rejects.toThrow(ConfigError);
+    await expect(t.broadcast('dead', enc('x'))).rejects.toThrow(/"dead" cannot be a broadcast channel/);
+    await t.publish('orders', enc('x'));
+    await expect(t.broadcast('orders', enc('x'))).rejects.toThrow(/both as a durable subject and as a broadcast channel/);
+    await t.watch('signals', () => undefined);
+    await expect(t.publish('signals', enc('x'))).rejects.toThrow(ConfigError);
+  });
+
+  it("puts a runtime's events under <ns>.events.> and its run-state changes on <ns>.runs.<functionId>", async () => {
+    const ns = fresh();
+    namespaces.add(ns);
+    const welcome = defineFunction({ id: 'welcome', trigger: { event: 'user/created' } }, async ({ step }) => step.run('greet', () => 'hi'));
+    const rt = createRuntime({ transport: createNatsTransport({ url, namespace: ns, storage: 'memory' }), functions: [welcome], logger: silentLogger });
+    const observer = await open(ns);
+    const changes: string[] = [];
+    const sub = observer.connection!.subscribe(`${ns}.runs.welcome`, {
+      callback: (_e, m) => changes.push(m.subject),
+    });
+    await observer.connection!.flush();
+    try {
+      await rt.start();
+      const { ids } = await rt.send({ name: 'user/created', data: { id: 1 } });
+      await until(async () => (await rt.listRuns({ functionId: 'welcome' }))[0]?.status === 'succeeded', 5_000, 'the run to succeed');
+      await until(() => changes.length >= 2, 5_000, 'run-state changes on the function subject');
+      const jsm = await observer.connection!.jetstreamManager();
+      const stored = await jsm.streams.getMessage(`${ns}_events`, { last_by_subj: `${ns}.events.user=2Fcreated` });
+      expect(stored.header.get('Nats-Msg-Id')).toBe(ids[0]);
+    } finally {
+      sub.unsubscribe();
+      await rt.stop();
+    }
   });
 });

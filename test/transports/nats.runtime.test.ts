@@ -8,7 +8,7 @@ runtimeSuite({
   publishRaw: async (namespace, bytes) => {
     const t = createNatsTransport({ url, namespace });
     await t.connect();
-    await t.publish('events', bytes);
+    await t.publish('events', bytes, { topic: 'not-an-event' });
     await t.close();
   },
   cleanup: (namespace) => destroyNamespace(url, namespace),

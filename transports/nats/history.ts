@@ -1,9 +1,9 @@
 /**
  * Reading a stream backwards: newest message first, by direct get of
  * sequence numbers walking down from the stream's last sequence, a window
- * of requests in flight at once. For the core's one durable subject
- * ('events') nearly every sequence matches, so `limit` messages cost about
- * `limit` pipelined gets and no consumer is created. Direct gets answer a
+ * of requests in flight at once. Each durable subject has a stream of its
+ * own, so `limit` messages cost about `limit` pipelined gets and no
+ * consumer is created. Direct gets answer a
  * missing (deleted) sequence with a 404 status, which costs no Error.
  */
 import type { Msg, NatsConnection } from 'nats';
@@ -40,8 +40,8 @@ function toStored(msg: Msg): StoredMessage | undefined {
   };
 }
 
-/** Up to `limit` messages of `stream` (only those on `subject` when given), newest first. */
-export async function readBackwards(nc: NatsConnection, stream: string, limit: number, timeoutMs: number, subject?: string): Promise<StoredMessage[]> {
+/** Up to `limit` messages of `stream`, newest first. */
+export async function readBackwards(nc: NatsConnection, stream: string, limit: number, timeoutMs: number): Promise<StoredMessage[]> {
   const out: StoredMessage[] = [];
   if (limit <= 0) return out;
   try {
@@ -49,21 +49,19 @@ export async function readBackwards(nc: NatsConnection, stream: string, limit: n
     if (!bounds) return out;
     const getSubject = `$JS.API.DIRECT.GET.${stream}`;
     let next = bounds.last;
-    let window = Math.min(Math.max(limit, 16), 512);
     while (out.length < limit && next >= bounds.first) {
-      const from = Math.max(bounds.first, next - window + 1);
+      // Limits-retention streams have no gaps but for deleted messages, so a window of `limit` is nearly always one pass.
+      const from = Math.max(bounds.first, next - Math.min(limit - out.length, 512) + 1);
       const gets: Promise<Msg>[] = [];
       for (let seq = next; seq >= from; seq--) gets.push(nc.request(getSubject, `{"seq":${seq}}`, { timeout: timeoutMs }));
       for (const msg of await Promise.all(gets)) {
         const m = toStored(msg);
-        if (m && (subject === undefined || m.subject === subject)) {
+        if (m) {
           out.push(m);
           if (out.length === limit) break;
         }
       }
       next = from - 1;
-      // Other subjects in the way: look further back in bigger steps.
-      window = Math.min(window * 2, 1024);
     }
   } catch (e) {
     throw requestError(e, `reading ${stream}`, timeoutMs);

@@ -14,6 +14,7 @@
 import { AckPolicy, connect, DeliverPolicy, Events, headers, nanos, nuid, StorageType, type JetStreamManager, type Msg, type NatsConnection, type Subscription } from 'nats';
 import type { Consumer, ConsumeOptions, DeadLetter, DeliveryHandler, HistoryEntry, KVStore, PublishOptions, PublishResult, Transport, Unsubscribe } from '../../core/transport.js';
 import { TransportError } from '../../core/transport.js';
+import { ConfigError } from '../../core/errors.js';
 import { GroupConsumer, type DeadLetterSink } from './consumer.js';
 import { ackError, readAck, requestError } from './errors.js';
 import { readBackwards } from './history.js';
@@ -22,7 +23,7 @@ import { Publisher } from './publisher.js';
 import { consumerName, encodeName, idFromHeader, idToHeader, namesFor, type Names } from './names.js';
 import { resolveOptions, type NatsTransportOptions, type ResolvedOptions } from './options.js';
 import { DUE_HEADER, SCHEDULER, Scheduler } from './scheduler.js';
-import { ensureConsumer, ensureStream, groupConsumerConfig, streamConfigs } from './setup.js';
+import { ensureConsumer, ensureStream, groupConsumerConfig, streamConfigs, subjectStreamConfig } from './setup.js';
 
 export { destroyNamespace } from './setup.js';
 export { namesFor, type Names } from './names.js';
@@ -51,7 +52,10 @@ export class NatsTransport implements Transport {
   private scheduler: Promise<Scheduler> | undefined;
   private readonly consumers = new Set<GroupConsumer>();
   private readonly watches = new Set<Subscription>();
+  /** Durable subject → its address, once its stream is known to exist. */
   private readonly subjects = new Map<string, string>();
+  private readonly preparing = new Map<string, Promise<string>>();
+  private readonly channels = new Map<string, string>();
 
   constructor(options: NatsTransportOptions = {}) {
     this.options = resolveOptions(options);
@@ -114,7 +118,9 @@ export class NatsTransport implements Transport {
   private async ensureStreams(): Promise<void> {
     const jsm = this.jsm as JetStreamManager;
     const r = this.options.retention;
-    await Promise.all(streamConfigs(this.names, r).map((c) => ensureStream(jsm, c as typeof c & { name: string })));
+    const configs = streamConfigs(this.names, r);
+    for (const subject of this.subjects.keys()) configs.push(subjectStreamConfig(this.names, subject, r));
+    await Promise.all(configs.map((c) => ensureStream(jsm, c)));
     await this.nc()
       .jetstream()
       .views.kv(this.names.bucket, { history: 1, storage: r.storage === 'memory' ? StorageType.Memory : StorageType.File, replicas: r.replicas });
@@ -138,26 +144,46 @@ export class NatsTransport implements Transport {
     return nc;
   }
 
-  private subjectFor(subject: string): string {
-    let s = this.subjects.get(subject);
-    if (s === undefined) this.subjects.set(subject, (s = this.names.messagePrefix + encodeName(subject)));
-    return s;
+  /** The address of a durable subject, creating its stream on first use (a subject's stream exists before anything is published to it). */
+  private prepare(subject: string): Promise<string> {
+    let ready = this.preparing.get(subject);
+    if (ready === undefined) {
+      ready = (async () => {
+        if (this.channels.has(subject)) throw sharedName(subject);
+        const config = subjectStreamConfig(this.names, subject, this.options.retention);
+        try {
+          await ensureStream(this.jsm as JetStreamManager, config);
+        } catch (e) {
+          throw requestError(e, `creating the stream of "${subject}"`, this.options.publishTimeoutMs);
+        }
+        const address = this.names.subject(subject);
+        this.subjects.set(subject, address);
+        return address;
+      })();
+      this.preparing.set(subject, ready);
+      ready.catch(() => this.preparing.delete(subject));
+    }
+    return ready;
   }
 
   publish(subject: string, data: Uint8Array, options?: PublishOptions): Promise<PublishResult> {
     const publisher = this.publisher;
     if (!publisher) return Promise.reject(notConnected());
+    const address = this.subjects.get(subject);
+    if (address === undefined) return this.prepare(subject).then(() => this.publish(subject, data, options));
     const msgId = options?.msgId;
     const delayMs = options?.delayMs;
+    const topic = options?.topic;
     try {
       const h = headers();
       // Always an id: a publish re-sent after a reconnect must not be stored twice.
       h.set(MSG_ID, msgId === undefined ? nuid.next() : idToHeader(msgId));
-      let target: string;
+      let target = topic === undefined ? address : `${address}.${encodeName(topic)}`;
       if (delayMs !== undefined && delayMs > 0) {
-        target = this.names.delayedPrefix + encodeName(subject);
+        // The scheduler moves it back to `<ns>.` + what follows the delayed prefix.
+        target = this.names.delayedPrefix + target.slice(this.names.root.length);
         h.set(DUE_HEADER, String(Date.now() + delayMs));
-      } else target = this.subjectFor(subject);
+      }
       return (this.sender?.publisher ?? publisher).request(target, data, h, `publish to "${subject}"`).then(publishResult);
     } catch (e) {
       return Promise.reject(e);
@@ -190,22 +216,24 @@ export class NatsTransport implements Transport {
 
   async consume(subject: string, group: string, handler: DeliveryHandler, options: ConsumeOptions): Promise<Consumer> {
     const nc = this.nc();
+    await this.prepare(subject);
     await this.openSender();
     const jsm = this.jsm as JetStreamManager;
+    const stream = this.names.stream(subject);
     const durable = consumerName(subject, group);
-    const config = groupConsumerConfig(durable, this.subjectFor(subject), options.ackWaitMs);
+    const config = groupConsumerConfig(durable, options.ackWaitMs);
     const what = `consumer group "${group}" on "${subject}"`;
     try {
-      await ensureConsumer(jsm, this.names.messages, config);
+      await ensureConsumer(jsm, stream, config);
       await this.startScheduler();
     } catch (e) {
       throw requestError(e, `creating ${what}`, this.options.publishTimeoutMs);
     }
     const recreate = async () => {
       await this.ensureStreams();
-      await ensureConsumer(jsm, this.names.messages, config);
+      await ensureConsumer(jsm, stream, config);
     };
-    const consumer = new GroupConsumer(nc, this.names.messages, durable, subject, group, handler, options.concurrency, recreate, this.deadLetterSink, (c) => this.consumers.delete(c), this.store);
+    const consumer = new GroupConsumer(nc, stream, durable, subject, group, handler, options.concurrency, recreate, this.deadLetterSink, (c) => this.consumers.delete(c), this.store);
     this.consumers.add(consumer);
     return consumer;
   }
@@ -249,7 +277,7 @@ export class NatsTransport implements Transport {
   };
 
   async history(subject: string, limit: number): Promise<HistoryEntry[]> {
-    const found = await readBackwards(this.nc(), this.names.messages, limit, this.options.publishTimeoutMs, this.subjectFor(subject));
+    const found = await readBackwards(this.nc(), this.names.stream(subject), limit, this.options.publishTimeoutMs);
     return found.map((m) => ({ id: idFromHeader(m.header(MSG_ID) ?? String(m.seq)), data: m.data, at: m.at }));
   }
 
@@ -259,9 +287,19 @@ export class NatsTransport implements Transport {
     return found.map((m) => ({ id: text(m, DEAD.id), subject: text(m, DEAD.subject), group: text(m, DEAD.group), reason: text(m, DEAD.reason), data: m.data, at: m.at }));
   }
 
-  async broadcast(channel: string, data: Uint8Array): Promise<void> {
+  private channelFor(channel: string): string {
+    let address = this.channels.get(channel);
+    if (address === undefined) {
+      if (this.preparing.has(channel)) throw sharedName(channel);
+      this.channels.set(channel, (address = this.names.channel(channel)));
+    }
+    return address;
+  }
+
+  async broadcast(channel: string, data: Uint8Array, topic?: string): Promise<void> {
+    const address = this.channelFor(channel);
     try {
-      this.nc().publish(this.names.broadcastPrefix + encodeName(channel), data);
+      this.nc().publish(topic === undefined ? address : `${address}.${encodeName(topic)}`, data);
     } catch (e) {
       throw requestError(e, `broadcast on "${channel}"`, 0);
     }
@@ -269,22 +307,25 @@ export class NatsTransport implements Transport {
 
   async watch(channel: string, listener: (data: Uint8Array) => void): Promise<Unsubscribe> {
     const nc = this.nc();
-    const sub = nc.subscribe(this.names.broadcastPrefix + encodeName(channel), {
-      callback: (err, msg) => {
-        if (err) return;
-        try {
-          listener(msg.data);
-        } catch {
-          // A watcher's failure is its own.
-        }
-      },
-    });
-    this.watches.add(sub);
-    // The subscription is live on the server once this round trip returns, so a broadcast right after is seen.
+    const address = this.channelFor(channel);
+    const callback = (err: unknown, msg: Msg) => {
+      if (err) return;
+      try {
+        listener(msg.data);
+      } catch {
+        // A watcher's failure is its own.
+      }
+    };
+    // The channel itself and every topic under it: NATS has no wildcard for "zero or more tokens".
+    const subs = [nc.subscribe(address, { callback }), nc.subscribe(`${address}.>`, { callback })];
+    for (const sub of subs) this.watches.add(sub);
+    // The subscriptions are live on the server once this round trip returns, so a broadcast right after is seen.
     await Promise.race([nc.flush(), new Promise((r) => setTimeout(r, this.options.publishTimeoutMs).unref?.())]);
     return () => {
-      this.watches.delete(sub);
-      sub.unsubscribe();
+      for (const sub of subs) {
+        this.watches.delete(sub);
+        sub.unsubscribe();
+      }
     };
   }
 
@@ -321,6 +362,10 @@ function publishResult(msg: Msg): PublishResult {
   const ack = readAck(msg);
   if (ack.error || !ack.stream) throw ackError(ack, 'publish');
   return { duplicate: ack.duplicate === true };
+}
+
+function sharedName(name: string): ConfigError {
+  return new ConfigError(`NATS transport: "${name}" is used both as a durable subject and as a broadcast channel; both live under <ns>.${name}, so pick two names`);
 }
 
 function notConnected(): TransportError {

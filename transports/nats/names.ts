@@ -3,19 +3,23 @@
  * namespace so that two apps (or two test runs) on one server never meet,
  * and so `destroyNamespace` can find all of it again by name alone.
  *
- *   stream <ns>_messages   subjects <ns>.msg.>      durable subjects ('events' → <ns>.msg.events)
- *   stream <ns>_delayed    subjects <ns>.delayed.>  delayed publishes, work queue until due
- *   stream <ns>_dead       subject  <ns>.dead       dead letters, reason in headers
- *   bucket <ns>_store      (stream KV_<ns>_store)   the key-value store
- *   core NATS <ns>.broadcast.<channel>              broadcast / watch, not stored
+ *   stream <ns>_<S>        subjects <ns>.<S>, <ns>.<S>.>  durable subject S, one stream each
+ *                          ('events' → stream <ns>_events, event "user/created" on <ns>.events.user=2Fcreated)
+ *   stream <ns>_delayed    subjects <ns>.delayed.>        delayed publishes, work queue until due
+ *   stream <ns>_dead       subject  <ns>.dead             dead letters, reason in headers
+ *   bucket <ns>_store      (stream KV_<ns>_store)         the key-value store
+ *   core NATS <ns>.<C>, <ns>.<C>.<topic>                 broadcast channel C, not stored
+ *                          ('runs' → <ns>.runs.<function id>)
  *
- * Broadcast subjects are outside every stream's subjects on purpose: a
- * stream capturing them would store every run-state change.
+ * A durable subject and a broadcast channel share the space after `<ns>.`,
+ * so one name cannot be both (a stream would store every broadcast), and
+ * `delayed` and `dead` are taken by the namespace itself.
  */
 import { createHash } from 'node:crypto';
 import { ConfigError } from '../../core/errors.js';
 
 const namespacePattern = /^[A-Za-z0-9_-]+$/;
+const reserved = new Set(['delayed', 'dead']);
 
 export function validateNamespace(namespace: unknown): string {
   if (typeof namespace !== 'string' || !namespacePattern.test(namespace)) {
@@ -26,35 +30,50 @@ export function validateNamespace(namespace: unknown): string {
 
 export interface Names {
   readonly namespace: string;
-  readonly messages: string;
   readonly delayed: string;
   readonly dead: string;
   readonly bucket: string;
   readonly kvStream: string;
-  /** `<ns>.msg.` — prefix of durable subjects. */
-  readonly messagePrefix: string;
+  /** `<ns>.` — every subject of the namespace starts with it. */
+  readonly root: string;
   readonly delayedPrefix: string;
   readonly deadSubject: string;
-  readonly broadcastPrefix: string;
   readonly kvPrefix: string;
+  /** The stream that holds durable subject `subject`. */
+  stream(subject: string): string;
+  /** `<ns>.<S>`: the address of durable subject `subject`; a message's topic follows as more tokens. */
+  subject(subject: string): string;
+  /** `<ns>.<C>`: the address of broadcast channel `channel`; a broadcast's topic follows as more tokens. */
+  channel(channel: string): string;
 }
 
 export function namesFor(namespace: string): Names {
   const ns = validateNamespace(namespace);
   const bucket = `${ns}_store`;
+  const own = (kind: string, name: string) => {
+    const t = token(name);
+    if (reserved.has(t)) throw new ConfigError(`NATS transport: "${name}" cannot be a ${kind}: the namespace uses <ns>.${t} itself`);
+    return t;
+  };
   return {
     namespace: ns,
-    messages: `${ns}_messages`,
     delayed: `${ns}_delayed`,
     dead: `${ns}_dead`,
     bucket,
     kvStream: `KV_${bucket}`,
-    messagePrefix: `${ns}.msg.`,
+    root: `${ns}.`,
     delayedPrefix: `${ns}.delayed.`,
     deadSubject: `${ns}.dead`,
-    broadcastPrefix: `${ns}.broadcast.`,
     kvPrefix: `$KV.${bucket}.`,
+    stream: (subject) => `${ns}_${nameToken(own('durable subject', subject))}`,
+    subject: (subject) => `${ns}.${own('durable subject', subject)}`,
+    channel: (channel) => `${ns}.${own('broadcast channel', channel)}`,
   };
+}
+
+/** A name as exactly one subject token: like `encodeName`, with every dot escaped too. */
+export function token(name: string): string {
+  return encodeName(name).replaceAll('.', '=2E');
 }
 
 /** Characters that pass through a subject or KV key unchanged; the rest is `=XX` escaped (UTF-8 bytes). */

@@ -20,9 +20,9 @@ export interface NatsTransportOptions extends Omit<ConnectionOptions, 'servers'>
   storage?: 'file' | 'memory';
   /** Stream and bucket replicas in a JetStream cluster. Default 1. */
   replicas?: number;
-  /** Most bytes the messages stream keeps (oldest dropped first). Default unlimited. */
+  /** Most bytes each durable subject's stream (the events stream) keeps, oldest dropped first. Default unlimited. */
   maxBytes?: number;
-  /** How long the messages stream keeps a message. Default unlimited. */
+  /** How long the events stream keeps a message. Default unlimited. */
   maxAge?: Duration;
   /** How long a message id is remembered for deduplication. Default 2 minutes. */
   duplicateWindowMs?: number;

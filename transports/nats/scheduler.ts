@@ -2,12 +2,12 @@
  * Delayed publishes. nats-server before 2.12 has no scheduled messages, so
  * a delayed publish goes to the namespace's `_delayed` work-queue stream with
  * its due time in a header, and one durable consumer there (shared by every
- * process that consumes anything) moves it to the messages stream when due:
+ * process that consumes anything) moves it to its subject's stream when due:
  *
  *   publish(delayMs) ──► <ns>_delayed ──scheduler──► early? NAK(remaining) (no polling: the server redelivers when due)
- *                                                  due?  publish to <ns>_messages (same Nats-Msg-Id), then ACK
+ *                                                  due?  publish to <ns>.<subject>[.<topic>] (same Nats-Msg-Id), then ACK
  *
- * Why not publish to the messages stream and NAK early deliveries in every
+ * Why not publish to the subject's stream and NAK early deliveries in every
  * group: each NAK would count as a delivery (the Delivery's deliveryCount
  * would start at 2 for delayed messages, and not reliably), every group
  * would hold the message as ack-pending for the whole delay, and history
@@ -55,7 +55,7 @@ export class Scheduler {
     const out = headers();
     const id = h?.get('Nats-Msg-Id');
     if (id) out.set('Nats-Msg-Id', id);
-    const target = this.names.messagePrefix + msg.subject.slice(this.names.delayedPrefix.length);
+    const target = this.names.root + msg.subject.slice(this.names.delayedPrefix.length);
     this.publisher
       .request(target, msg.data, out, 'moving a delayed message')
       .then(

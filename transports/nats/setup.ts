@@ -18,25 +18,35 @@ function storageOf(r: Retention): StorageType {
   return r.storage === 'memory' ? StorageType.Memory : StorageType.File;
 }
 
-export function streamConfigs(names: Names, r: Retention): Partial<StreamConfig>[] {
-  const common = { storage: storageOf(r), num_replicas: r.replicas, duplicate_window: nanos(r.duplicateWindowMs) };
+function commonOf(r: Retention) {
+  return { storage: storageOf(r), num_replicas: r.replicas, duplicate_window: nanos(r.duplicateWindowMs) };
+}
+
+/** The stream of one durable subject: its messages with their topics, kept as history within the retention limits. */
+export function subjectStreamConfig(names: Names, subject: string, r: Retention): Partial<StreamConfig> & { name: string } {
+  const address = names.subject(subject);
+  return {
+    ...commonOf(r),
+    name: names.stream(subject),
+    subjects: [address, `${address}.>`],
+    retention: RetentionPolicy.Limits,
+    // Retention bounds what is kept as history; unconsumed work older than it is dropped too.
+    discard: DiscardPolicy.Old,
+    max_bytes: r.maxBytes > 0 ? r.maxBytes : -1,
+    max_age: r.maxAgeMs > 0 ? nanos(r.maxAgeMs) : 0,
+    allow_direct: true,
+  };
+}
+
+/** The streams every namespace has, whatever subjects it uses. */
+export function streamConfigs(names: Names, r: Retention): (Partial<StreamConfig> & { name: string })[] {
+  const common = commonOf(r);
   return [
-    {
-      ...common,
-      name: names.messages,
-      subjects: [`${names.messagePrefix}>`],
-      retention: RetentionPolicy.Limits,
-      // Retention bounds what is kept as history; unconsumed work older than it is dropped too.
-      discard: DiscardPolicy.Old,
-      max_bytes: r.maxBytes > 0 ? r.maxBytes : -1,
-      max_age: r.maxAgeMs > 0 ? nanos(r.maxAgeMs) : 0,
-      allow_direct: true,
-    },
     {
       ...common,
       name: names.delayed,
       subjects: [`${names.delayedPrefix}>`],
-      // A delayed message leaves this stream once it has been moved to the messages stream.
+      // A delayed message leaves this stream once it has been moved to its subject's stream.
       retention: RetentionPolicy.Workqueue,
       discard: DiscardPolicy.Old,
     },
@@ -83,10 +93,10 @@ export async function ensureStream(jsm: JetStreamManager, config: Partial<Stream
   }
 }
 
-export function groupConsumerConfig(durable: string, filterSubject: string, ackWaitMs: number): Partial<ConsumerConfig> & { durable_name: string } {
+/** A group's consumer sees its subject's stream whole: every topic. */
+export function groupConsumerConfig(durable: string, ackWaitMs: number): Partial<ConsumerConfig> & { durable_name: string } {
   return {
     durable_name: durable,
-    filter_subject: filterSubject,
     ack_policy: AckPolicy.Explicit,
     // A group created later starts from what the stream still holds.
     deliver_policy: DeliverPolicy.All,
@@ -113,15 +123,18 @@ export async function ensureConsumer(jsm: JetStreamManager, stream: string, conf
 }
 
 /**
- * Deletes everything a namespace keeps on the server: its streams (with
- * their consumers) and its key-value bucket. Missing pieces are skipped.
+ * Deletes everything a namespace keeps on the server: every stream with a
+ * subject under `<ns>.` (with their consumers) and its key-value bucket.
+ * Missing pieces are skipped.
  */
 export async function destroyNamespace(target: string | NatsConnection, namespace: string): Promise<void> {
   const names = namesFor(namespace);
   const nc = typeof target === 'string' ? await connect({ servers: target.split(','), noAsyncTraces: true }) : target;
   try {
     const jsm = await nc.jetstreamManager();
-    for (const stream of [names.messages, names.delayed, names.dead, names.kvStream]) {
+    const streams = new Set([names.delayed, names.dead, names.kvStream]);
+    for await (const name of jsm.streams.names(`${names.root}>`)) streams.add(name);
+    for (const stream of streams) {
       try {
         await jsm.streams.delete(stream);
       } catch (e) {
