@@ -226,14 +226,28 @@ if (sections.has('throughput')) {
     let peak = 0;
     const fanEvents = Math.max(1, Math.round(tp.events[kind] / 3));
     progress(`runs/s on ${kind} · one-step ${tp.events[kind]} events, fan-out ${fanEvents} events × 3 functions · ${tp.rounds} rounds`);
+    const raw: number[] = [];
     for (let round = 0; round < tp.rounds; round++) {
       const a = await attempt(`one-step throughput on ${kind}`, () => runCase<ThroughputResult>({ case: 'throughput', kind, fanout: 1, events: tp.events[kind] }, { onLine: childLine }));
       const b = await attempt(`fan-out throughput on ${kind}`, () => runCase<ThroughputResult>({ case: 'throughput', kind, fanout: 3, events: fanEvents }, { onLine: childLine }));
       if (a) one.push(a.result.runsPerSec);
       if (b) fan.push(b.result.runsPerSec);
       peak = Math.max(peak, a?.peakRssBytes ?? 0, b?.peakRssBytes ?? 0);
+      if (kind === 'memory') continue;
+      // In the same round as eventide's, so both see the machine in the same mood.
+      const r = await attempt(`raw throughput on ${kind}`, () => runCase<ThroughputResult>({ case: 'raw-throughput', kind, events: tp.events[kind] }, { onLine: childLine }));
+      if (r) raw.push(r.result.runsPerSec);
     }
-    if (one.length || fan.length) rows.push({ transport: kind, events: { oneStep: tp.events[kind], fanout: fanEvents }, oneStepRunsPerSec: rounds(one), fanoutRunsPerSec: rounds(fan), peakRssBytes: peak });
+    if (one.length || fan.length) {
+      rows.push({
+        transport: kind,
+        events: { oneStep: tp.events[kind], fanout: fanEvents },
+        oneStepRunsPerSec: rounds(one),
+        fanoutRunsPerSec: rounds(fan),
+        ...(raw.length ? { rawOneStepRunsPerSec: rounds(raw) } : {}),
+        peakRssBytes: peak,
+      });
+    }
     progress(`event → start latency on ${kind} · ${tp.latencyN} sequential events`);
     const l = await attempt(`latency on ${kind}`, () => runCase<Distribution>({ case: 'latency', kind, n: tp.latencyN }, { onLine: childLine }));
     if (l) latency.push(latencyRow(kind, l.result));

@@ -23,6 +23,7 @@ import {
   type Op,
 } from './lib/cases.js';
 import { printResult } from './lib/child.js';
+import { rawThroughput } from './lib/raw-throughput.js';
 import type { TransportKind } from './lib/env.js';
 import { rounds, type Distribution, type Rounds } from './lib/stats.js';
 
@@ -35,6 +36,8 @@ export type CaseSpec =
   | { case: 'bullmq-latency'; n: number }
   /** The raw client's publish → receive, the floor under the start latency on that server. */
   | { case: 'raw-latency'; kind: 'nats' | 'redis'; n: number }
+  /** The raw client making a one-step run's server calls per event: the floor under runs/s on that server. */
+  | { case: 'raw-throughput'; kind: 'nats' | 'redis'; events: number }
   | { case: 'heap'; runs: number };
 
 export interface SendCaseResult {
@@ -111,6 +114,9 @@ async function main(): Promise<void> {
       break;
     case 'raw-latency':
       result = await rawStartLatency(spec.kind, spec.n);
+      break;
+    case 'raw-throughput':
+      result = await rawThroughput(spec.kind, spec.events);
       break;
     case 'heap':
       result = await heapPerSleepingRun(spec.runs);
