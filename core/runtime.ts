@@ -21,6 +21,9 @@ import { validateData, type SchemaMap } from './schema.js';
 import type { Consumer, DeadLetter, Delivery, Transport, Unsubscribe } from './transport.js';
 import { terminalStatuses, type EventPayload, type RunRecord, type RunStateChange, type RunStatus, type RuntimeEvents, type StoredEvent } from './types.js';
 
+/** How long run-state changes gather before one broadcast carries them to other processes. */
+const BROADCAST_WINDOW_MS = 5;
+
 interface Prepared {
   id: string;
   name: string;
@@ -200,6 +203,8 @@ export class Runtime {
     if (this.heartbeat) this.clock.clearTimeout(this.heartbeat);
     this.heartbeat = undefined;
     for (const un of this.unwatch.splice(0)) await un();
+    // Changes still in the window go out before the transport closes.
+    this.flushOutbox();
     const transport = this.transport;
     this.transport = undefined;
     this.connecting = undefined;
@@ -315,12 +320,19 @@ export class Runtime {
     this.emitter.emit('run', change);
     this.retention?.ended(change, runKey(change.runId));
     if (!this.transport) return;
-    // Changes made in one tick travel as one broadcast: one message per run-state change would cost a publish each.
-    if (this.outbox.push(change) === 1) queueMicrotask(this.flushOutbox);
+    // Other processes hear of changes a few milliseconds late, in one broadcast per window: a broadcast per change (or per
+    // tick) cost a publish each, and, sent the moment a run ends, it competed with the next event's delivery for the loop.
+    if (this.outbox.push(change) === 1) {
+      this.outboxTimer = setTimeout(this.flushOutbox, BROADCAST_WINDOW_MS);
+      this.outboxTimer.unref?.();
+    }
   }
 
   private readonly outbox: RunStateChange[] = [];
+  private outboxTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly flushOutbox = () => {
+    clearTimeout(this.outboxTimer);
+    this.outboxTimer = undefined;
     const changes = this.outbox.splice(0);
     if (!this.transport || changes.length === 0) return;
     // One broadcast per function, with the function as its topic (on NATS: <ns>.runs.<functionId>).

@@ -52,9 +52,10 @@ export interface RedisTransportOptions {
   /**
    * Broadcasts (run-state changes, cancels) kept per channel, approximately: a
    * watcher that reconnects catches up on what it missed as long as it is
-   * still in the stream. An entry carries one tick's changes (up to a few KB
-   * under load), so the default, 1 000, holds seconds of a busy worker's
-   * changes and minutes of a quiet one's, in a few MB at most.
+   * still in the stream. An entry is one broadcast (the runtime sends one per
+   * function every few milliseconds, up to a few KB under load), so the
+   * default, 1 000, holds seconds of a busy worker's changes and minutes of a
+   * quiet one's, in a few MB at most.
    */
   broadcastMaxLen?: number;
   /** A command Redis does not answer within this is rejected with a TransportError (code 'TIMEOUT'). Default 5000. */
