@@ -36,6 +36,16 @@ describe('NATS transport behaviour', () => {
     return c;
   }
 
+  /** A group 'g' member that acks everything and keeps the payloads as text, in arrival order. */
+  async function collect(t: NatsTransport): Promise<string[]> {
+    const got: string[] = [];
+    await consume(t, 'g', async (d) => {
+      got.push(dec(d.data));
+      await d.ack();
+    });
+    return got;
+  }
+
   afterEach(async () => {
     for (const c of consumers.splice(0)) await c.stop({ timeoutMs: 100 });
     for (const t of transports.splice(0)) await t.close();
@@ -81,11 +91,7 @@ describe('NATS transport behaviour', () => {
     await producer.publish('events', enc('parked'), { msgId: 'p1', delayMs: 50 });
     await sleep(300);
     const worker = await open(ns);
-    const got: string[] = [];
-    await consume(worker, 'g', async (d) => {
-      got.push(dec(d.data));
-      await d.ack();
-    });
+    const got = await collect(worker);
     await until(() => got.length === 1, 10_000, 'parked delivery');
     expect(got).toEqual(['parked']);
   });
@@ -119,11 +125,7 @@ describe('NATS transport behaviour', () => {
     const idle = await consume(t, 'g', async () => undefined, { concurrency: 50 });
     await sleep(100);
     await idle.stop({ timeoutMs: 100 });
-    const got: string[] = [];
-    await consume(t, 'g', async (d) => {
-      got.push(dec(d.data));
-      await d.ack();
-    });
+    const got = await collect(t);
     for (let i = 0; i < 20; i++) await t.publish('events', enc(`i${i}`), { msgId: `i${i}` });
     // Well under the 30 s ack wait: nothing went to the stopped member.
     await until(() => got.length === 20, 5_000, 'all to the live member');
@@ -173,11 +175,7 @@ describe('NATS transport behaviour', () => {
   it('recreates its consumer when it is deleted from under it', async () => {
     const ns = fresh();
     const t = await open(ns);
-    const got: string[] = [];
-    await consume(t, 'g', async (d) => {
-      got.push(dec(d.data));
-      await d.ack();
-    });
+    const got = await collect(t);
     await t.publish('events', enc('before'), { msgId: 'b1' });
     await until(() => got.length === 1, 5_000, 'first delivery');
     const jsm = await t.connection!.jetstreamManager();
@@ -286,11 +284,7 @@ describe('NATS transport behaviour', () => {
   it('keeps each durable subject in its own stream, each message addressed by its topic', async () => {
     const ns = fresh();
     const t = await open(ns);
-    const got: string[] = [];
-    await consume(t, 'g', async (d) => {
-      got.push(dec(d.data));
-      await d.ack();
-    });
+    const got = await collect(t);
     await t.publish('events', enc('plain'), { msgId: 'a' });
     await t.publish('events', enc('slash'), { msgId: 'b', topic: 'user/created' });
     await t.publish('events', enc('dotted'), { msgId: 'c', topic: 'app/user.created' });
