@@ -24,23 +24,30 @@ ${REQUEUE}
 ${CAS_WRITE}
 local group, consumer = ARGV[1], ARGV[2]
 local out = {}
+-- Acks are gathered and made with one XACK per stream (and one XDEL for the retry stream) at the end.
+local acked, retried = {}, {}
+begin(KEYS[2], #KEYS - 6)
 for i = 7, #KEYS do
   local a = 4 + (i - 7) * 10
   local expected, fromRetry, entry = ARGV[a + 3], ARGV[a + 9], ARGV[a + 5]
-  local rev = write(KEYS[i], KEYS[1], KEYS[2], KEYS[3], ARGV[a + 1], ARGV[a + 2], expected, ARGV[a + 10], ARGV[3])
+  local rev = write(KEYS[i], ARGV[a + 1], ARGV[a + 2], expected, ARGV[a + 10], ARGV[3])
   if rev > 0 then
     local source = KEYS[4]
     if fromRetry == '1' then source = KEYS[6] end
     if ARGV[a + 4] == 'ack' then
-      redis.call('XACK', source, group, entry)
-      if fromRetry == '1' then redis.call('XDEL', source, entry) end
+      if fromRetry == '1' then retried[#retried + 1] = entry else acked[#acked + 1] = entry end
     else
       requeue(source, KEYS[5], KEYS[6], group, consumer, entry, ARGV[a + 6], ARGV[a + 7], ARGV[a + 8], fromRetry)
     end
   end
   out[#out + 1] = rev
 end
-reap(KEYS[1], KEYS[3], ARGV[3], ARGV[4])
+if #acked > 0 then redis.call('XACK', KEYS[4], group, unpack(acked)) end
+if #retried > 0 then
+  redis.call('XACK', KEYS[6], group, unpack(retried))
+  redis.call('XDEL', KEYS[6], unpack(retried))
+end
+finish(KEYS[1], KEYS[3], ARGV[3], ARGV[4])
 return out
 `,
 };

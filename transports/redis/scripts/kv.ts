@@ -17,11 +17,12 @@ export const kvWrite = {
 -- Returns one revision per write, 0 when its compare-and-set lost.
 ${CAS_WRITE}
 local out = {}
+begin(KEYS[2], #KEYS - 3)
 for i = 4, #KEYS do
   local a = 2 + (i - 4) * 4
-  out[#out + 1] = write(KEYS[i], KEYS[1], KEYS[2], KEYS[3], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[1])
+  out[#out + 1] = write(KEYS[i], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[1])
 end
-reap(KEYS[1], KEYS[3], ARGV[1], ARGV[2])
+finish(KEYS[1], KEYS[3], ARGV[1], ARGV[2])
 return out
 `,
 };

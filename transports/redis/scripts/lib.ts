@@ -61,43 +61,58 @@ end
 `;
 
 /**
- * `write(hash, index, counter, expiry, value, key, expected, expireMs, now)`: the store's
- * compare-and-set write of one key ('' expected creates); the new revision, or 0 when it lost. With
- * `expireMs`, Redis deletes the value that long after (PEXPIRE) and the key goes into the expiry set,
- * scored by the writer's clock (`now`), from which `reap(index, expiry, now, kvPrefix)`, called once at
- * the end of a script, takes due keys out of the key index; a write without it makes the value
- * permanent again.
+ * The store's compare-and-set writes, for a script that makes `n` of them:
+ *
+ * - `begin(counter, n)` takes `n` revisions from the namespace counter in one INCRBY (a write that
+ *   loses leaves a gap; revisions only need to be unique and rising);
+ * - `write(hash, value, key, expected, expireMs, now)` writes one key ('' expected creates) and
+ *   returns its new revision, or 0 when it lost. With `expireMs`, Redis deletes the value that long
+ *   after (PEXPIRE) and the key goes into the expiry set, scored by the writer's clock (`now`); a
+ *   write without it makes the value permanent again;
+ * - `finish(index, expiry, now, kvPrefix)`, once at the end, adds the new keys to the key index and
+ *   the expiring ones to the expiry set (one ZADD each for the whole call: per-write calls were most
+ *   of a batch's time in Redis), then takes due keys out of the key index.
  */
 export const CAS_WRITE = `
--- Keys of the expiry set that are due leave the key index, a few for each expiring write of the call,
--- but only if their value is really gone: it may have been written again since, for good or for longer.
--- Their hashes are not in KEYS (nobody knows which are due beforehand); they share the namespace's hash
--- tag with every key here, so they live in the same Cluster slot.
-local expiring = 0
-local function reap(index, expiry, now, kvPrefix)
-  if expiring == 0 then return end
-  local due = redis.call('ZRANGEBYSCORE', expiry, '-inf', now, 'LIMIT', 0, 4 * expiring + 8)
-  for _, key in ipairs(due) do
-    if redis.call('EXISTS', kvPrefix .. key) == 0 then redis.call('ZREM', index, key) end
-    redis.call('ZREM', expiry, key)
-  end
+local nextRev, indexAdds, expiryAdds = 0, {}, {}
+local function begin(counter, n)
+  if n > 0 then nextRev = redis.call('INCRBY', counter, n) - n + 1 end
 end
-local function write(hash, index, counter, expiry, value, key, expected, expireMs, now)
-  local ok
-  if expected == '' then ok = redis.call('EXISTS', hash) == 0 else ok = redis.call('HGET', hash, 'r') == expected end
-  if not ok then return 0 end
-  local rev = redis.call('INCR', counter)
-  redis.call('HSET', hash, 'v', value, 'r', rev)
-  if expected == '' then redis.call('ZADD', index, 0, key) end
+local function write(hash, value, key, expected, expireMs, now)
+  local rev = nextRev
+  nextRev = nextRev + 1
+  if expected == '' then
+    if redis.call('HSETNX', hash, 'r', rev) == 0 then return 0 end
+    redis.call('HSET', hash, 'v', value)
+    indexAdds[#indexAdds + 1] = 0
+    indexAdds[#indexAdds + 1] = key
+  else
+    if redis.call('HGET', hash, 'r') ~= expected then return 0 end
+    redis.call('HSET', hash, 'v', value, 'r', rev)
+  end
   local ttl = tonumber(expireMs) or 0
   if ttl > 0 then
     redis.call('PEXPIRE', hash, ttl)
-    redis.call('ZADD', expiry, tonumber(now) + ttl, key)
-    expiring = expiring + 1
+    expiryAdds[#expiryAdds + 1] = tonumber(now) + ttl
+    expiryAdds[#expiryAdds + 1] = key
   elseif expected ~= '' then
     -- A new hash has no expiry to clear.
     redis.call('PERSIST', hash)
   end
   return rev
+end
+-- Keys of the expiry set that are due leave the key index, a few for each expiring write of the call,
+-- but only if their value is really gone: it may have been written again since, for good or for longer.
+-- Their hashes are not in KEYS (nobody knows which are due beforehand); they share the namespace's hash
+-- tag with every key here, so they live in the same Cluster slot.
+local function finish(index, expiry, now, kvPrefix)
+  if #indexAdds > 0 then redis.call('ZADD', index, unpack(indexAdds)) end
+  if #expiryAdds == 0 then return end
+  redis.call('ZADD', expiry, unpack(expiryAdds))
+  local due = redis.call('ZRANGEBYSCORE', expiry, '-inf', now, 'LIMIT', 0, 2 * #expiryAdds + 8)
+  for _, key in ipairs(due) do
+    if redis.call('EXISTS', kvPrefix .. key) == 0 then redis.call('ZREM', index, key) end
+    redis.call('ZREM', expiry, key)
+  end
 end
 `;
