@@ -145,7 +145,10 @@ export class RedisConsumer implements Consumer, DeliveryOwner {
     const { stream } = this.subjectKeys;
     let backoff = 0;
     while (!this.stopping) {
-      const want = this.concurrency - this.active - this.backlog.length;
+      // At most half the slots per read: reading them all made the deliveries move in one lock-step batch
+      // (read, claim script, commit script, read again) with the worker and Redis each idle while the other
+      // worked; two half batches at different stages keep both busy (+9-18% runs/s, interleaved).
+      const want = Math.min(this.concurrency - this.active - this.backlog.length, Math.ceil(this.concurrency / 2));
       if (want <= 0) {
         await new Promise<void>((resolve) => (this.slotFreed = resolve));
         continue;
