@@ -336,8 +336,6 @@ export class Runtime {
     const changes = this.outbox.splice(0);
     if (!this.transport || changes.length === 0) return;
     // One broadcast per function, with the function as its topic (on NATS: <ns>.runs.<functionId>).
-    const first = changes[0].functionId;
-    if (changes.every((c) => c.functionId === first)) return this.broadcastChanges(first, changes);
     const byFunction = new Map<string, RunStateChange[]>();
     for (const c of changes) {
       const list = byFunction.get(c.functionId);

@@ -84,7 +84,6 @@ export class RedisConsumer implements Consumer, DeliveryOwner {
   private reclaiming = false;
   private cursors: [string, string] = ['0-0', '0-0'];
 
-  private acks: { ids: string[]; promise: Promise<void>; resolve: () => void; reject: (err: unknown) => void } | undefined;
   private stopping = false;
   private stopped: Promise<void> | undefined;
 
@@ -283,28 +282,16 @@ export class RedisConsumer implements Consumer, DeliveryOwner {
     if (write) return this.commit(d, write, 'ack', 0);
     if (!this.settle(d)) return Promise.resolve(true);
     if (d.source === 1) return this.cmd.eventideAckRetried(this.retryStream, this.group, d.entryId).then(yes, this.failed('ack'));
-    // Acks issued in the same tick (a batch of handlers finishing together) go out as one
-    // XACK with many ids: one command for Redis to run instead of one per delivery.
-    // A plain XACK, no lease check: even a late ack means the work was done; at worst it
-    // settles an entry another consumer now runs, whose own ack then does nothing.
-    let batch = this.acks;
-    if (!batch) {
-      let resolve!: () => void;
-      let reject!: (err: unknown) => void;
-      const promise = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
-      batch = this.acks = { ids: [], promise, resolve, reject };
-      queueMicrotask(this.flushAcks);
-    }
-    batch.ids.push(d.entryId);
-    return batch.promise.then(yes);
+    return this.acks.add(d.entryId).catch(this.failed('ack'));
   }
 
-  private readonly flushAcks = (): void => {
-    const batch = this.acks;
-    if (!batch) return;
-    this.acks = undefined;
-    this.cmd.xack(this.subjectKeys.stream, this.group, ...batch.ids).then(() => batch.resolve(), (err) => batch.reject(transportError(err, `ack on ${JSON.stringify(this.subject)}/${JSON.stringify(this.group)}`, this.settings.commandTimeoutMs)));
-  };
+  /**
+   * Acks issued in the same tick (a batch of handlers finishing together) go out as one XACK with
+   * many ids: one command for Redis to run instead of one per delivery. A plain XACK, no lease
+   * check: even a late ack means the work was done; at worst it settles an entry another consumer
+   * now runs, whose own ack then does nothing.
+   */
+  private readonly acks = new TickBatch<string, boolean>((ids) => this.cmd.xack(this.subjectKeys.stream, this.group, ...ids).then(() => ids.map(yes)));
 
   async retry(d: RedisDelivery, delayMs: number, write?: StoreWrite): Promise<boolean> {
     const delay = Math.max(0, Math.ceil(Number(delayMs) || 0));

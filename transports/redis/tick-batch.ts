@@ -1,5 +1,5 @@
 /**
- * Gathers the calls made in one tick of the event loop into one script call.
+ * Gathers the calls made in one tick of the event loop into one Redis call (a script, or an XACK of many ids).
  *
  * Under load a worker makes hundreds of small writes per tick (a batch of
  * deliveries starts together, so their claims and their commits come
