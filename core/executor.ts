@@ -155,6 +155,12 @@ async function resume(fn: EventideFunction, runId: string, env: Envelope, delive
     return 'settled';
   }
   const from = record.status;
+  if (from === 'running' && delivery.deliveryCount === 1) {
+    // A first delivery of a run someone is running is a second copy of its event (a publish sent again after its
+    // reply was lost), not a sign that the holder died: that shows as a redelivery. Look again after the ack wait.
+    await delivery.retry(deps.ackWaitMs);
+    return 'settled';
+  }
   if (from === 'running') record.attempt++; // the worker of the previous attempt died mid-run
   else {
     if (from !== 'sleeping') record.attempt++;

@@ -28,6 +28,8 @@ interface Prepared {
   id: string;
   name: string;
   bytes: Uint8Array;
+  /** The id was made here, not given by the caller. */
+  fresh: boolean;
 }
 
 export interface RuntimeOptions {
@@ -263,9 +265,9 @@ export class Runtime {
     }
     const transport = this.transport ?? (await this.connect());
     if (encoded.length === 1) {
-      await transport.publish('events', encoded[0].bytes, { msgId: encoded[0].id, topic: encoded[0].name });
+      await transport.publish('events', encoded[0].bytes, { msgId: encoded[0].id, topic: encoded[0].name, freshId: encoded[0].fresh });
     } else {
-      await Promise.all(encoded.map((e) => transport.publish('events', e.bytes, { msgId: e.id, topic: e.name })));
+      await Promise.all(encoded.map((e) => transport.publish('events', e.bytes, { msgId: e.id, topic: e.name, freshId: e.fresh })));
     }
     return { ids: encoded.map((e) => e.id) };
   }
@@ -298,7 +300,7 @@ export class Runtime {
     if (bytes.length > this.options.maxEventBytes) {
       throw new EventValidationError(`event "${name}" is ${bytes.length} bytes encoded, over the limit of ${this.options.maxEventBytes} (maxEventBytes)`, { code: 'TOO_LARGE', eventName: name });
     }
-    return { id: stored.id, name, bytes };
+    return { id: stored.id, name, bytes, fresh: event.id === undefined };
   }
 
   /** Subscribes to run-state changes; returns the unsubscribe function. A throwing listener never breaks a run. */

@@ -35,6 +35,14 @@ export interface PublishOptions {
    * group of the subject still gets every message, whatever its topic.
    */
   topic?: string;
+  /**
+   * `msgId` was made for this publish and never used before (the runtime's own
+   * event ids). Deduplication then has nothing to find but a copy the
+   * transport itself sent again after a lost reply, so a transport may skip
+   * its dedup bookkeeping for it: the core treats a second copy of an event it
+   * is already running as a duplicate, not as a takeover.
+   */
+  freshId?: boolean;
 }
 
 export interface PublishResult {

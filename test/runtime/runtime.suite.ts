@@ -591,6 +591,42 @@ export function runtimeSuite({ name, transport, publishRaw, cleanup }: RuntimeSu
       expect(runs[0]).toMatchObject({ status: 'succeeded', attempt: 1 });
     });
 
+    it.runIf(!!publishRaw)('leaves a running run to its holder when a second copy of its event arrives meanwhile', async () => {
+      const namespace = ns();
+      let steps = 0;
+      let bodies = 0;
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      const started: RunStateChange[] = [];
+      const fn = defineFunction({ id: 'slow-charge', trigger: { event: 'pay/requested' } }, async ({ step }) => {
+        bodies++;
+        await step.run('charge', async () => {
+          await gate;
+          return ++steps;
+        });
+      });
+      const rt = await make({ namespace, functions: [fn], ackWaitMs: 1_500 });
+      rt.on('run', (c) => c.to === 'running' && started.push(c));
+      await rt.send({ name: 'pay/requested', data: {} });
+      await until(async () => started.length === 1, 10_000, 'the run to start');
+      const [running] = await rt.listRuns();
+      // A copy of the same event, as a publish sent again after its reply was lost arrives: a first delivery, not a redelivery.
+      await publishRaw!(namespace, encode({ v: 1, event: running.event }));
+      await until(async () => (await rt.listEvents()).length === 2, 10_000, 'the second copy');
+      await sleep(300);
+      expect(started).toHaveLength(1);
+      expect((await rt.getRun(running.id))?.attempt).toBe(1);
+      release();
+      await settled(rt, 1);
+      // The copy comes back after the ack wait, finds the run over and is acked.
+      await sleep(2_000);
+      expect(steps).toBe(1);
+      // A first delivery starts the body before its claim lands (see claimFirst); the copy's lost claim stops it at its first step.
+      expect(bodies).toBeLessThanOrEqual(2);
+      expect(started).toHaveLength(1);
+      expect(await rt.listRuns()).toMatchObject([{ status: 'succeeded', attempt: 1 }]);
+    });
+
     it.runIf(!!publishRaw)('dead-letters a malformed message and keeps consuming', async () => {
       const namespace = ns();
       let calls = 0;

@@ -70,6 +70,24 @@ describe('redis transport: one tick, one script call', () => {
     expect(got.sort()).toEqual(['m1:0', 'm2:1', 'm3:3']);
   });
 
+  it('keeps a dedup marker only for ids that may come back: a fresh id, alone or batched, gets none', async () => {
+    const { ns, open, consume } = namespace();
+    const t = await open();
+    await t.publish('events', enc('lone-fresh'), { msgId: 'f1', freshId: true });
+    await Promise.all(['f2', 'f3'].map((id) => t.publish('events', enc(`batched-${id}`), { msgId: id, freshId: true })));
+    await t.publish('events', enc('given'), { msgId: 'g1' });
+    const markers = (await t.client.keys(`{${ns}}:u:*`)).map((k) => k.slice(k.lastIndexOf(':') + 1));
+    expect(markers).toEqual(['g1']);
+    expect((await t.publish('events', enc('given again'), { msgId: 'g1' })).duplicate).toBe(true);
+    const ids: string[] = [];
+    await consume(t, 'g', async (d) => {
+      ids.push(d.id);
+      await d.ack();
+    });
+    await until(() => ids.length === 4, 5_000, 'four messages');
+    expect(ids.sort()).toEqual(['f1', 'f2', 'f3', 'g1']);
+  });
+
   it('commits of one tick settle each delivery with its own write; a lost write settles nothing', async () => {
     const { open, consume } = namespace();
     const t = await open();

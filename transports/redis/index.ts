@@ -191,7 +191,8 @@ export class RedisTransport implements Transport {
     const k = this.keys.subject(subject);
     const delay = options?.delayMs && options.delayMs > 0 ? Math.ceil(options.delayMs) : 0;
     let msgId = options?.msgId;
-    const dedup = msgId !== undefined && this.dedupWindowMs > 0;
+    // A fresh id has nothing to meet in the window; a copy ioredis sends again after a lost reply is the core's to spot.
+    const dedup = msgId !== undefined && this.dedupWindowMs > 0 && !options?.freshId;
     // A delayed message waits outside the stream, so it needs an id of its own before it has an entry id.
     if (msgId === undefined && delay > 0) msgId = randomUUID();
     const result = this.publishBatch(subject)
@@ -220,7 +221,9 @@ export class RedisTransport implements Transport {
       if (check) this.sinceTrimCheck = 0;
       const lone = items.length === 1 ? items[0] : undefined;
       if (lone && lone.delay === 0 && !check) {
-        return conn.eventidePublishOne(k.stream, lone.window > 0 ? k.dedupPrefix + lone.msgId : k.stream, lone.data, lone.msgId, lone.window).then((r) => [r]);
+        // Without a marker to set there is nothing to make atomic: a plain XADD, which wakes a blocked reader ~50 µs sooner than a script.
+        if (lone.window === 0) return (lone.msgId ? conn.xadd(k.stream, '*', 'i', lone.msgId, 'd', lone.data) : conn.xadd(k.stream, '*', 'd', lone.data)).then(() => [0]);
+        return conn.eventidePublishOne(k.stream, k.dedupPrefix + lone.msgId, lone.data, lone.msgId, lone.window).then((r) => [r]);
       }
       const args: (string | Buffer | number)[] = [items.length + 3, k.stream, k.delayed, k.trimWait];
       for (const m of items) args.push(m.window > 0 ? k.dedupPrefix + m.msgId : k.stream);
