@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { Delivery } from '../../core/transport.js';
 import { TransportError } from '../../core/transport.js';
 import { createRedisTransport } from '../../transports/redis/index.js';
+import { packItems } from '../../transports/redis/scripts/items.js';
 import { TickBatch } from '../../transports/redis/tick-batch.js';
 import { until } from '../conformance/transport.suite.js';
 import { dec, enc, redisNamespaces } from './redis.fixture.js';
@@ -38,6 +39,19 @@ describe('TickBatch', () => {
     const results = await Promise.allSettled([1, 2, 3, 4, 5].map((i) => batch.add(i)));
     expect(sent).toEqual([[1, 2], [3, 4], [5]]);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'rejected', 'fulfilled']);
+  });
+});
+
+describe('packItems', () => {
+  it("reaches a script as the same strings the values would have been as arguments, at every msgpack size class", async () => {
+    const { open } = namespace();
+    const t = await open();
+    const values: (string | Buffer)[] = ['', 'a', 'x'.repeat(31), 'y'.repeat(32), 'z'.repeat(255), 'w'.repeat(256), 'é€😀', Buffer.from([0, 255, 128, 10]), Buffer.alloc(70_000, 7)];
+    for (const list of [values, Array.from({ length: 15 }, (_, i) => `s${i}`), Array.from({ length: 70_000 }, (_, i) => String(i))]) {
+      const got = (await t.client.evalBuffer('return cmsgpack.unpack(ARGV[1])', 0, packItems(list))) as Buffer[];
+      expect(got.length).toBe(list.length);
+      expect(got.every((g, i) => g.equals(Buffer.from(list[i])))).toBe(true);
+    }
   });
 });
 

@@ -23,6 +23,7 @@ import { closeConnection, openSideConnection, transportError } from './connectio
 import { RedisDelivery, type DeliveryOwner, type Source } from './delivery.js';
 import type { Keys, SubjectKeys } from './keys.js';
 import type { ScriptedRedis } from './scripts/index.js';
+import { packItems } from './scripts/items.js';
 import { asBuffer, expireOf } from './store.js';
 import { nextBackoff, type StreamReply } from './streams.js';
 import { TickBatch } from './tick-batch.js';
@@ -315,11 +316,13 @@ export class RedisConsumer implements Consumer, DeliveryOwner {
   private readonly commits = new TickBatch<Commit, number>((batch) => {
     const k = this.keys;
     const args: (string | Buffer | number)[] = [batch.length + 6, k.kvIndex, k.kvSeq, k.kvExpiry, this.subjectKeys.stream, this.retryDue, this.retryStream];
-    for (const c of batch) args.push(k.kv(c.write.key));
-    args.push(this.group, this.name, Date.now(), k.kv(''));
+    const items: (string | Buffer)[] = [];
     for (const { d, write, mode, delay } of batch) {
-      args.push(asBuffer(write.value), write.key, write.revision ?? '', mode, d.entryId, d.timesDelivered, delay, d.deliveryCount + 1, d.source === 1 ? '1' : '0', expireOf(write));
+      args.push(k.kv(write.key));
+      const revision = write.revision === undefined ? '' : String(write.revision);
+      items.push(asBuffer(write.value), write.key, revision, mode, d.entryId, String(d.timesDelivered), String(delay), String(d.deliveryCount + 1), d.source === 1 ? '1' : '0', String(expireOf(write)));
     }
+    args.push(this.group, this.name, Date.now(), k.kv(''), packItems(items));
     return this.cmd.eventideCommit(...args);
   });
 

@@ -26,6 +26,7 @@ import { closeConnection, describe, openCommandConnection, transportError, type 
 import { RedisConsumer, type ConsumerSettings } from './consumer.js';
 import { Keys } from './keys.js';
 import type { ScriptedRedis } from './scripts/index.js';
+import { packItems } from './scripts/items.js';
 import { BroadcastWatch } from './broadcasts.js';
 import { asBuffer, RedisKVStore } from './store.js';
 import { fieldMap } from './streams.js';
@@ -226,9 +227,12 @@ export class RedisTransport implements Transport {
         return conn.eventidePublishOne(k.stream, k.dedupPrefix + lone.msgId, lone.data, lone.msgId, lone.window).then((r) => [r]);
       }
       const args: (string | Buffer | number)[] = [items.length + 3, k.stream, k.delayed, k.trimWait];
-      for (const m of items) args.push(m.window > 0 ? k.dedupPrefix + m.msgId : k.stream);
-      args.push(check ? this.maxLen : '', this.trimSlack, this.keys.wake, k.wakeName);
-      for (const m of items) args.push(m.data, m.msgId, m.delay, m.window);
+      const values: (string | Buffer)[] = [];
+      for (const m of items) {
+        args.push(m.window > 0 ? k.dedupPrefix + m.msgId : k.stream);
+        values.push(m.data, m.msgId, String(m.delay), String(m.window));
+      }
+      args.push(check ? this.maxLen : '', this.trimSlack, this.keys.wake, k.wakeName, packItems(values));
       return conn.eventidePublish(...args);
     });
     this.publishes.set(subject, batch);

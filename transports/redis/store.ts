@@ -7,6 +7,7 @@ import type { KVStore, Revision, StoredValue, WriteOptions } from '../../core/tr
 import { transportError } from './connection.js';
 import type { Keys } from './keys.js';
 import type { ScriptedRedis } from './scripts/index.js';
+import { packItems } from './scripts/items.js';
 import { TickBatch } from './tick-batch.js';
 
 const PAGE = 1000;
@@ -35,9 +36,12 @@ export class RedisKVStore implements KVStore {
   ) {
     this.writes = new TickBatch((batch) => {
       const args: (string | Buffer | number)[] = [batch.length + 3, keysOf.kvIndex, keysOf.kvSeq, keysOf.kvExpiry];
-      for (const w of batch) args.push(keysOf.kv(w.key));
-      args.push(Date.now(), keysOf.kv(''));
-      for (const w of batch) args.push(w.value, w.key, w.expected, w.expireMs);
+      const items: (string | Buffer)[] = [];
+      for (const w of batch) {
+        args.push(keysOf.kv(w.key));
+        items.push(w.value, w.key, String(w.expected), String(w.expireMs));
+      }
+      args.push(Date.now(), keysOf.kv(''), packItems(items));
       return cmd.eventideKvWrite(...args);
     });
   }

@@ -9,35 +9,37 @@
  * One call carries every commit one consumer made in a tick (see TickBatch);
  * the commits are independent of each other.
  */
+import { UNPACK_ITEMS } from './items.js';
 import { CAS_WRITE, OWNED, READ_ENTRY, REQUEUE } from './lib.js';
 
 export const commit = {
   lua: `
 -- KEYS: 1 key index, 2 revision counter, 3 expiry set, 4 subject stream, 5 group retry set, 6 group retry stream, 7.. one value hash per commit
--- ARGV: 1 group, 2 consumer, 3 the writer's clock (ms), 4 prefix of value hashes, then per commit 10 values: value, key (as the core names it), expected revision ('' creates),
---       'ack' or 'retry', entry id, times delivered (lease check), delay ms, next delivery count, '1' when it came from the retry stream,
---       expire ms of the value ('' or 0: never)
+-- ARGV: 1 group, 2 consumer, 3 the writer's clock (ms), 4 prefix of value hashes, 5 the items (see items.ts), per commit 10 values:
+--       value, key (as the core names it), expected revision ('' creates), 'ack' or 'retry', entry id, times delivered (lease check),
+--       delay ms, next delivery count, '1' when it came from the retry stream, expire ms of the value ('' or 0: never)
 -- Returns one revision per commit, 0 when its compare-and-set lost.
 ${OWNED}
 ${READ_ENTRY}
 ${REQUEUE}
 ${CAS_WRITE}
+${UNPACK_ITEMS(5)}
 local group, consumer = ARGV[1], ARGV[2]
 local out = {}
 -- Acks are gathered and made with one XACK per stream (and one XDEL for the retry stream) at the end.
 local acked, retried = {}, {}
 begin(KEYS[2], #KEYS - 6)
 for i = 7, #KEYS do
-  local a = 4 + (i - 7) * 10
-  local expected, fromRetry, entry = ARGV[a + 3], ARGV[a + 9], ARGV[a + 5]
-  local rev = write(KEYS[i], ARGV[a + 1], ARGV[a + 2], expected, ARGV[a + 10], ARGV[3])
+  local a = (i - 7) * 10
+  local expected, fromRetry, entry = items[a + 3], items[a + 9], items[a + 5]
+  local rev = write(KEYS[i], items[a + 1], items[a + 2], expected, items[a + 10], ARGV[3])
   if rev > 0 then
     local source = KEYS[4]
     if fromRetry == '1' then source = KEYS[6] end
-    if ARGV[a + 4] == 'ack' then
+    if items[a + 4] == 'ack' then
       if fromRetry == '1' then retried[#retried + 1] = entry else acked[#acked + 1] = entry end
     else
-      requeue(source, KEYS[5], KEYS[6], group, consumer, entry, ARGV[a + 6], ARGV[a + 7], ARGV[a + 8], fromRetry)
+      requeue(source, KEYS[5], KEYS[6], group, consumer, entry, items[a + 6], items[a + 7], items[a + 8], fromRetry)
     end
   end
   out[#out + 1] = rev

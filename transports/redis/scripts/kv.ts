@@ -3,6 +3,7 @@
  * than a per-key count, so a key deleted and created again never reuses a
  * revision a stale writer might still hold (no ABA).
  */
+import { UNPACK_ITEMS } from './items.js';
 import { CAS_WRITE } from './lib.js';
 
 /**
@@ -12,15 +13,16 @@ import { CAS_WRITE } from './lib.js';
 export const kvWrite = {
   lua: `
 -- KEYS: 1 key index, 2 revision counter, 3 expiry set, 4.. one value hash per write
--- ARGV: 1 the writer's clock (ms), 2 prefix of value hashes, then per write 4 values:
+-- ARGV: 1 the writer's clock (ms), 2 prefix of value hashes, 3 the items (see items.ts), per write 4 values:
 --       value, key (as the core names it), expected revision ('' creates), expire ms ('' or 0: never)
 -- Returns one revision per write, 0 when its compare-and-set lost.
 ${CAS_WRITE}
+${UNPACK_ITEMS(3)}
 local out = {}
 begin(KEYS[2], #KEYS - 3)
 for i = 4, #KEYS do
-  local a = 2 + (i - 4) * 4
-  out[#out + 1] = write(KEYS[i], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[1])
+  local a = (i - 4) * 4
+  out[#out + 1] = write(KEYS[i], items[a + 1], items[a + 2], items[a + 3], items[a + 4], ARGV[1])
 end
 finish(KEYS[1], KEYS[3], ARGV[1], ARGV[2])
 return out

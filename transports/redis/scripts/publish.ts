@@ -14,6 +14,7 @@
  * stops further attempts for a second, so a backlog does not make every
  * publish pay for a trim that cannot happen.
  */
+import { UNPACK_ITEMS } from './items.js';
 import { NOW } from './lib.js';
 
 /** `seen(marker, window)`: the id was published within its dedup window (else it is marked now); `append(stream, id, data)`. */
@@ -35,15 +36,16 @@ export const publish = {
   lua: `
 -- KEYS: 1 subject stream, 2 delayed set, 3 trim-wait marker, 4.. one dedup marker per message (any key when it has no dedup)
 -- ARGV: 1 maxLen (0 = unbounded; '' skips the trim check this time), 2 trim slack, 3 wake channel, 4 subject name for wake messages,
---       then per message 4 values: data, message id ('' = none), delay ms, dedup window ms (0 = no dedup)
+--       5 the messages (see items.ts), per message 4 values: data, message id ('' = none), delay ms, dedup window ms (0 = no dedup)
 -- Returns one value per message: 1 when it was a duplicate, 0 when accepted.
 ${ENQUEUE}
 ${NOW}
+${UNPACK_ITEMS(5)}
 local out = {}
 for i = 4, #KEYS do
-  local a = 4 + (i - 4) * 4
-  local data, id, delay = ARGV[a + 1], ARGV[a + 2], tonumber(ARGV[a + 3])
-  if seen(KEYS[i], ARGV[a + 4]) then
+  local a = (i - 4) * 4
+  local data, id, delay = items[a + 1], items[a + 2], tonumber(items[a + 3])
+  if seen(KEYS[i], items[a + 4]) then
     out[#out + 1] = 1
   elseif delay > 0 then
     -- The member holds the message itself; the server time keeps it unique if an id comes back after the dedup window.
