@@ -48,7 +48,7 @@ describe('packItems', () => {
     const t = await open();
     const values: (string | Buffer)[] = ['', 'a', 'x'.repeat(31), 'y'.repeat(32), 'z'.repeat(255), 'w'.repeat(256), 'é€😀', Buffer.from([0, 255, 128, 10]), Buffer.alloc(70_000, 7)];
     for (const list of [values, Array.from({ length: 15 }, (_, i) => `s${i}`), Array.from({ length: 70_000 }, (_, i) => String(i))]) {
-      const got = (await t.client.evalBuffer('return cmsgpack.unpack(ARGV[1])', 0, packItems(list))) as Buffer[];
+      const got = (await t.client.callBuffer('EVAL', 'return cmsgpack.unpack(ARGV[1])', 0, packItems(list))) as Buffer[];
       expect(got.length).toBe(list.length);
       expect(got.every((g, i) => g.equals(Buffer.from(list[i])))).toBe(true);
     }
