@@ -206,6 +206,7 @@ if (sections.has('send')) {
       sendOverRaw: ratioRounds(us.send, us.raw),
       sendOverBullmqAdd3: ratioRounds(us.send, us.bullmqAdd3),
       sendOverBullmqAdd3P50: ratioRounds(r.loops.send?.p50, r.loops.bullmqAdd3?.p50),
+      rawOverBullmqAdd3P50: ratioRounds(r.loops.raw?.p50, r.loops.bullmqAdd3?.p50),
     });
   }
   results.sections.send = { rows, skipped };
