@@ -400,7 +400,7 @@ function arrivals(): { wait(): Promise<number>; arrived(us: number): void; faile
 
 const sinceUs = (t: number) => (performance.now() - t) * 1000;
 
-/** js.publish into a file stream; a durable pull consumer fed by a request kept outstanding on our own inbox; '+ACK' each message. */
+/** js.publish into a file stream; a durable pull consumer fed by a request kept outstanding on our own inbox; '+ACK' each message, confirmed (a request) before the next publish. */
 async function natsFloor(): Promise<Floor> {
   const { AckPolicy, StorageType, connect, createInbox } = await import('nats');
   const nc = await connect({ servers: urls.nats.replace(/^nats:\/\//, ''), noAsyncTraces: true });
@@ -430,8 +430,8 @@ async function natsFloor(): Promise<Floor> {
       if (!msg.reply) return;
       const us = sinceUs(Number(msg.string()));
       pull.received();
-      msg.respond('+ACK');
-      arrived(us);
+      // The next round trip waits for the server to confirm the ack, as the next event of eventide's loop waits for the run's commit.
+      nc.request(msg.reply, '+ACK', { timeout: 5_000 }).then(() => arrived(us), failed);
     },
   });
   return {
@@ -471,7 +471,7 @@ function keepPulling(request: (body: { batch: number; expires: number }) => void
 
 type StreamReply = [key: string, entries: [id: string, fields: string[]][]][];
 
-/** XADD on one connection; a blocking XREADGROUP loop (COUNT 10 BLOCK 5000) on a second; XACK each entry. */
+/** XADD on one connection; a blocking XREADGROUP loop (COUNT 10 BLOCK 5000) on a second; XACK each entry, its reply awaited before the next XADD. */
 async function redisFloor(): Promise<Floor> {
   const { Redis } = await import('ioredis');
   const key = `${uniqueNamespace('floorredis')}:floor`;
@@ -485,9 +485,9 @@ async function redisFloor(): Promise<Floor> {
       for (const [, entries] of reply ?? []) {
         for (const [id, fields] of entries) {
           const us = sinceUs(Number(fields[1]));
-          // Not awaited, like NATS's '+ACK': it goes out on the reader's connection ahead of the next XREADGROUP.
-          reader.xack(key, 'floor', id).catch(failed);
-          arrived(us);
+          // On the reader's connection ahead of the next XREADGROUP; the next round trip waits for its reply, as the
+          // next event of eventide's loop waits for the run's commit.
+          reader.xack(key, 'floor', id).then(() => arrived(us), failed);
         }
       }
     }
