@@ -222,7 +222,7 @@ export class RedisTransport implements Transport {
       if (check) this.sinceTrimCheck = 0;
       const lone = items.length === 1 ? items[0] : undefined;
       if (lone && lone.delay === 0 && !check) {
-        // Without a marker to set there is nothing to make atomic: a plain XADD, which wakes a blocked reader ~50 µs sooner than a script.
+        // Without a marker to set there is nothing to make atomic: a plain XADD (measured alone, it woke a blocked reader ~50 µs sooner than the script).
         if (lone.window === 0) return (lone.msgId ? conn.xadd(k.stream, '*', 'i', lone.msgId, 'd', lone.data) : conn.xadd(k.stream, '*', 'd', lone.data)).then(() => [0]);
         return conn.eventidePublishOne(k.stream, k.dedupPrefix + lone.msgId, lone.data, lone.msgId, lone.window).then((r) => [r]);
       }

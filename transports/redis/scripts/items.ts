@@ -10,40 +10,57 @@
  * cmsgpack knows no msgpack bin type, so bytes cannot travel as one).
  */
 
-function header(target: Buffer, at: number, length: number, small: number, fix: number): number {
-  if (length < small) {
-    target[at] = fix | length;
+/** Writes a msgpack array header for `count` values at `at`; returns where the values start. */
+function arrayHeader(out: Buffer, at: number, count: number): number {
+  if (count < 16) {
+    out[at] = 0x90 | count;
     return at + 1;
   }
-  if (fix === 0xa0 && length < 0x100) {
-    target[at] = 0xd9;
-    target[at + 1] = length;
+  if (count < 0x10000) {
+    out[at] = 0xdc;
+    out.writeUInt16BE(count, at + 1);
+    return at + 3;
+  }
+  out[at] = 0xdd;
+  out.writeUInt32BE(count, at + 1);
+  return at + 5;
+}
+
+/** Writes a msgpack string header for `length` bytes at `at`; returns where the bytes go. */
+function stringHeader(out: Buffer, at: number, length: number): number {
+  if (length < 32) {
+    out[at] = 0xa0 | length;
+    return at + 1;
+  }
+  if (length < 0x100) {
+    out[at] = 0xd9;
+    out[at + 1] = length;
     return at + 2;
   }
   if (length < 0x10000) {
-    target[at] = fix === 0xa0 ? 0xda : 0xdc;
-    target.writeUInt16BE(length, at + 1);
+    out[at] = 0xda;
+    out.writeUInt16BE(length, at + 1);
     return at + 3;
   }
-  target[at] = fix === 0xa0 ? 0xdb : 0xdd;
-  target.writeUInt32BE(length, at + 1);
+  out[at] = 0xdb;
+  out.writeUInt32BE(length, at + 1);
   return at + 5;
 }
 
 export function packItems(values: (string | Buffer)[]): Buffer {
+  // Headers take at most 5 bytes each.
   let size = 5;
   const lengths = new Array<number>(values.length);
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
-    const n = typeof v === 'string' ? Buffer.byteLength(v) : v.length;
-    lengths[i] = n;
-    size += n + 5;
+    lengths[i] = typeof v === 'string' ? Buffer.byteLength(v) : v.length;
+    size += lengths[i] + 5;
   }
   const out = Buffer.allocUnsafe(size);
-  let at = header(out, 0, values.length, 16, 0x90);
+  let at = arrayHeader(out, 0, values.length);
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
-    at = header(out, at, lengths[i], 32, 0xa0);
+    at = stringHeader(out, at, lengths[i]);
     at += typeof v === 'string' ? out.write(v, at) : v.copy(out, at);
   }
   return out.subarray(0, at);
