@@ -26,7 +26,7 @@ import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { createRuntime, defineFunction, type Runtime } from '../core/index.js';
 import { benchLogger } from './lib/env.js';
-import { kinds, type Kind, type PhaseStats, type ServiceConfig } from './lib/signup-model.js';
+import { kinds, thirdPartyTimeoutMs, type Kind, type PhaseStats, type ServiceConfig } from './lib/signup-model.js';
 import { distribution } from './lib/stats.js';
 
 const config = JSON.parse(process.argv[2] ?? '{}') as ServiceConfig;
@@ -46,7 +46,7 @@ function callThirdParty(kind: Kind, userId: string): Promise<void> {
       },
     );
     req.on('error', reject);
-    req.setTimeout(15_000, () => req.destroy(new Error(`${kind} did not answer within 15 s`)));
+    req.setTimeout(thirdPartyTimeoutMs, () => req.destroy(new Error(`${kind} did not answer within ${thirdPartyTimeoutMs} ms`)));
     req.end(body);
   });
 }

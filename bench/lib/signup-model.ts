@@ -13,6 +13,9 @@ export interface ThirdPartyConfig {
 export const defaultThirdParty: ThirdPartyConfig = { latency: { minMs: 80, medianMs: 140, sigma: 0.6, maxMs: 3_000 }, failRate: 0.05 };
 
 export const kinds = ['trial', 'email', 'newsletter'] as const;
+
+/** A call to the third party that has not answered by then fails (and its run retries it). */
+export const thirdPartyTimeoutMs = 15_000;
 export type Kind = (typeof kinds)[number];
 
 export interface ThirdPartyStats {

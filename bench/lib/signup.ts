@@ -9,7 +9,7 @@ import autocannon from 'autocannon';
 import { performance } from 'node:perf_hooks';
 import { cleanupNamespace, sleep, transportUrl, uniqueNamespace, urls, type TransportKind } from './env.js';
 import { httpJson, startServer, type Server } from './child.js';
-import { kinds, type Kind, type PhaseStats, type ServiceConfig, type ThirdPartyConfig, type ThirdPartyStats } from './signup-model.js';
+import { kinds, thirdPartyTimeoutMs, type Kind, type PhaseStats, type ServiceConfig, type ThirdPartyConfig, type ThirdPartyStats } from './signup-model.js';
 import { percentile, rounds, type Rounds } from './stats.js';
 
 export type Variant = 'none' | TransportKind | 'bullmq';
@@ -26,7 +26,7 @@ export interface SignupOptions {
   backoffMs: number;
   /** Variants with background work to measure (memory, nats, redis, bullmq). */
   variants: Exclude<Variant, 'none'>[];
-  /** Stop waiting for background work when nothing moved for this long. */
+  /** Stop waiting for background work when nothing moved for this long (never less than a third-party call's timeout, so one hung call is not read as lost work). */
   stallMs: number;
   /** Longest wait for background work after a load; generous, since a fast endpoint can accept far more signups than the workers drain in seconds (stallMs catches a real stall). */
   settleCapMs: number;
@@ -141,7 +141,7 @@ async function settle(thirdParty: Server, service: Server, phase: string, backgr
     }
     const quiet = Date.now() - lastChange;
     const settled = background ? tp.complete >= svc.accepted && quiet >= 300 : quiet >= 1_000;
-    const gaveUp = quiet > o.stallMs || Date.now() - t0 > o.settleCapMs;
+    const gaveUp = quiet > Math.max(o.stallMs, thirdPartyTimeoutMs + 2_000) || Date.now() - t0 > o.settleCapMs;
     if (settled || gaveUp) {
       const perAccepted = {} as Record<Kind, number>;
       for (const k of kinds) perAccepted[k] = svc.accepted ? tp.entries[k] / svc.accepted : Number.NaN;
