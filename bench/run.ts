@@ -228,16 +228,20 @@ if (sections.has('throughput')) {
     const fanEvents = Math.max(1, Math.round(tp.events[kind] / 3));
     progress(`runs/s on ${kind} · one-step ${tp.events[kind]} events, fan-out ${fanEvents} events × 3 functions · ${tp.rounds} rounds`);
     const raw: number[] = [];
+    const cpu: number[] = [];
+    const rawCpu: number[] = [];
     for (let round = 0; round < tp.rounds; round++) {
       const a = await attempt(`one-step throughput on ${kind}`, () => runCase<ThroughputResult>({ case: 'throughput', kind, fanout: 1, events: tp.events[kind] }, { onLine: childLine }));
       const b = await attempt(`fan-out throughput on ${kind}`, () => runCase<ThroughputResult>({ case: 'throughput', kind, fanout: 3, events: fanEvents }, { onLine: childLine }));
       if (a) one.push(a.result.runsPerSec);
+      if (a && Number.isFinite(a.result.redisCpuUsPerRun)) cpu.push(a.result.redisCpuUsPerRun);
       if (b) fan.push(b.result.runsPerSec);
       peak = Math.max(peak, a?.peakRssBytes ?? 0, b?.peakRssBytes ?? 0);
       if (kind === 'memory') continue;
       // In the same round as eventide's, so both see the machine in the same mood.
       const r = await attempt(`raw throughput on ${kind}`, () => runCase<ThroughputResult>({ case: 'raw-throughput', kind, events: tp.events[kind] }, { onLine: childLine }));
       if (r) raw.push(r.result.runsPerSec);
+      if (r && Number.isFinite(r.result.redisCpuUsPerRun)) rawCpu.push(r.result.redisCpuUsPerRun);
     }
     if (one.length || fan.length) {
       rows.push({
@@ -246,6 +250,8 @@ if (sections.has('throughput')) {
         oneStepRunsPerSec: rounds(one),
         fanoutRunsPerSec: rounds(fan),
         ...(raw.length ? { rawOneStepRunsPerSec: rounds(raw) } : {}),
+        ...(cpu.length ? { redisCpuUsPerRun: rounds(cpu) } : {}),
+        ...(rawCpu.length ? { rawRedisCpuUsPerRun: rounds(rawCpu) } : {}),
         peakRssBytes: peak,
       });
     }
@@ -263,15 +269,17 @@ if (sections.has('throughput')) {
       const jobs = tp.bullmq[concurrency];
       progress(`BullMQ worker, concurrency ${concurrency} · ${jobs} no-op jobs · ${tp.rounds} rounds`);
       const got: number[] = [];
+      const cpu: number[] = [];
       let peak = 0;
       for (let round = 0; round < tp.rounds; round++) {
         const r = await attempt(`BullMQ throughput c=${concurrency}`, () => runCase<ThroughputResult>({ case: 'bullmq-throughput', concurrency, jobs }, { onLine: childLine }));
         if (r) {
           got.push(r.result.runsPerSec);
+          if (Number.isFinite(r.result.redisCpuUsPerRun)) cpu.push(r.result.redisCpuUsPerRun);
           peak = Math.max(peak, r.peakRssBytes);
         }
       }
-      if (got.length) bull.push({ concurrency, jobs, jobsPerSec: rounds(got), peakRssBytes: peak });
+      if (got.length) bull.push({ concurrency, jobs, jobsPerSec: rounds(got), ...(cpu.length ? { redisCpuUsPerJob: rounds(cpu) } : {}), peakRssBytes: peak });
     }
     progress(`BullMQ add → worker start latency · ${tp.latencyN} sequential jobs`);
     const l = await attempt('BullMQ latency', () => runCase<Distribution>({ case: 'bullmq-latency', n: tp.latencyN }, { onLine: childLine }));

@@ -9,7 +9,7 @@ import Benchmark from 'benchmark';
 import { createRuntime, defineFunction, type EventPayload, type Runtime } from '../../core/index.js';
 import { encode } from '../../core/codec.js';
 import { createMemoryTransport } from '../../transports/memory/index.js';
-import { benchLogger, cleanupNamespace, sleep, transportUrl, uniqueNamespace, urls, withTimeout, type TransportKind } from './env.js';
+import { benchLogger, cleanupNamespace, pricedInRedisCpu, sleep, transportUrl, uniqueNamespace, urls, withTimeout, type TransportKind } from './env.js';
 import { distribution, rounds, type Distribution, type Rounds } from './stats.js';
 
 /** A ~125-byte event, as an endpoint would send it. */
@@ -214,6 +214,8 @@ export interface ThroughputResult extends Record<string, number> {
   completed: number;
   expected: number;
   seconds: number;
+  /** The Redis server's CPU per completed run over the timed pass, µs (NaN off Redis; see pricedInRedisCpu). */
+  redisCpuUsPerRun: number;
 }
 
 const fanoutIds = ['start-trial', 'send-welcome-email', 'add-to-newsletter'];
@@ -247,11 +249,11 @@ export async function eventideThroughput(kind: TransportKind, o: { fanout: numbe
     }
     await withTimeout(done, o.timeoutMs ?? 60_000, `${expected} runs on ${kind}`).catch((e) => process.stderr.write(`${String(e)}; ${completed} done\n`));
     const seconds = (performance.now() - t0) / 1000;
-    return { runsPerSec: completed / seconds, eventsPerSec: completed / o.fanout / seconds, completed, expected, seconds };
+    return { runsPerSec: completed / seconds, eventsPerSec: completed / o.fanout / seconds, completed, expected, seconds, redisCpuUsPerRun: Number.NaN };
   };
   try {
     await pass(0, Math.min(o.events, 2_000));
-    return await pass(1_000_000, o.events);
+    return await pricedInRedisCpu(kind === 'redis', () => pass(1_000_000, o.events));
   } finally {
     await s.stop();
   }
@@ -283,11 +285,11 @@ export async function bullmqThroughput(o: { concurrency: number; jobs: number; b
     }
     await withTimeout(done, o.timeoutMs ?? 60_000, `${jobs} BullMQ jobs`).catch((e) => process.stderr.write(`${String(e)}; ${completed} done\n`));
     const seconds = (performance.now() - t0) / 1000;
-    return { runsPerSec: completed / seconds, eventsPerSec: completed / seconds, completed, expected: jobs, seconds };
+    return { runsPerSec: completed / seconds, eventsPerSec: completed / seconds, completed, expected: jobs, seconds, redisCpuUsPerRun: Number.NaN };
   };
   try {
     await pass(0, Math.min(o.jobs, 2_000));
-    return await pass(1_000_000, o.jobs);
+    return await pricedInRedisCpu(true, () => pass(1_000_000, o.jobs));
   } finally {
     await worker.close(true).catch(() => undefined);
     await q.close();

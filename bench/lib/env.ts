@@ -155,3 +155,28 @@ export async function cleanupNamespace(kind: TransportKind | 'bullmq', namespace
     await nc.close();
   }
 }
+
+/**
+ * Runs `pass` and prices it in the Redis server's own CPU (INFO cpu, user +
+ * sys) per completed run. When many workers share one Redis, that is what
+ * runs out first, whatever one worker process manages. NaN off Redis.
+ */
+export async function pricedInRedisCpu<R extends { completed: number; redisCpuUsPerRun: number }>(onRedis: boolean, pass: () => Promise<R>): Promise<R> {
+  if (!onRedis) return pass();
+  const { Redis } = await import('ioredis');
+  const client = new Redis(urls.redis, { maxRetriesPerRequest: 1 });
+  const cpu = async () => {
+    const info = await client.info('cpu');
+    const field = (name: string) => Number(new RegExp(`^used_cpu_${name}:([0-9.]+)`, 'm').exec(info)?.[1]);
+    return field('user') + field('sys');
+  };
+  try {
+    const before = await cpu();
+    const result = await pass();
+    const after = await cpu();
+    return { ...result, redisCpuUsPerRun: result.completed > 0 ? ((after - before) * 1e6) / result.completed : Number.NaN };
+  } finally {
+    client.disconnect();
+  }
+}
+

@@ -13,7 +13,7 @@
 import { performance } from 'node:perf_hooks';
 import type { ThroughputResult } from './cases.js';
 import { eventBytes } from './cases.js';
-import { uniqueNamespace, urls, withTimeout } from './env.js';
+import { pricedInRedisCpu, uniqueNamespace, urls, withTimeout } from './env.js';
 
 /** About the size of an encoded one-step run record with its event. */
 const record = new Uint8Array(420).fill(7);
@@ -44,11 +44,11 @@ export async function rawThroughput(kind: 'nats' | 'redis', events: number, time
     for (let i = from; i < from + n; i += batch) await pipeline.send(i, Math.min(batch, from + n - i));
     await withTimeout(done, timeoutMs, `${n} raw ${kind} runs`).catch((e) => process.stderr.write(`${String(e)}; ${completed} done\n`));
     const seconds = (performance.now() - t0) / 1000;
-    return { runsPerSec: completed / seconds, eventsPerSec: completed / seconds, completed, expected: n, seconds };
+    return { runsPerSec: completed / seconds, eventsPerSec: completed / seconds, completed, expected: n, seconds, redisCpuUsPerRun: Number.NaN };
   };
   try {
     await pass(0, Math.min(events, 2_000));
-    return await pass(1_000_000, events);
+    return await pricedInRedisCpu(kind === 'redis', () => pass(1_000_000, events));
   } finally {
     await pipeline.close();
   }

@@ -44,6 +44,9 @@ export interface ThroughputRow {
   fanoutRunsPerSec: Rounds;
   /** NATS and Redis: the raw client making the same server calls per event as a one-step run, no eventide code (bench/lib/raw-throughput.ts). */
   rawOneStepRunsPerSec?: Rounds;
+  /** Redis: the server's CPU per one-step run, µs, eventide's and the raw client's. */
+  redisCpuUsPerRun?: Rounds;
+  rawRedisCpuUsPerRun?: Rounds;
   /** Largest peak RSS of the worker processes that ran these cases. */
   peakRssBytes: number;
 }
@@ -52,6 +55,8 @@ export interface BullmqRow {
   concurrency: number;
   jobs: number;
   jobsPerSec: Rounds;
+  /** The Redis server's CPU per job, µs. */
+  redisCpuUsPerJob?: Rounds;
   peakRssBytes: number;
 }
 
@@ -208,7 +213,7 @@ export function computeGoals(r: Results): Goal[] {
       text: 'on the same Redis, one-step runs/s ≥ 2× BullMQ at concurrency 100',
       pass: Number.isFinite(ratio) ? ratio >= 2 : null,
       detail: Number.isFinite(ratio)
-        ? `${x(ratio)}× (${Math.round(redis?.oneStepRunsPerSec.median ?? 0)} vs ${Math.round(bull?.jobsPerSec.median ?? 0)}/s)${rawNote(redis, bull?.jobsPerSec.median)}`
+        ? `${x(ratio)}× (${Math.round(redis?.oneStepRunsPerSec.median ?? 0)} vs ${Math.round(bull?.jobsPerSec.median ?? 0)}/s)${rawNote(redis, bull?.jobsPerSec.median)}${redisCpuNote(redis, bull)}`
         : 'not measured: needs the Redis transport and Redis',
     });
     const nats = throughput.rows.find((row) => row.transport === 'nats');
@@ -243,4 +248,12 @@ function rawNote(row: ThroughputRow | undefined, bullmq?: number): string {
   if (raw === undefined) return '';
   const vs = bullmq ? `, ${x(raw / bullmq)}× BullMQ` : '';
   return ` (raw client making the same server calls per run, no eventide code: ${Math.round(raw)}/s${vs})`;
+}
+
+/** What a run costs the Redis server itself, beside BullMQ's job: the figure that caps many workers sharing one Redis. */
+function redisCpuNote(row: ThroughputRow | undefined, bull: BullmqRow | undefined): string {
+  const ours = row?.redisCpuUsPerRun?.median;
+  const theirs = bull?.redisCpuUsPerJob?.median;
+  if (ours === undefined || theirs === undefined || !Number.isFinite(ours) || !Number.isFinite(theirs)) return '';
+  return `; Redis CPU per run ${x(ours)} µs vs BullMQ's ${x(theirs)} µs per job (${x(theirs / ours)}× the runs per Redis CPU-second)`;
 }
