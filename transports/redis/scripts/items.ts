@@ -10,39 +10,34 @@
  * cmsgpack knows no msgpack bin type, so bytes cannot travel as one).
  */
 
-/** Writes a msgpack array header for `count` values at `at`; returns where the values start. */
-function arrayHeader(out: Buffer, at: number, count: number): number {
-  if (count < 16) {
-    out[at] = 0x90 | count;
-    return at + 1;
-  }
-  if (count < 0x10000) {
-    out[at] = 0xdc;
-    out.writeUInt16BE(count, at + 1);
-    return at + 3;
-  }
-  out[at] = 0xdd;
-  out.writeUInt32BE(count, at + 1);
-  return at + 5;
+/** The msgpack header bytes of a type: the one-byte form below `fixBelow`, then 8-, 16- and 32-bit lengths. */
+interface HeaderTags {
+  fix: number;
+  fixBelow: number;
+  u8?: number;
+  u16: number;
+  u32: number;
 }
+const ARRAY: HeaderTags = { fix: 0x90, fixBelow: 16, u16: 0xdc, u32: 0xdd };
+const STRING: HeaderTags = { fix: 0xa0, fixBelow: 32, u8: 0xd9, u16: 0xda, u32: 0xdb };
 
-/** Writes a msgpack string header for `length` bytes at `at`; returns where the bytes go. */
-function stringHeader(out: Buffer, at: number, length: number): number {
-  if (length < 32) {
-    out[at] = 0xa0 | length;
+/** Writes the header of a `length`-long value of type `t` at `at`; returns where the value starts. */
+function header(out: Buffer, at: number, length: number, t: HeaderTags): number {
+  if (length < t.fixBelow) {
+    out[at] = t.fix | length;
     return at + 1;
   }
-  if (length < 0x100) {
-    out[at] = 0xd9;
+  if (t.u8 !== undefined && length < 0x100) {
+    out[at] = t.u8;
     out[at + 1] = length;
     return at + 2;
   }
   if (length < 0x10000) {
-    out[at] = 0xda;
+    out[at] = t.u16;
     out.writeUInt16BE(length, at + 1);
     return at + 3;
   }
-  out[at] = 0xdb;
+  out[at] = t.u32;
   out.writeUInt32BE(length, at + 1);
   return at + 5;
 }
@@ -57,10 +52,10 @@ export function packItems(values: (string | Buffer)[]): Buffer {
     size += lengths[i] + 5;
   }
   const out = Buffer.allocUnsafe(size);
-  let at = arrayHeader(out, 0, values.length);
+  let at = header(out, 0, values.length, ARRAY);
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
-    at = stringHeader(out, at, lengths[i]);
+    at = header(out, at, lengths[i], STRING);
     at += typeof v === 'string' ? out.write(v, at) : v.copy(out, at);
   }
   return out.subarray(0, at);
