@@ -179,4 +179,3 @@ export async function pricedInRedisCpu<R extends { completed: number; redisCpuUs
     client.disconnect();
   }
 }
-

@@ -118,7 +118,7 @@ export function renderText(r: Results): string {
     out.push("   Redis CPU/run: the Redis server's own CPU (INFO cpu) over the timed one-step pass, per run (BullMQ: per job), median of rounds.");
     if (throughput.rawFloor.length || throughput.rows.some((row) => row.rawOneStepRunsPerSec)) {
       out.push("   raw floor: the raw client in the same run, same protocol, no eventide code. runs/s: per event the server calls a one-step run makes");
-      out.push('   (nats.js: js.publish, pull, KV create, KV update, +ACK; ioredis: SET NX + XADD, XREADGROUP, HSET, HSET + XACK, pipelined);');
+      out.push('   (nats.js: js.publish, pull, KV create, KV update, +ACK; ioredis: XADD, XREADGROUP, HSET, HSET + XACK, pipelined);');
       out.push('   start: publish → receive (nats.js js.publish → pull consumer; ioredis XADD → XREADGROUP), each ack confirmed before the next publish.');
     }
     for (const s of throughput.skipped) out.push(`   skipped ${s}`);
