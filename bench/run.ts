@@ -25,7 +25,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { HeapResult, ThroughputResult } from './lib/cases.js';
+import { latencyWarmup, type HeapResult, type ThroughputResult } from './lib/cases.js';
 import { killChildren, runCase } from './lib/child.js';
 import { cleanupRun, natsUp, probeTransport, redisUp, transportKinds, urls, type TransportKind } from './lib/env.js';
 import { renderHtml, renderText } from './lib/report.js';
@@ -75,7 +75,7 @@ const plans: Record<Mode, Plan> = {
   quick: {
     signup: { connections: [10, 50], durationS: 3, warmupS: 1, rounds: 1, thirdParty: defaultThirdParty, concurrency: 200, retries: 5, backoffMs: 100, variants: [], stallMs: 10_000, settleCapMs: 240_000 },
     send: { rounds: 3, maxTime: 0.25, loop: 20_000, durableLoop: 1_000 },
-    throughput: { rounds: 3, events: { memory: 10_000, nats: 2_000, redis: 2_000 }, bullmq: { 1: 1_000, 10: 2_000, 100: 3_000 }, latencyN: 200 },
+    throughput: { rounds: 3, events: { memory: 10_000, nats: 2_000, redis: 2_000 }, bullmq: { 1: 1_000, 10: 2_000, 100: 3_000 }, latencyN: 500 },
     heap: { runs: 100_000, rounds: 1 },
   },
   full: {
@@ -255,12 +255,12 @@ if (sections.has('throughput')) {
         peakRssBytes: peak,
       });
     }
-    progress(`event → start latency on ${kind} · ${tp.latencyN} sequential events`);
+    progress(`event → start latency on ${kind} · ${tp.latencyN} sequential events after ${latencyWarmup} untimed`);
     const l = await attempt(`latency on ${kind}`, () => runCase<Distribution>({ case: 'latency', kind, n: tp.latencyN }, { onLine: childLine }));
     if (l) latency.push(latencyRow(kind, l.result));
     if (kind === 'memory') continue;
     // Right after eventide's figure, so both see the machine in the same mood.
-    progress(`raw floor on ${kind}: ${kind === 'nats' ? 'nats.js js.publish → pull consumer' : 'ioredis XADD → XREADGROUP'} · ${tp.latencyN} sequential messages`);
+    progress(`raw floor on ${kind}: ${kind === 'nats' ? 'nats.js js.publish → pull consumer' : 'ioredis XADD → XREADGROUP'} · ${tp.latencyN} sequential messages after ${latencyWarmup} untimed`);
     const f = await attempt(`raw floor on ${kind}`, () => runCase<Distribution>({ case: 'raw-latency', kind, n: tp.latencyN }, { onLine: childLine }));
     if (f) rawFloor.push(latencyRow(kind, f.result));
   }
@@ -281,7 +281,7 @@ if (sections.has('throughput')) {
       }
       if (got.length) bull.push({ concurrency, jobs, jobsPerSec: rounds(got), ...(cpu.length ? { redisCpuUsPerJob: rounds(cpu) } : {}), peakRssBytes: peak });
     }
-    progress(`BullMQ add → worker start latency · ${tp.latencyN} sequential jobs`);
+    progress(`BullMQ add → worker start latency · ${tp.latencyN} sequential jobs after ${latencyWarmup} untimed`);
     const l = await attempt('BullMQ latency', () => runCase<Distribution>({ case: 'bullmq-latency', n: tp.latencyN }, { onLine: childLine }));
     if (l) latency.push(latencyRow('bullmq', l.result));
   } else skipped.push(`BullMQ: ${transports.bullmq.reason}`);

@@ -298,8 +298,14 @@ export async function bullmqThroughput(o: { concurrency: number; jobs: number; b
 
 // ── event → function start, at low load ────────────────────────────────
 
-/** First samples every start-latency case drops, so eventide, BullMQ and the raw floors compare like for like. */
-export const latencyWarmup = 20;
+/**
+ * Untimed events every start-latency case sends first, the same for eventide,
+ * BullMQ and the raw floors. A process' first few hundred events time V8
+ * compiling the path (a p50 of ~200 µs after 20 events, ~120 µs after 3,000,
+ * on Redis; BullMQ and the raw client gain too), not the steady state a
+ * service that has been up a while sees at low load.
+ */
+export const latencyWarmup = 2_000;
 
 /** Sequential: send one event carrying `performance.now()`, wait for its run to succeed, repeat. Latency in µs. */
 export async function eventideStartLatency(kind: TransportKind, n: number, warmup = latencyWarmup): Promise<Distribution> {
