@@ -49,7 +49,7 @@ const mode: Mode = has('smoke') ? 'smoke' : has('full') ? 'full' : 'quick';
 interface Plan {
   signup: SignupOptions;
   send: { rounds: number; maxTime: number; loop: number; durableLoop: number };
-  throughput: { rounds: number; events: Record<TransportKind, number>; bullmq: Record<number, number>; latencyN: number };
+  throughput: { rounds: number; events: Record<TransportKind, number>; bullmq: Record<number, number>; latencyN: number; warmupRuns: number };
   heap: { runs: number; rounds: number };
 }
 
@@ -69,19 +69,19 @@ const plans: Record<Mode, Plan> = {
       settleCapMs: 15_000,
     },
     send: { rounds: 1, maxTime: 0.05, loop: 200, durableLoop: 50 },
-    throughput: { rounds: 1, events: { memory: 300, nats: 100, redis: 100 }, bullmq: { 1: 50, 10: 100, 100: 100 }, latencyN: 10 },
+    throughput: { rounds: 1, events: { memory: 300, nats: 100, redis: 100 }, bullmq: { 1: 50, 10: 100, 100: 100 }, latencyN: 10, warmupRuns: 200 },
     heap: { runs: 2_000, rounds: 1 },
   },
   quick: {
     signup: { connections: [10, 50], durationS: 3, warmupS: 1, rounds: 1, thirdParty: defaultThirdParty, concurrency: 200, retries: 5, backoffMs: 100, variants: [], stallMs: 10_000, settleCapMs: 240_000 },
     send: { rounds: 3, maxTime: 0.25, loop: 20_000, durableLoop: 1_000 },
-    throughput: { rounds: 3, events: { memory: 10_000, nats: 2_000, redis: 2_000 }, bullmq: { 1: 1_000, 10: 2_000, 100: 3_000 }, latencyN: 500 },
+    throughput: { rounds: 3, events: { memory: 10_000, nats: 2_000, redis: 10_000 }, bullmq: { 1: 1_000, 10: 2_000, 100: 10_000 }, latencyN: 500, warmupRuns: 10_000 },
     heap: { runs: 100_000, rounds: 1 },
   },
   full: {
     signup: { connections: [10, 50, 100], durationS: 10, warmupS: 3, rounds: 3, thirdParty: defaultThirdParty, concurrency: 200, retries: 5, backoffMs: 100, variants: [], stallMs: 20_000, settleCapMs: 600_000 },
     send: { rounds: 5, maxTime: 1, loop: 50_000, durableLoop: 5_000 },
-    throughput: { rounds: 5, events: { memory: 60_000, nats: 10_000, redis: 10_000 }, bullmq: { 1: 3_000, 10: 10_000, 100: 10_000 }, latencyN: 1_000 },
+    throughput: { rounds: 5, events: { memory: 60_000, nats: 10_000, redis: 10_000 }, bullmq: { 1: 3_000, 10: 10_000, 100: 10_000 }, latencyN: 1_000, warmupRuns: 10_000 },
     heap: { runs: 100_000, rounds: 3 },
   },
 };
@@ -226,20 +226,20 @@ if (sections.has('throughput')) {
     const fan: number[] = [];
     let peak = 0;
     const fanEvents = Math.max(1, Math.round(tp.events[kind] / 3));
-    progress(`runs/s on ${kind} · one-step ${tp.events[kind]} events, fan-out ${fanEvents} events × 3 functions · ${tp.rounds} rounds`);
+    progress(`runs/s on ${kind} · one-step ${tp.events[kind]} events, fan-out ${fanEvents} events × 3 functions, each after ${tp.warmupRuns} untimed runs · ${tp.rounds} rounds`);
     const raw: number[] = [];
     const cpu: number[] = [];
     const rawCpu: number[] = [];
     for (let round = 0; round < tp.rounds; round++) {
-      const a = await attempt(`one-step throughput on ${kind}`, () => runCase<ThroughputResult>({ case: 'throughput', kind, fanout: 1, events: tp.events[kind] }, { onLine: childLine }));
-      const b = await attempt(`fan-out throughput on ${kind}`, () => runCase<ThroughputResult>({ case: 'throughput', kind, fanout: 3, events: fanEvents }, { onLine: childLine }));
+      const a = await attempt(`one-step throughput on ${kind}`, () => runCase<ThroughputResult>({ case: 'throughput', kind, fanout: 1, events: tp.events[kind], warmupRuns: tp.warmupRuns }, { onLine: childLine }));
+      const b = await attempt(`fan-out throughput on ${kind}`, () => runCase<ThroughputResult>({ case: 'throughput', kind, fanout: 3, events: fanEvents, warmupRuns: tp.warmupRuns }, { onLine: childLine }));
       if (a) one.push(a.result.runsPerSec);
       if (a && Number.isFinite(a.result.redisCpuUsPerRun)) cpu.push(a.result.redisCpuUsPerRun);
       if (b) fan.push(b.result.runsPerSec);
       peak = Math.max(peak, a?.peakRssBytes ?? 0, b?.peakRssBytes ?? 0);
       if (kind === 'memory') continue;
       // In the same round as eventide's, so both see the machine in the same mood.
-      const r = await attempt(`raw throughput on ${kind}`, () => runCase<ThroughputResult>({ case: 'raw-throughput', kind, events: tp.events[kind] }, { onLine: childLine }));
+      const r = await attempt(`raw throughput on ${kind}`, () => runCase<ThroughputResult>({ case: 'raw-throughput', kind, events: tp.events[kind], warmupRuns: tp.warmupRuns }, { onLine: childLine }));
       if (r) raw.push(r.result.runsPerSec);
       if (r && Number.isFinite(r.result.redisCpuUsPerRun)) rawCpu.push(r.result.redisCpuUsPerRun);
     }
@@ -267,12 +267,12 @@ if (sections.has('throughput')) {
   if (bullOk) {
     for (const concurrency of [1, 10, 100]) {
       const jobs = tp.bullmq[concurrency];
-      progress(`BullMQ worker, concurrency ${concurrency} · ${jobs} no-op jobs · ${tp.rounds} rounds`);
+      progress(`BullMQ worker, concurrency ${concurrency} · ${jobs} no-op jobs after ${tp.warmupRuns} untimed · ${tp.rounds} rounds`);
       const got: number[] = [];
       const cpu: number[] = [];
       let peak = 0;
       for (let round = 0; round < tp.rounds; round++) {
-        const r = await attempt(`BullMQ throughput c=${concurrency}`, () => runCase<ThroughputResult>({ case: 'bullmq-throughput', concurrency, jobs }, { onLine: childLine }));
+        const r = await attempt(`BullMQ throughput c=${concurrency}`, () => runCase<ThroughputResult>({ case: 'bullmq-throughput', concurrency, jobs, warmupRuns: tp.warmupRuns }, { onLine: childLine }));
         if (r) {
           got.push(r.result.runsPerSec);
           if (Number.isFinite(r.result.redisCpuUsPerRun)) cpu.push(r.result.redisCpuUsPerRun);

@@ -30,14 +30,14 @@ import { rounds, type Distribution, type Rounds } from './lib/stats.js';
 export type CaseSpec =
   /** kind 'bullmq-only': no eventide transport, only the raw Redis op and BullMQ (when Redis is up but the Redis transport is not). */
   | { case: 'send'; kind: TransportKind | 'bullmq-only'; rounds: number; maxTime: number; loop: number; durableLoop?: number; bullmq?: boolean }
-  | { case: 'throughput'; kind: TransportKind; fanout: number; events: number; concurrency?: number; timeoutMs?: number }
-  | { case: 'bullmq-throughput'; concurrency: number; jobs: number; timeoutMs?: number }
+  | { case: 'throughput'; kind: TransportKind; fanout: number; events: number; concurrency?: number; timeoutMs?: number; warmupRuns?: number }
+  | { case: 'bullmq-throughput'; concurrency: number; jobs: number; timeoutMs?: number; warmupRuns?: number }
   | { case: 'latency'; kind: TransportKind; n: number }
   | { case: 'bullmq-latency'; n: number }
   /** The raw client's publish → receive, the floor under the start latency on that server. */
   | { case: 'raw-latency'; kind: 'nats' | 'redis'; n: number }
   /** The raw client making a one-step run's server calls per event: the floor under runs/s on that server. */
-  | { case: 'raw-throughput'; kind: 'nats' | 'redis'; events: number }
+  | { case: 'raw-throughput'; kind: 'nats' | 'redis'; events: number; warmupRuns?: number }
   | { case: 'heap'; runs: number };
 
 export interface SendCaseResult {
@@ -116,7 +116,7 @@ async function main(): Promise<void> {
       result = await rawStartLatency(spec.kind, spec.n);
       break;
     case 'raw-throughput':
-      result = await rawThroughput(spec.kind, spec.events);
+      result = await rawThroughput(spec.kind, spec.events, undefined, spec.warmupRuns);
       break;
     case 'heap':
       result = await heapPerSleepingRun(spec.runs);

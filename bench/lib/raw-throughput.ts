@@ -13,7 +13,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { ThroughputResult } from './cases.js';
-import { eventBytes } from './cases.js';
+import { eventBytes, throughputWarmupRuns } from './cases.js';
 import { pricedInRedisCpu, uniqueNamespace, urls, withTimeout } from './env.js';
 
 /** About the size of an encoded one-step run record with its event. */
@@ -29,7 +29,7 @@ interface Pipeline {
   close(): Promise<void>;
 }
 
-export async function rawThroughput(kind: 'nats' | 'redis', events: number, timeoutMs = 60_000): Promise<ThroughputResult> {
+export async function rawThroughput(kind: 'nats' | 'redis', events: number, timeoutMs = 60_000, warmupRuns = throughputWarmupRuns): Promise<ThroughputResult> {
   const pipeline = kind === 'nats' ? await natsPipeline() : await redisPipeline();
   let completed = 0;
   let target = Infinity;
@@ -48,7 +48,7 @@ export async function rawThroughput(kind: 'nats' | 'redis', events: number, time
     return { runsPerSec: completed / seconds, eventsPerSec: completed / seconds, completed, expected: n, seconds, redisCpuUsPerRun: Number.NaN };
   };
   try {
-    await pass(0, Math.min(events, 2_000));
+    await pass(0, warmupRuns);
     return await pricedInRedisCpu(kind === 'redis', () => pass(1_000_000, events));
   } finally {
     await pipeline.close();
