@@ -23,10 +23,6 @@ export function decode(bytes: Uint8Array): unknown {
   return packr.unpack(bytes);
 }
 
-export function encodeRecord(record: RunRecord): Uint8Array {
-  return packr.pack(record);
-}
-
 export function decodeRecord(bytes: Uint8Array): RunRecord {
   return packr.unpack(bytes) as RunRecord;
 }

@@ -18,6 +18,7 @@
  * resolved by the machine once and then served from a table.
  */
 import { setup, transition, type SnapshotFrom } from 'xstate';
+import { fixEncoding } from './record-codec.js';
 import type { RunStatus } from './types.js';
 
 export type RunMachineEvent = { type: 'START' } | { type: 'SUCCEED' } | { type: 'FAIL' } | { type: 'RETRY' } | { type: 'SLEEP' } | { type: 'CANCEL' };
@@ -57,7 +58,10 @@ function snapshotOf(status: RunStatus): RunSnapshot {
 /** The persisted snapshot of a run resting in `status`. */
 export function persistedSnapshot(status: RunStatus): unknown {
   let p = persisted.get(status);
-  if (p === undefined) persisted.set(status, (p = runMachine.getPersistedSnapshot(snapshotOf(status))));
+  if (p === undefined) {
+    persisted.set(status, (p = runMachine.getPersistedSnapshot(snapshotOf(status))));
+    fixEncoding(p as object);
+  }
   return p;
 }
 
@@ -71,6 +75,8 @@ export function move(from: RunStatus, event: RunMachineEventType): Move | undefi
     const to = after.value as RunStatus;
     const changed = after !== before && (to !== from || after.status !== before.status);
     m = changed ? { to, snapshot: runMachine.getPersistedSnapshot(after) } : null;
+    // Shared by every run that makes this move, never changed: records copy its bytes.
+    if (m) fixEncoding(m.snapshot as object);
     moves.set(key, m);
   }
   return m ?? undefined;

@@ -5,7 +5,7 @@
  * write travels with the delivery's settlement (`settleWith`), after every
  * queued write, so a run is never acked before its results are durable.
  */
-import { encodeRecord } from './codec.js';
+import { encodeRecord } from './record-codec.js';
 import type { KVStore, Revision, StoreWrite } from './transport.js';
 import type { RunRecord } from './types.js';
 

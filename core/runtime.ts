@@ -7,7 +7,8 @@
  */
 import { EventEmitter } from 'eventemitter3';
 import { systemClock, type Clock } from './clock.js';
-import { decode, decodeEnvelope, decodeRecord, encode, encodeRecord, unserialisableReason, type Envelope } from './codec.js';
+import { decode, decodeEnvelope, decodeRecord, encode, unserialisableReason, type Envelope } from './codec.js';
+import { encodeEnvelope, encodeRecord } from './record-codec.js';
 import { ConfigError, EventValidationError, RuntimeStoppedError, coerceError } from './errors.js';
 import { apply, changeOf, handleDelivery, runKey, type Attempt, type ExecutorDeps } from './executor.js';
 import type { EventideFunction } from './function.js';
@@ -293,7 +294,7 @@ export class Runtime {
     const stored: StoredEvent = { name, data, id: event.id ?? newEventId(now), ts: event.ts ?? now };
     let bytes: Uint8Array;
     try {
-      bytes = encode({ v: 1, event: stored } satisfies Envelope);
+      bytes = encodeEnvelope({ v: 1, event: stored });
     } catch (e) {
       throw new EventValidationError(`event "${name}": data cannot be encoded: ${coerceError(e).message}`, { code: 'NOT_SERIALISABLE', eventName: name, cause: e });
     }

@@ -589,7 +589,7 @@ export async function heapPerSleepingRun(runs: number): Promise<HeapResult> {
     gc();
     const after = process.memoryUsage();
     const [one] = await s.runtime.listRuns({ status: 'sleeping', limit: 1 }).catch(() => []);
-    const { encodeRecord } = await import('../../core/codec.js');
+    const { encodeRecord } = await import('../../core/record-codec.js');
     return {
       runs,
       heapPerRunBytes: (after.heapUsed - before.heapUsed) / runs,
