@@ -17,7 +17,7 @@ import { NonRetriableError, StepFailedError, TimeoutError, coerceError, serializ
 import type { EventideFunction } from './function.js';
 import { runIdFor } from './ids.js';
 import type { Logger } from './logger.js';
-import { createRunLogger } from './run-logger.js';
+import { createRunLogger, type RunLogger } from './run-logger.js';
 import { move, persistedSnapshot, type RunMachineEventType } from './run-machine.js';
 import { RunWriter } from './run-writer.js';
 import { eventBytesOf, fixEncoding } from './record-codec.js';
@@ -306,12 +306,16 @@ export class Attempt implements StepHost {
     let outcome: Outcome;
     const self = this;
     try {
+      let logger: RunLogger | undefined;
       const ctx = {
         event: record.event,
         step: createStepTools(this),
         runId: record.id,
         attempt: record.attempt,
-        logger: createRunLogger(this, deps.logger, deps.maxLogsPerRun),
+        // Made on first use, like the signal: many handlers never log.
+        get logger() {
+          return (logger ??= createRunLogger(self, deps.logger, deps.maxLogsPerRun));
+        },
         get signal() {
           return self.signal;
         },

@@ -42,10 +42,14 @@ function bytes(b: Uint8Array): void {
 function str(s: string): void {
   const n = s.length;
   // Short ASCII (ids, names, statuses, keys) in one pass; anything else through Buffer's UTF-8 writer.
-  if (n < 32) {
-    room(1 + n);
+  if (n < 0x100) {
+    room(2 + n);
     const at = pos;
-    buf[pos++] = 0xa0 | n;
+    if (n < 32) buf[pos++] = 0xa0 | n;
+    else {
+      buf[pos++] = 0xd9;
+      buf[pos++] = n;
+    }
     for (let i = 0; i < n; i++) {
       const c = s.charCodeAt(i);
       if (c >= 0x80) {
