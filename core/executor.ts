@@ -20,7 +20,7 @@ import type { Logger } from './logger.js';
 import { createRunLogger, type RunLogger } from './run-logger.js';
 import { move, persistedSnapshot, type RunMachineEventType } from './run-machine.js';
 import { RunWriter } from './run-writer.js';
-import { eventBytesOf, fixEncoding } from './record-codec.js';
+import { eventBytesOf } from './record-codec.js';
 import { Interrupt, createStepTools, type StepHost } from './step.js';
 import type { Delivery, KVStore } from './transport.js';
 import { terminalStatuses, type EventPayload, type RunRecord, type RunStateChange, type RunStatus } from './types.js';
@@ -100,8 +100,6 @@ export async function handleDelivery(fn: EventideFunction, delivery: Delivery, d
     return;
   }
   const runId = env.target?.runId ?? runIdFor(fn.id, env.event.id);
-  // Every write of the run's record carries the event as delivered: its bytes are made (or cut from the envelope) once.
-  fixEncoding(env.event, env.target ? undefined : eventBytesOf(delivery.data));
   try {
     // A first delivery almost always meets no record: skip the read (see `claimFirst`).
     if (delivery.deliveryCount === 1 && (await claimFirst(fn, runId, env, delivery, deps).execute()) !== 'claim-lost') return;
@@ -131,7 +129,8 @@ function claimFirst(fn: EventideFunction, runId: string, env: Envelope, delivery
   const created = newRecord(runId, fn.id, env, now);
   created.attempt = 1;
   apply(created, 'START');
-  const writer = new RunWriter(deps.store, runKey(runId), undefined);
+  // The record stores the event as delivered; its bytes are in the envelope already.
+  const writer = new RunWriter(deps.store, runKey(runId), undefined, env.target ? undefined : eventBytesOf(delivery.data));
   const claim = () => {
     const held = writer.write(created);
     // Announced once the claim holds; every later change of this attempt is announced after it.
@@ -148,7 +147,6 @@ async function resume(fn: EventideFunction, runId: string, env: Envelope, delive
   if (!stored) return claimFirst(fn, runId, env, delivery, deps);
   const now = deps.clock.now();
   const record = decodeRecord(stored.value);
-  fixEncoding(record.event);
   if (terminalStatuses.has(record.status)) {
     await delivery.ack();
     return 'settled';

@@ -7,17 +7,18 @@
  * runs/s. Plain objects, arrays, strings, numbers, booleans, null and
  * undefined are written here, byte for byte as msgpackr decodes them back;
  * anything else (a Date, a Map, a typed array, a class instance) goes
- * through msgpackr as before. Values declared fixed have their bytes made
- * once and copied into every later write.
+ * through msgpackr as before. A map's fields can be given as bytes made
+ * earlier, and values declared fixed have theirs made once: both are copied
+ * into every later write.
  */
 import { encode } from './codec.js';
 
 /** Values declared never to change, with their bytes (null until first written). */
 const fixed = new WeakMap<object, Uint8Array | null>();
 
-/** Declares that `value` will not change again; `bytes`, when given, must be its msgpack encoding. */
-export function fixEncoding(value: object, bytes?: Uint8Array): void {
-  fixed.set(value, bytes ?? null);
+/** Declares that `value`, a field of maps written later, will not change again: its bytes are made once. */
+export function fixEncoding(value: object): void {
+  fixed.set(value, null);
 }
 
 /** Deeper than this, msgpackr takes over (and fails on a cycle as it always did). */
@@ -166,11 +167,6 @@ function value(v: unknown, depth: number): void {
         buf[pos++] = 0xc0;
         return;
       }
-      const known = fixed.get(v);
-      if (known !== undefined) {
-        if (known === null) fixed.set(v, encode(v));
-        return bytes(fixed.get(v) as Uint8Array);
-      }
       if (depth < maxDepth) {
         if (v.constructor === Object && map(v as Record<string, unknown>, depth + 1)) return;
         if (v.constructor === Array) return array(v as unknown[], depth + 1);
@@ -182,8 +178,25 @@ function value(v: unknown, depth: number): void {
   }
 }
 
-/** Writes a map of `fields`, leaving out those that are undefined (they read back the same: absent). */
-export function writeFields(fields: Record<string, unknown>): Uint8Array {
+function take(): Uint8Array {
+  const out = Buffer.allocUnsafe(pos);
+  buf.copy(out, 0, 0, pos);
+  return out;
+}
+
+/** Any value, as msgpackr would write it. */
+export function writeValue(v: unknown): Uint8Array {
+  pos = 0;
+  value(v, 0);
+  return take();
+}
+
+/**
+ * A map of `fields`, leaving out those that are undefined (they read back
+ * the same: absent). `preset` gives the bytes of some fields, written as they
+ * are instead of their values; a field's value declared fixed is copied too.
+ */
+export function writeFields(fields: Record<string, unknown>, preset?: Readonly<Record<string, Uint8Array>>): Uint8Array {
   pos = 0;
   room(3);
   buf[pos++] = 0xde;
@@ -193,11 +206,19 @@ export function writeFields(fields: Record<string, unknown>): Uint8Array {
     const v = fields[k];
     if (v === undefined) continue;
     str(k);
-    value(v, 1);
     count++;
+    const given = preset?.[k] ?? (typeof v === 'object' && v !== null ? fixedBytes(v) : undefined);
+    if (given) bytes(given);
+    else value(v, 1);
   }
   buf.writeUInt16BE(count, 1);
-  const out = Buffer.allocUnsafe(pos);
-  buf.copy(out, 0, 0, pos);
-  return out;
+  return take();
+}
+
+function fixedBytes(v: object): Uint8Array | undefined {
+  const known = fixed.get(v);
+  if (known !== null) return known;
+  const made = encode(v);
+  fixed.set(v, made);
+  return made;
 }

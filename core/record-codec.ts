@@ -3,8 +3,9 @@
  * Writes run records and event envelopes with the plain-data writer
  * (msgpack-writer.ts). Most of a record does not change between its writes:
  * the event never does (its bytes are usually cut straight out of the
- * delivered envelope) and the machine snapshot is one of a handful of shared
- * values, so their bytes are copied rather than written again. The bytes are
+ * delivered envelope, see `FixedFields`) and the machine snapshot is one of a
+ * handful of shared values (run-machine.ts declares them fixed), so their
+ * bytes are copied rather than written again. The bytes are
  * ordinary msgpack maps: `decodeRecord` and `decodeEnvelope` read them as
  * they read msgpackr's.
  */
@@ -12,10 +13,14 @@ import type { Envelope } from './codec.js';
 import { writeFields } from './msgpack-writer.js';
 import type { RunRecord } from './types.js';
 
-export { fixEncoding } from './msgpack-writer.js';
+/** The bytes of some of a record's fields, made once per run rather than on every write. */
+export interface FixedFields {
+  /** The event, as delivered. */
+  event: Uint8Array;
+}
 
-export function encodeRecord(record: RunRecord): Uint8Array {
-  return writeFields(record as unknown as Record<string, unknown>);
+export function encodeRecord(record: RunRecord, fixedFields?: FixedFields): Uint8Array {
+  return writeFields(record as unknown as Record<string, unknown>, fixedFields as unknown as Record<string, Uint8Array> | undefined);
 }
 
 export function encodeEnvelope(envelope: Envelope): Uint8Array {

@@ -18,7 +18,7 @@
  * resolved by the machine once and then served from a table.
  */
 import { setup, transition, type SnapshotFrom } from 'xstate';
-import { fixEncoding } from './record-codec.js';
+import { fixEncoding } from './msgpack-writer.js';
 import type { RunStatus } from './types.js';
 
 export type RunMachineEvent = { type: 'START' } | { type: 'SUCCEED' } | { type: 'FAIL' } | { type: 'RETRY' } | { type: 'SLEEP' } | { type: 'CANCEL' };

@@ -5,7 +5,8 @@
  * write travels with the delivery's settlement (`settleWith`), after every
  * queued write, so a run is never acked before its results are durable.
  */
-import { encodeRecord } from './record-codec.js';
+import { writeValue } from './msgpack-writer.js';
+import { encodeRecord, type FixedFields } from './record-codec.js';
 import type { KVStore, Revision, StoreWrite } from './transport.js';
 import type { RunRecord } from './types.js';
 
@@ -15,15 +16,27 @@ export class RunWriter {
   conflict = false;
 
 
+  private fixedFields: FixedFields | undefined;
+
   constructor(
     private readonly store: KVStore,
     private readonly key: string,
     private revision: Revision | undefined,
-  ) {}
+    /** The run's event as delivered, when the envelope gave its bytes; otherwise made at the first write. */
+    eventBytes?: Uint8Array,
+  ) {
+    if (eventBytes) this.fixedFields = { event: eventBytes };
+  }
+
+  /** Every write of the run carries the same event: its bytes are made once. */
+  private encode(record: RunRecord): Uint8Array {
+    this.fixedFields ??= { event: writeValue(record.event) };
+    return encodeRecord(record, this.fixedFields);
+  }
 
   /** Queues a write of the record as it is now. Resolves false on a conflict. */
   write(record: RunRecord): Promise<boolean> {
-    const bytes = encodeRecord(record);
+    const bytes = this.encode(record);
     this.chain = this.chain.then(async (ok) => {
       if (!ok) return false;
       const next = this.revision === undefined ? await this.store.create(this.key, bytes) : await this.store.update(this.key, bytes, this.revision);
@@ -46,7 +59,7 @@ export class RunWriter {
    * record and the settlement land together. Waits for queued writes first.
    */
   settleWith(record: RunRecord, settle: (write: StoreWrite) => Promise<boolean>, expireMs?: number): Promise<boolean> {
-    const value = encodeRecord(record);
+    const value = this.encode(record);
     this.chain = this.chain.then(async (ok) => {
       if (!ok) return false;
       if (await settle({ key: this.key, value, revision: this.revision, ...(expireMs !== undefined ? { expireMs } : {}) })) return true;

@@ -8,6 +8,7 @@
 import { EventEmitter } from 'eventemitter3';
 import { systemClock, type Clock } from './clock.js';
 import { decode, decodeEnvelope, decodeRecord, encode, unserialisableReason, type Envelope } from './codec.js';
+import { writeValue } from './msgpack-writer.js';
 import { encodeEnvelope, encodeRecord } from './record-codec.js';
 import { ConfigError, EventValidationError, RuntimeStoppedError, coerceError } from './errors.js';
 import { apply, changeOf, handleDelivery, runKey, type Attempt, type ExecutorDeps } from './executor.js';
@@ -350,7 +351,7 @@ export class Runtime {
 
   private broadcastChanges(functionId: string, changes: RunStateChange[]): void {
     this.transport
-      ?.broadcast('runs', Buffer.concat([this.origin, encode(changes)]), functionId)
+      ?.broadcast('runs', Buffer.concat([this.origin, writeValue(changes)]), functionId)
       .catch((e) => this.logger.warn('could not broadcast run-state changes', { error: coerceError(e).message }));
   }
 
