@@ -40,6 +40,28 @@ function bytes(b: Uint8Array): void {
   pos += b.length;
 }
 
+/**
+ * A length (or an unsigned integer, which msgpack sizes the same way): one
+ * byte `fix | n` below `fixBelow`, then 8-bit (when the type has that form),
+ * 16- and 32-bit forms (0 for `u8`: the type has none).
+ */
+function sized(n: number, fix: number, fixBelow: number, u8: number, u16: number, u32: number): void {
+  room(5);
+  if (n < fixBelow) buf[pos++] = fix | n;
+  else if (u8 !== 0 && n < 0x100) {
+    buf[pos++] = u8;
+    buf[pos++] = n;
+  } else if (n < 0x10000) {
+    buf[pos++] = u16;
+    buf.writeUInt16BE(n, pos);
+    pos += 2;
+  } else {
+    buf[pos++] = u32;
+    buf.writeUInt32BE(n, pos);
+    pos += 4;
+  }
+}
+
 function str(s: string): void {
   const n = s.length;
   // Short ASCII (ids, names, statuses, keys) in one pass; anything else through Buffer's UTF-8 writer.
@@ -66,60 +88,23 @@ function str(s: string): void {
 
 function utf8(s: string): void {
   const n = Buffer.byteLength(s);
-  room(5 + n);
-  if (n < 32) buf[pos++] = 0xa0 | n;
-  else if (n < 0x100) {
-    buf[pos++] = 0xd9;
-    buf[pos++] = n;
-  } else if (n < 0x10000) {
-    buf[pos++] = 0xda;
-    buf.writeUInt16BE(n, pos);
-    pos += 2;
-  } else {
-    buf[pos++] = 0xdb;
-    buf.writeUInt32BE(n, pos);
-    pos += 4;
-  }
+  sized(n, 0xa0, 32, 0xd9, 0xda, 0xdb);
+  room(n);
   pos += buf.write(s, pos, 'utf8');
 }
 
 function num(v: number): void {
+  if (Number.isInteger(v) && v >= 0 && v <= 0xffffffff) return sized(v, 0x00, 0x80, 0xcc, 0xcd, 0xce);
+  // Negative numbers, timestamps, fractions: a double holds every safe integer exactly.
   room(9);
-  if (Number.isInteger(v) && v >= 0 && v <= 0xffffffff) {
-    if (v < 0x80) buf[pos++] = v;
-    else if (v < 0x100) {
-      buf[pos++] = 0xcc;
-      buf[pos++] = v;
-    } else if (v < 0x10000) {
-      buf[pos++] = 0xcd;
-      buf.writeUInt16BE(v, pos);
-      pos += 2;
-    } else {
-      buf[pos++] = 0xce;
-      buf.writeUInt32BE(v, pos);
-      pos += 4;
-    }
-  } else {
-    // Negative numbers, timestamps, fractions: a double holds every safe integer exactly.
-    buf[pos++] = 0xcb;
-    buf.writeDoubleBE(v, pos);
-    pos += 8;
-  }
+  buf[pos++] = 0xcb;
+  buf.writeDoubleBE(v, pos);
+  pos += 8;
 }
 
 function array(a: unknown[], depth: number): void {
   const n = a.length;
-  room(5);
-  if (n < 16) buf[pos++] = 0x90 | n;
-  else if (n < 0x10000) {
-    buf[pos++] = 0xdc;
-    buf.writeUInt16BE(n, pos);
-    pos += 2;
-  } else {
-    buf[pos++] = 0xdd;
-    buf.writeUInt32BE(n, pos);
-    pos += 4;
-  }
+  sized(n, 0x90, 16, 0, 0xdc, 0xdd);
   for (let i = 0; i < n; i++) value(a[i], depth);
 }
 
