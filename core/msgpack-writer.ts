@@ -1,12 +1,12 @@
 /**
  * @module
- * A msgpack writer for plain data, for the two things every run encodes
- * (its event, once at send, and its record, at the claim and at the
- * outcome). msgpackr's general `pack` costs a fixed setup per call and a
- * type dispatch per value; on a Redis worker those writes took ~15% of its
- * runs/s. Plain objects, arrays, strings, numbers, booleans, null and
- * undefined are written here, byte for byte as msgpackr decodes them back;
- * anything else (a Date, a Map, a typed array, a class instance) goes
+ * A msgpack writer for plain data, for what every run encodes: its event
+ * (once, at send), its record (at the claim and at the outcome) and its
+ * run-state changes. msgpackr's general `pack` costs a fixed setup per call
+ * and a type dispatch per value; on a Redis worker those writes took ~15% of
+ * its runs/s. Plain objects, arrays, strings, numbers, booleans, null and
+ * undefined are written here, so that msgpackr decodes them to the same
+ * values; anything else (a Date, a Map, a typed array, a class instance) goes
  * through msgpackr as before. A map's fields can be given as bytes made
  * earlier, and values declared fixed have theirs made once: both are copied
  * into every later write.
@@ -163,9 +163,13 @@ function value(v: unknown, depth: number): void {
   }
 }
 
+/** Scratch space kept between writes; one that grew past this for a big value is let go afterwards. */
+const keepAtMost = 1 << 20;
+
 function take(): Uint8Array {
   const out = Buffer.allocUnsafe(pos);
   buf.copy(out, 0, 0, pos);
+  if (buf.length > keepAtMost) buf = Buffer.allocUnsafe(8192);
   return out;
 }
 

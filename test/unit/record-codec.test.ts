@@ -70,6 +70,12 @@ describe('plain-data writer', () => {
     for (const v of [[{ a: 1, e: { name: 'E', message: 'm' } }, { b: undefined }], 'x', 3, null, new Date(5)]) expect(isDeepStrictEqual(decode(writeValue(v)), decode(encode(v)))).toBe(true);
   });
 
+  it('writes values bigger than its scratch space, and small ones after them', () => {
+    const big = { blob: 'b'.repeat(3 << 20), list: Array.from({ length: 5_000 }, (_, i) => ({ i, s: 'x'.repeat(i % 40) })) };
+    expect(isDeepStrictEqual(decode(writeFields(big)), viaMsgpackr(big))).toBe(true);
+    expect(decode(writeFields({ k: 'small' }))).toEqual({ k: 'small' });
+  });
+
   it('does not share its buffer between results', () => {
     const a = writeFields({ k: 'first' });
     writeFields({ k: 'second, and longer' });
