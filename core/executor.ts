@@ -129,8 +129,8 @@ function claimFirst(fn: EventideFunction, runId: string, env: Envelope, delivery
   const created = newRecord(runId, fn.id, env, now);
   created.attempt = 1;
   apply(created, 'START');
-  // The record stores the event as delivered; its bytes are in the envelope already.
-  const writer = new RunWriter(deps.store, runKey(runId), undefined, env.target ? undefined : eventBytesOf(delivery.data));
+  // The record stores the event as delivered; its bytes are in the envelope already (not in a replay's, see eventBytesOf).
+  const writer = new RunWriter(deps.store, runKey(runId), undefined, eventBytesOf(delivery.data));
   const claim = () => {
     const held = writer.write(created);
     // Announced once the claim holds; every later change of this attempt is announced after it.

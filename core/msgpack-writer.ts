@@ -88,7 +88,7 @@ function str(s: string): void {
 
 function utf8(s: string): void {
   const n = Buffer.byteLength(s);
-  sized(n, 0xa0, 32, 0xd9, 0xda, 0xdb);
+  strHeader(n);
   room(n);
   pos += buf.write(s, pos, 'utf8');
 }
@@ -102,9 +102,12 @@ function num(v: number): void {
   pos += 8;
 }
 
+const arrayHeader = (n: number) => sized(n, 0x90, 16, 0, 0xdc, 0xdd);
+const strHeader = (n: number) => sized(n, 0xa0, 32, 0xd9, 0xda, 0xdb);
+
 function array(a: unknown[], depth: number): void {
   const n = a.length;
-  sized(n, 0x90, 16, 0, 0xdc, 0xdd);
+  arrayHeader(n);
   for (let i = 0; i < n; i++) value(a[i], depth);
 }
 
@@ -166,7 +169,7 @@ function value(v: unknown, depth: number): void {
 /** Scratch space kept between writes; one that grew past this for a big value is let go afterwards. */
 const keepAtMost = 1 << 20;
 
-function take(): Uint8Array {
+function take(): Buffer {
   const out = Buffer.allocUnsafe(pos);
   buf.copy(out, 0, 0, pos);
   if (buf.length > keepAtMost) buf = Buffer.allocUnsafe(8192);
@@ -177,6 +180,23 @@ function take(): Uint8Array {
 export function writeValue(v: unknown): Uint8Array {
   pos = 0;
   value(v, 0);
+  return take();
+}
+
+/**
+ * An array of strings, byte arrays among them written as strings of their
+ * raw bytes: for readers that know no bin type, such as Redis' cmsgpack.
+ */
+export function writeStrings(values: readonly (string | Uint8Array)[]): Buffer {
+  pos = 0;
+  arrayHeader(values.length);
+  for (const v of values) {
+    if (typeof v === 'string') str(v);
+    else {
+      strHeader(v.length);
+      bytes(v);
+    }
+  }
   return take();
 }
 

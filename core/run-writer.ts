@@ -14,8 +14,6 @@ export class RunWriter {
   private chain: Promise<boolean> = Promise.resolve(true);
   /** Set when a write lost compare-and-set: someone else (a cancel, another worker) moved the run. */
   conflict = false;
-
-
   private fixedFields: FixedFields | undefined;
 
   constructor(
