@@ -44,6 +44,26 @@ const value = (f: string): string | undefined => {
   if (i < 0) return undefined;
   return argv[i].includes('=') ? argv[i].slice(argv[i].indexOf('=') + 1) : argv[i + 1];
 };
+const usage = `usage: node dist/bench/run.js [--full | --smoke] [--transports memory,nats,redis] [--no-bullmq]
+                         [--sections signup,send,throughput,memory] [--out DIR]
+                         [--duration S] [--connections 10,50] [--rounds N]`;
+{
+  // A mistyped flag would otherwise run the whole ten-minute suite with the defaults.
+  const flags = new Set(['full', 'smoke', 'no-bullmq', 'help']);
+  const valued = new Set(['transports', 'sections', 'out', 'duration', 'connections', 'rounds']);
+  for (let i = 0; i < argv.length; i++) {
+    const name = argv[i].replace(/^--/, '').replace(/=.*$/, '');
+    if (!argv[i].startsWith('--') || (!flags.has(name) && !valued.has(name))) {
+      process.stderr.write(`unknown argument ${JSON.stringify(argv[i])}\n${usage}\n`);
+      process.exit(2);
+    }
+    if (valued.has(name) && !argv[i].includes('=')) i++;
+  }
+  if (has('help')) {
+    process.stdout.write(`${usage}\n`);
+    process.exit(0);
+  }
+}
 const mode: Mode = has('smoke') ? 'smoke' : has('full') ? 'full' : 'quick';
 
 interface Plan {
@@ -95,6 +115,17 @@ if (value('rounds')) {
 const wantedTransports = (value('transports') ?? (mode === 'smoke' ? 'memory' : transportKinds.join(','))).split(',') as TransportKind[];
 const wantBullmq = !has('no-bullmq') && mode !== 'smoke';
 const sections = new Set((value('sections') ?? 'signup,send,throughput,memory').split(','));
+const allSections = ['signup', 'send', 'throughput', 'memory'];
+for (const [what, given, known] of [
+  ['transport', wantedTransports, transportKinds],
+  ['section', [...sections], allSections],
+] as const) {
+  const wrong = given.filter((g) => !(known as readonly string[]).includes(g));
+  if (wrong.length) {
+    process.stderr.write(`unknown ${what} ${wrong.map((w) => JSON.stringify(w)).join(', ')}: choose from ${known.join(', ')}\n`);
+    process.exit(2);
+  }
+}
 const outDir = value('out') ?? fileURLToPath(new URL('../../bench/results/', import.meta.url));
 
 // ── progress ───────────────────────────────────────────────────────────

@@ -25,10 +25,12 @@ import { Agent, createServer, request, type IncomingMessage, type ServerResponse
 import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { createRuntime, defineFunction, type Runtime } from '../core/index.js';
+import { exitWithParent } from './lib/child.js';
 import { benchLogger } from './lib/env.js';
 import { kinds, thirdPartyTimeoutMs, type Kind, type PhaseStats, type ServiceConfig } from './lib/signup-model.js';
 import { distribution } from './lib/stats.js';
 
+exitWithParent();
 const config = JSON.parse(process.argv[2] ?? '{}') as ServiceConfig;
 const tp = new URL(config.thirdParty);
 const agent = new Agent({ keepAlive: true, maxSockets: config.concurrency * 3 + 200, maxFreeSockets: config.concurrency * 3 + 200 });

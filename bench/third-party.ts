@@ -17,6 +17,7 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { exitWithParent } from './lib/child.js';
 import { defaultThirdParty, drawLatency, kinds, type ThirdPartyConfig, type ThirdPartyStats } from './lib/signup-model.js';
 
 
@@ -27,6 +28,7 @@ interface UserCounts {
   duplicates: number[];
 }
 
+exitWithParent();
 const config: ThirdPartyConfig = { ...defaultThirdParty, ...(JSON.parse(process.argv[2] ?? '{}') as Partial<ThirdPartyConfig>) };
 const users = new Map<string, UserCounts>();
 const kindIndex: Record<string, number> = { '/trial': 0, '/email': 1, '/newsletter': 2 };

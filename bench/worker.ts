@@ -22,7 +22,7 @@ import {
   timedLoop,
   type Op,
 } from './lib/cases.js';
-import { printResult } from './lib/child.js';
+import { exitWithParent, printResult } from './lib/child.js';
 import { rawThroughput } from './lib/raw-throughput.js';
 import type { TransportKind } from './lib/env.js';
 import { rounds, type Distribution, type Rounds } from './lib/stats.js';
@@ -127,6 +127,7 @@ async function main(): Promise<void> {
   printResult({ result, peakRssBytes: process.resourceUsage().maxRSS * 1024, seconds: (performance.now() - t0) / 1000 });
 }
 
+exitWithParent();
 main().then(
   () => process.exit(0),
   (e) => {

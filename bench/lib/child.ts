@@ -11,12 +11,32 @@ import type { CaseSpec } from '../worker.js';
 
 export const benchDir = fileURLToPath(new URL('..', import.meta.url));
 
+/** Set in a child's environment by the suite, so the child knows its stdin is the suite's pipe. */
+const childMarker = 'EVENTIDE_BENCH_CHILD';
+const childEnv = { ...process.env, [childMarker]: '1' };
+
 /** Children still running, so an interrupted run can end them. */
 const live = new Set<ChildProcess>();
 function track<C extends ChildProcess>(child: C): C {
   live.add(child);
   child.once('exit', () => live.delete(child));
   return child;
+}
+
+/**
+ * Called first by every child: its stdin is a pipe from the suite, which
+ * closes however the suite ends (a crash, a kill, a closed terminal pipe), so
+ * a child never outlives it holding ports, queues and CPU.
+ */
+export function exitWithParent(): void {
+  // Only under the suite: run by hand, stdin may be a terminal or /dev/null.
+  if (process.env[childMarker] !== '1') return;
+  const stdin = process.stdin;
+  stdin.once('end', () => process.exit(1));
+  stdin.once('error', () => process.exit(1));
+  stdin.resume();
+  // Watching stdin must not keep a child alive that is done.
+  (stdin as unknown as { unref?: () => void }).unref?.();
 }
 
 /** Ends every child this process started (SIGKILL: used on Ctrl-C). */
@@ -36,7 +56,7 @@ export interface CaseOutput<R = unknown> {
 export function runCase<R = unknown>(spec: CaseSpec, options: { exposeGc?: boolean; timeoutMs?: number; onLine?: (line: string) => void } = {}): Promise<CaseOutput<R>> {
   const args = [...(options.exposeGc ? ['--expose-gc'] : []), `${benchDir}worker.js`, JSON.stringify(spec)];
   return new Promise((resolve, reject) => {
-    const child = track(spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] }));
+    const child = track(spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'], env: childEnv }));
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -75,7 +95,7 @@ export interface Server {
 
 /** Starts `bench/<script>.js` with a JSON config and waits for `LISTENING <port>`. */
 export function startServer(script: string, config: unknown, options: { timeoutMs?: number; onLine?: (line: string) => void } = {}): Promise<Server> {
-  const child = track(spawn(process.execPath, [`${benchDir}${script}.js`, JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'pipe'] }));
+  const child = track(spawn(process.execPath, [`${benchDir}${script}.js`, JSON.stringify(config)], { stdio: ['pipe', 'pipe', 'pipe'], env: childEnv }));
   return new Promise((resolve, reject) => {
     let out = '';
     let err = '';
