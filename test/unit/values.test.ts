@@ -55,9 +55,16 @@ describe('codec', () => {
     expect(unserialisableReason({ s: Symbol('x') })).toBe('data.s is a symbol');
     const c: Record<string, unknown> = { x: {} };
     (c.x as Record<string, unknown>).back = c;
-    expect(unserialisableReason(c)).toContain('cycle');
+    expect(unserialisableReason(c)).toBe('data.x.back is a cycle (refers back to one of its parents)');
     const shared = { n: 1 };
     expect(unserialisableReason({ a: shared, b: shared })).toBeUndefined();
+  });
+  it('names the path through maps, sets and arrays, and the caller\'s root', () => {
+    expect(unserialisableReason({ m: new Map([['k', [0, () => 1]]]) }, 'output of step "a"')).toBe('output of step "a".m.get(k)[1] is a function');
+    expect(unserialisableReason([new Set([Symbol('s')])])).toBe('data[0]{} is a symbol');
+    expect(unserialisableReason({ a: { [Symbol('k')]: 1 } })).toBe('data.a has symbol keys');
+    expect(unserialisableReason(() => 1, 'the run output')).toBe('the run output is a function');
+    for (const plain of [1, 'x', true, null, undefined, 10n]) expect(unserialisableReason(plain)).toBeUndefined();
   });
   it('gives a reason for bytes that are not an envelope', () => {
     expect(decodeEnvelope(new TextEncoder().encode('{"oops"'))).toMatch(/envelope|msgpack/);
