@@ -187,7 +187,7 @@ describe('redis transport: ids, store, configuration, cleanup', () => {
     const two = namespace();
     const a = await one.open();
     const b = await two.open();
-    await one.consume(a, 'g', async (d) => d.retry(10_000));
+    const reader = await one.consume(a, 'g', async (d) => d.retry(10_000));
     await a.publish('events', enc('x'), { msgId: 'x' });
     await a.publish('events', enc('y'), { msgId: 'y', delayMs: 60_000 });
     await a.store.create('k', enc('v'));
@@ -196,6 +196,9 @@ describe('redis transport: ids, store, configuration, cleanup', () => {
     try {
       await until(async () => (await redis.exists(`{${one.ns}}:z:events:g`)) === 1, 5000, 'a scheduled retry');
       expect((await redis.keys(`{${one.ns}}:*`)).length).toBeGreaterThan(4);
+      // Destroying does not stop a transport still using the namespace: a live reader would recreate its streams.
+      await reader.stop({ timeoutMs: 1000 });
+      await a.close();
       await destroyNamespace(redis, one.ns);
       expect(await redis.keys(`{${one.ns}}:*`)).toEqual([]);
       expect(await redis.keys(`{${two.ns}}:*`)).not.toEqual([]);
