@@ -177,6 +177,11 @@ describe('redis transport: ids, store, configuration, cleanup', () => {
     expect(() => createRedisTransport({ namespace: 'has space' })).toThrow(/namespace "has space" is invalid; use letters, digits/);
     expect(() => createRedisTransport({ namespace: 'a{b}' })).toThrow(/hash tag/);
     expect(() => createRedisTransport({ commandTimeoutMs: 0 })).toThrow(/commandTimeoutMs must be a positive/);
+    expect(() => createRedisTransport({ cluster: [] })).toThrow(/cluster must be a non-empty list of seed nodes/);
+    expect(() => createRedisTransport({ cluster: ['redis://127.0.0.1:7000'], url })).toThrow(/give url \(one server\) or cluster/);
+    const client = new Redis(url, { lazyConnect: true });
+    expect(() => createRedisTransport({ cluster: ['redis://127.0.0.1:7000'], redis: client })).toThrow(/a client of your own goes alone in redis/);
+    client.disconnect();
     const t = createTransport({ url, namespace: 'factory' });
     expect(t.kind).toBe('redis');
     expect(t.durable).toBe(true);

@@ -6,28 +6,15 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Redis } from 'ioredis';
 import { TransportError, type Consumer } from '../../core/transport.js';
 import { createRedisTransport, type RedisTransport } from '../../transports/redis/index.js';
+import { answers, freePort, sleep, stopProcess } from './own-redis.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array) => new TextDecoder().decode(b);
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 class OwnRedis {
   proc: ChildProcess | undefined;
@@ -42,31 +29,11 @@ class OwnRedis {
 
   async start(): Promise<void> {
     this.proc = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', this.dir, '--save', '', '--logfile', join(this.dir, 'redis.log')], { stdio: 'ignore' });
-    const probe = new Redis(this.port, '127.0.0.1', { lazyConnect: true, retryStrategy: () => 20, maxRetriesPerRequest: null });
-    probe.on('error', () => {});
-    const end = Date.now() + 10_000;
-    try {
-      for (;;) {
-        try {
-          await probe.connect().catch(() => undefined);
-          if ((await probe.ping()) === 'PONG') return;
-        } catch {
-          if (Date.now() > end) throw new Error(`redis-server on ${this.port} did not start`);
-          await sleep(20);
-        }
-      }
-    } finally {
-      probe.disconnect();
-    }
+    await answers(this.port);
   }
 
   kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-    const proc = this.proc;
-    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve();
-    return new Promise((resolve) => {
-      proc.once('exit', () => resolve());
-      proc.kill(signal);
-    });
+    return stopProcess(this.proc, signal);
   }
 }
 

@@ -5,8 +5,7 @@
  * BullMQ's QueueEvents does. Each watch reads on its own blocking connection
  * from the last entry id it saw.
  */
-import type { Redis } from 'ioredis';
-import { openSideConnection } from './connection.js';
+import { openSideConnection, type RedisClient } from './connection.js';
 import { fieldMap, nextBackoff, type StreamReply } from './streams.js';
 
 const noop = () => {};
@@ -14,10 +13,10 @@ const noop = () => {};
 export class BroadcastWatch {
   private stopped = false;
   private loop: Promise<void> | undefined;
-  private readonly reader: Redis;
+  private readonly reader: RedisClient;
 
   constructor(
-    cmd: Redis,
+    cmd: RedisClient,
     private readonly stream: string,
     private readonly listener: (data: Buffer) => void,
     private readonly blockMs: number,

@@ -3,12 +3,26 @@
  * one blocking reader per consumer, one subscriber); a client handed in by
  * the user serves as their template, since it is duplicated with the options
  * the transport depends on (command timeout, scripts).
+ *
+ * On Redis Cluster every connection is an ioredis `Cluster`, which follows a
+ * namespace's slot to whichever master holds it (MOVED, ASK); the
+ * rest of the transport cannot tell the two apart, except where a command is
+ * about a connection rather than a key (see `isCluster`).
  */
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type ClusterNode, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { TransportError } from '../../core/transport.js';
 import { scripts, type ScriptedRedis } from './scripts/index.js';
 
-export type RedisConnectionInput = string | RedisOptions | Redis;
+/** One Redis server (with its replicas) or a Redis Cluster. */
+export type RedisClient = Redis | Cluster;
+
+/** Seed nodes of a Redis Cluster, and the options of each node's connections (password, TLS, …). */
+export interface ClusterInput {
+  cluster: ClusterNode[];
+  redisOptions?: RedisOptions;
+}
+
+export type RedisConnectionInput = string | RedisOptions | RedisClient | ClusterInput;
 
 export interface ConnectionSettings {
   commandTimeoutMs: number;
@@ -18,20 +32,30 @@ export interface ConnectionSettings {
 /** Reconnect fast after a blip, but never more often than every 1 s when Redis stays down. */
 const retryStrategy = (attempt: number) => Math.min(attempt * 50, 1000);
 
+export function isCluster(client: RedisClient): client is Cluster {
+  return client.isCluster;
+}
+
+function isClusterInput(input: RedisConnectionInput | undefined): input is ClusterInput {
+  return typeof input === 'object' && input !== null && Array.isArray((input as ClusterInput).cluster);
+}
+
 export function openCommandConnection(input: RedisConnectionInput | undefined, settings: ConnectionSettings): ScriptedRedis {
-  const own: RedisOptions = {
-    lazyConnect: true,
+  const perNode: RedisOptions = {
     commandTimeout: settings.commandTimeoutMs,
-    enableAutoPipelining: settings.autoPipelining,
-    retryStrategy,
     // commandTimeout bounds every command; the retry count would only add a second, vaguer, limit.
     maxRetriesPerRequest: null,
-    scripts,
   };
-  let client: Redis;
-  if (input instanceof Redis) client = input.duplicate(own);
-  else if (typeof input === 'string') client = new Redis(input, own);
-  else client = new Redis({ ...(input ?? {}), ...own });
+  const clusterWide: ClusterOptions = { lazyConnect: true, enableAutoPipelining: settings.autoPipelining, clusterRetryStrategy: retryStrategy, scripts };
+  let client: RedisClient;
+  if (input instanceof Cluster) client = input.duplicate([], { ...clusterWide, redisOptions: { ...input.options.redisOptions, ...perNode } });
+  else if (isClusterInput(input)) client = new Cluster(input.cluster, { ...clusterWide, redisOptions: { ...input.redisOptions, ...perNode } });
+  else {
+    const own: RedisOptions = { ...perNode, lazyConnect: true, enableAutoPipelining: settings.autoPipelining, retryStrategy, scripts };
+    if (input instanceof Redis) client = input.duplicate(own);
+    else if (typeof input === 'string') client = new Redis(input, own);
+    else client = new Redis({ ...(input ?? {}), ...own });
+  }
   // Errors surface through the commands that fail; without a listener ioredis would print each reconnect attempt.
   client.on('error', () => {});
   return client as ScriptedRedis;
@@ -44,20 +68,21 @@ export function openCommandConnection(input: RedisConnectionInput | undefined, s
  * forever). `blockedForMs`, for readers, makes a read that gets no answer
  * (a half-open socket) resolve empty a second after its BLOCK ran out.
  */
-export function openSideConnection(cmd: Redis, name: string, blockedForMs?: number): ScriptedRedis {
-  const side = cmd.duplicate({
+export function openSideConnection(cmd: RedisClient, name: string, blockedForMs?: number): ScriptedRedis {
+  const perNode: RedisOptions = {
     commandTimeout: undefined,
-    enableAutoPipelining: false,
-    lazyConnect: true,
     connectionName: name,
     ...(blockedForMs ? { blockingTimeout: blockedForMs + 1000, blockingTimeoutGrace: 1000 } : {}),
-  });
+  };
+  const side = isCluster(cmd)
+    ? cmd.duplicate([], { enableAutoPipelining: false, lazyConnect: true, redisOptions: { ...cmd.options.redisOptions, ...perNode } })
+    : cmd.duplicate({ ...perNode, enableAutoPipelining: false, lazyConnect: true });
   side.on('error', () => {});
   return side as ScriptedRedis;
 }
 
 /** Quit politely, but never wait on a server that does not answer. */
-export async function closeConnection(client: Redis, timeoutMs = 1000): Promise<void> {
+export async function closeConnection(client: RedisClient, timeoutMs = 1000): Promise<void> {
   if (client.status === 'end' || client.status === 'wait') {
     client.disconnect();
     return;
@@ -70,8 +95,14 @@ export async function closeConnection(client: Redis, timeoutMs = 1000): Promise<
 
 export function describe(input: RedisConnectionInput | undefined): string {
   if (typeof input === 'string') return input.replace(/\/\/[^@/]*@/, '//***@');
+  if (input instanceof Cluster) return 'the Redis Cluster of the client given';
+  if (isClusterInput(input)) return `Redis Cluster ${nodeList(input.cluster)}`;
   if (input instanceof Redis) return `${input.options.host ?? '127.0.0.1'}:${input.options.port ?? 6379}`;
   return `${input?.host ?? '127.0.0.1'}:${input?.port ?? 6379}`;
+}
+
+function nodeList(nodes: ClusterNode[]): string {
+  return nodes.map((n) => (typeof n === 'object' ? `${n.host ?? '127.0.0.1'}:${n.port ?? 6379}` : String(n).replace(/\/\/[^@/]*@/, '//***@'))).join(',');
 }
 
 /** Turns what ioredis throws into a TransportError that says what failed and why. */

@@ -19,7 +19,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Consumer, ConsumeOptions, DeliveryHandler, StoreWrite } from '../../core/transport.js';
 import { TransportError } from '../../core/transport.js';
-import { closeConnection, openSideConnection, transportError } from './connection.js';
+import { closeConnection, isCluster, openSideConnection, transportError } from './connection.js';
 import { RedisDelivery, type DeliveryOwner, type Source } from './delivery.js';
 import type { Keys, SubjectKeys } from './keys.js';
 import type { ScriptedRedis } from './scripts/index.js';
@@ -155,7 +155,8 @@ export class RedisConsumer implements Consumer, DeliveryOwner {
       }
       let reply: StreamReply;
       try {
-        if (this.readerIdStale) {
+        // On a cluster CLIENT ID would go to any node, not the one this read blocks on: a stop disconnects instead.
+        if (this.readerIdStale && !isCluster(reader)) {
           this.readerIdStale = false;
           this.readerId = (await reader.client('ID')) as number;
         }
@@ -427,7 +428,8 @@ export class RedisConsumer implements Consumer, DeliveryOwner {
     // 1. Stop reading: unblock the pending XREADGROUP; disconnect if Redis does not answer.
     if (this.loop) {
       if (this.readerId !== undefined) await this.cmd.client('UNBLOCK', this.readerId).catch(noop);
-      if (!(await settlesWithin(this.loop, 250))) this.reader?.disconnect();
+      // Entries a cut read was already given stay pending under this consumer and are reclaimed after the ack wait.
+      if (this.readerId === undefined || !(await settlesWithin(this.loop, 250))) this.reader?.disconnect();
       await this.loop;
     }
     // 2. Give handlers in flight their time.

@@ -19,10 +19,10 @@
  * ```
  */
 import { randomUUID } from 'node:crypto';
-import type { Redis, RedisOptions } from 'ioredis';
+import { Cluster, Redis, type ClusterNode, type RedisOptions } from 'ioredis';
 import type { Consumer, ConsumeOptions, DeadLetter, DeliveryHandler, HistoryEntry, KVStore, PublishOptions, PublishResult, Transport, Unsubscribe } from '../../core/transport.js';
 import { TransportError } from '../../core/transport.js';
-import { closeConnection, describe, openCommandConnection, transportError, type RedisConnectionInput } from './connection.js';
+import { closeConnection, describe, openCommandConnection, transportError, type RedisClient, type RedisConnectionInput } from './connection.js';
 import { RedisConsumer, type ConsumerSettings } from './consumer.js';
 import { Keys } from './keys.js';
 import type { ScriptedRedis } from './scripts/index.js';
@@ -39,8 +39,17 @@ export { validateNamespace } from './keys.js';
 export interface RedisTransportOptions {
   /** `redis://[:password@]host:port[/db]` or `rediss://…`. Default redis://127.0.0.1:6379. */
   url?: string;
-  /** ioredis options, or a client used as the template of the transport's own connections (it is duplicated, not shared). */
-  redis?: RedisOptions | Redis;
+  /**
+   * ioredis options (with `cluster`: each node's), or a client used as the template of the
+   * transport's own connections (it is duplicated, not shared): a `Redis`, or a `Cluster`.
+   */
+  redis?: RedisOptions | Redis | Cluster;
+  /**
+   * Seed nodes of a Redis Cluster (`'redis://host:port'`, `'host:port'` or `{ host, port }`), instead
+   * of `url`. The transport learns the other nodes and follows its namespace's slot to whichever
+   * master holds it (MOVED, ASK), as when resharding moves the slot.
+   */
+  cluster?: ClusterNode[];
   /** Prefix (and Redis Cluster hash tag) of every key: letters, digits, '_' and '-'. Default 'eventide'. */
   namespace?: string;
   /**
@@ -129,7 +138,7 @@ export class RedisTransport implements Transport {
     this.broadcastMaxLen = positive(options.broadcastMaxLen, 1_000, 'broadcastMaxLen');
     // Trim in steps of about 1% of the cap (at most 256 entries) so one publish in many pays for it.
     this.trimSlack = Math.max(1, Math.min(256, Math.floor(this.maxLen / 100)));
-    const input: RedisConnectionInput | undefined = options.redis ?? options.url;
+    const input = connectionInput(options);
     this.where = describe(input);
     this.cmd = openCommandConnection(input, { commandTimeoutMs: this.commandTimeoutMs, autoPipelining: options.autoPipelining ?? false });
     this.openPublisher = () => openCommandConnection(input, { commandTimeoutMs: this.commandTimeoutMs, autoPipelining: options.autoPipelining ?? false });
@@ -146,7 +155,7 @@ export class RedisTransport implements Transport {
   }
 
   /** The command connection (for benchmarks and diagnostics; do not send blocking commands on it). */
-  get client(): Redis {
+  get client(): RedisClient {
     return this.cmd;
   }
 
@@ -331,6 +340,14 @@ export function createRedisTransport(options: RedisTransportOptions = {}): Redis
 export function createTransport(options: RedisTransportOptions & { kind?: string } = {}): Transport {
   const { kind: _kind, ...rest } = options;
   return new RedisTransport(rest);
+}
+
+function connectionInput({ url, redis, cluster }: RedisTransportOptions): RedisConnectionInput | undefined {
+  if (cluster === undefined) return redis ?? url;
+  if (!Array.isArray(cluster) || cluster.length === 0) throw new TypeError('redis transport: cluster must be a non-empty list of seed nodes, e.g. ["redis://10.0.0.1:6379"]');
+  if (url !== undefined) throw new TypeError('redis transport: give url (one server) or cluster (seed nodes of a Redis Cluster), not both');
+  if (redis instanceof Redis || redis instanceof Cluster) throw new TypeError('redis transport: with cluster, redis can only be options for each node; a client of your own goes alone in redis');
+  return { cluster, redisOptions: redis };
 }
 
 /** A stream entry id starts with the server time in ms at which Redis accepted it. */

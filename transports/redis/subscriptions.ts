@@ -3,19 +3,18 @@
  * (a delayed publish is due). Opened on first use: a producer pays for no
  * subscriber connection.
  */
-import type { Redis } from 'ioredis';
-import { openSideConnection } from './connection.js';
+import { openSideConnection, type RedisClient } from './connection.js';
 
 type Listener = (data: Buffer) => void;
 
 export class Subscriptions {
-  private conn: Redis | undefined;
-  private connecting: Promise<Redis> | undefined;
+  private conn: RedisClient | undefined;
+  private connecting: Promise<RedisClient> | undefined;
   private readonly channels = new Map<string, { listeners: Set<Listener>; ready: Promise<unknown> }>();
 
-  constructor(private readonly cmd: Redis) {}
+  constructor(private readonly cmd: RedisClient) {}
 
-  private connection(): Promise<Redis> {
+  private connection(): Promise<RedisClient> {
     if (this.conn) return Promise.resolve(this.conn);
     return (this.connecting ??= (async () => {
       const conn = openSideConnection(this.cmd, 'eventide:sub');

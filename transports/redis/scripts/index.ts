@@ -3,7 +3,7 @@
  * custom command (ioredis sends EVALSHA and falls back to EVAL after a
  * server restart emptied the script cache).
  */
-import type { Redis, RedisOptions } from 'ioredis';
+import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import { ackRetried } from './ack-retried.js';
 import { commit } from './commit.js';
 import { deadLetter } from './dead-letter.js';
@@ -35,8 +35,8 @@ export const scripts = {
 type Arg = string | Buffer | number;
 type Cmd<R> = (...args: Arg[]) => Promise<R>;
 
-/** A connection with the transport's scripts registered. */
-export type ScriptedRedis = Redis & {
+/** A connection (to one server or a cluster) with the transport's scripts registered. */
+export type ScriptedRedis = (Redis | Cluster) & {
   /** Variadic: the first argument is the number of keys. */
   eventidePublish: Cmd<number[]>;
   eventidePublishOne: Cmd<number>;

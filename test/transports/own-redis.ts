@@ -1,0 +1,151 @@
+/**
+ * Redis servers a test starts for itself, never the shared one: on free
+ * ports, in a temporary directory, killed and removed after.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Resolves once redis-server on `port` answers PING; throws after `timeoutMs`. */
+export async function answers(port: number, timeoutMs = 10_000): Promise<void> {
+  const probe = new Redis(port, '127.0.0.1', { lazyConnect: true, retryStrategy: () => 20, maxRetriesPerRequest: null });
+  probe.on('error', () => {});
+  const end = Date.now() + timeoutMs;
+  try {
+    for (;;) {
+      try {
+        await probe.connect().catch(() => undefined);
+        if ((await probe.ping()) === 'PONG') return;
+      } catch {
+        if (Date.now() > end) throw new Error(`redis-server on ${port} did not start`);
+        await sleep(20);
+      }
+    }
+  } finally {
+    probe.disconnect();
+  }
+}
+
+export function stopProcess(proc: ChildProcess | undefined, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+  if (!proc || proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    proc.once('exit', () => resolve());
+    proc.kill(signal);
+  });
+}
+
+export interface OwnCluster {
+  /** Seed nodes, one per master: `redis://127.0.0.1:<port>`. */
+  nodes: string[];
+  /** A connection to each master, in the order of `nodes`, for looking at what it holds. */
+  masters: Redis[];
+  /** The slot of a key (its hash tag's). */
+  slotOf(key: string): Promise<number>;
+  /** Which master (index into `nodes`) serves a slot now. */
+  ownerOf(slot: number): Promise<number>;
+  /** Reshards: moves a slot and its keys to master `to`, as redis-cli --cluster reshard does, while clients go on using it. */
+  moveSlot(slot: number, to: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * A Redis Cluster of `masters` masters, no replicas, the 16384 slots split
+ * evenly, made by hand (CLUSTER ADDSLOTSRANGE, MEET) so that it needs
+ * nothing beyond redis-server. Resolves once every node reports the cluster
+ * ok and knows every other node.
+ */
+export async function startCluster(masters = 3): Promise<OwnCluster> {
+  const dir = mkdtempSync(join(tmpdir(), 'eventide-cluster-'));
+  const procs: ChildProcess[] = [];
+  const admins: Redis[] = [];
+  const stop = async () => {
+    for (const a of admins) a.disconnect();
+    await Promise.all(procs.map((p) => stopProcess(p)));
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    const ports: { port: number; bus: number }[] = [];
+    for (let i = 0; i < masters; i++) ports.push({ port: await freePort(), bus: await freePort() });
+    for (const [i, { port, bus }] of ports.entries()) {
+      const home = join(dir, String(i));
+      mkdirSync(home);
+      // The bus port is set explicitly: the default, port + 10000, may be taken or past 65535.
+      const args = ['--port', String(port), '--cluster-port', String(bus), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-config-file', join(home, 'nodes.conf'), '--cluster-node-timeout', '5000', '--appendonly', 'no', '--save', '', '--dir', home, '--logfile', join(home, 'redis.log')];
+      procs.push(spawn('redis-server', args, { stdio: 'ignore' }));
+    }
+    for (const { port } of ports) {
+      await answers(port);
+      const admin = new Redis(port, '127.0.0.1', { maxRetriesPerRequest: 1 });
+      admin.on('error', () => {});
+      admins.push(admin);
+    }
+    const per = Math.ceil(16384 / masters);
+    for (const [i, admin] of admins.entries()) {
+      await admin.call('CLUSTER', 'ADDSLOTSRANGE', i * per, Math.min(16383, (i + 1) * per - 1));
+      // Distinct epochs, as redis-cli --cluster create sets them, so no two masters ever claim a slot with the same one.
+      await admin.call('CLUSTER', 'SET-CONFIG-EPOCH', i + 1);
+    }
+    for (const { port, bus } of ports.slice(1)) await admins[0].call('CLUSTER', 'MEET', '127.0.0.1', port, bus);
+    const end = Date.now() + 20_000;
+    for (;;) {
+      const infos = await Promise.all(admins.map((a) => a.call('CLUSTER', 'INFO') as Promise<string>));
+      if (infos.every((info) => info.includes('cluster_state:ok') && info.includes(`cluster_known_nodes:${masters}`))) break;
+      if (Date.now() > end) throw new Error(`the test cluster did not come up: ${infos.map((i) => i.split('\r\n').slice(0, 6).join(' ')).join(' | ')}`);
+      await sleep(100);
+    }
+    const ids = await Promise.all(admins.map((a) => a.call('CLUSTER', 'MYID') as Promise<string>));
+    const ownerOf = async (slot: number) => {
+      // CLUSTER NODES: "<id> <ip:port@bus> <flags> <master> <ping> <pong> <epoch> <link> <slot or range>...".
+      for (const line of String(await admins[0].call('CLUSTER', 'NODES')).split('\n')) {
+        const [id, , , , , , , , ...ranges] = line.split(' ');
+        for (const r of ranges) {
+          if (r.startsWith('[')) continue; // a slot being migrated or imported
+          const [from, to = from] = r.split('-').map(Number);
+          if (slot >= from && slot <= to) return ids.indexOf(id);
+        }
+      }
+      throw new Error(`no master serves slot ${slot}`);
+    };
+    const moveSlot = async (slot: number, to: number) => {
+      const from = await ownerOf(slot);
+      if (from === to) return;
+      await admins[to].call('CLUSTER', 'SETSLOT', slot, 'IMPORTING', ids[from]);
+      await admins[from].call('CLUSTER', 'SETSLOT', slot, 'MIGRATING', ids[to]);
+      // Every key first, then the new owner: a master that learns it lost a slot deletes the keys it still holds there.
+      for (;;) {
+        const keys = (await admins[from].call('CLUSTER', 'GETKEYSINSLOT', slot, 50)) as string[];
+        if (keys.length === 0) break;
+        await admins[from].call('MIGRATE', '127.0.0.1', ports[to].port, '', 0, 5000, 'KEYS', ...keys);
+      }
+      // The new owner first, then the old one (which from then on answers MOVED), then everyone else.
+      for (const a of [admins[to], admins[from], ...admins]) await a.call('CLUSTER', 'SETSLOT', slot, 'NODE', ids[to]);
+    };
+    return {
+      nodes: ports.map(({ port }) => `redis://127.0.0.1:${port}`),
+      masters: admins,
+      slotOf: async (key) => Number(await admins[0].call('CLUSTER', 'KEYSLOT', key)),
+      ownerOf,
+      moveSlot,
+      stop,
+    };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * Redis Cluster, beyond the suites every transport runs: a namespace lives in
+ * one slot wherever that slot is, and keeps working while its slot moves to
+ * another master (resharding) mid-flow.
+ */
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { createRuntime, defineFunction, silentLogger, type Runtime } from '../../core/index.js';
+import { destroyNamespace } from '../../transports/redis/index.js';
+import { until } from '../conformance/transport.suite.js';
+import { sleep, startCluster } from './own-redis.js';
+
+const cluster = await startCluster();
+afterAll(cluster.stop);
+
+const runtimes: Runtime[] = [];
+const namespaces: string[] = [];
+afterEach(async () => {
+  for (const rt of runtimes.splice(0)) await rt.stop({ timeoutMs: 1_000 });
+  for (const ns of namespaces.splice(0)) await destroyNamespace({ cluster: cluster.nodes }, ns);
+});
+
+let counter = 0;
+/** A fresh namespace whose slot master `master` serves. */
+async function namespaceOn(master: number): Promise<{ ns: string; slot: number }> {
+  for (;;) {
+    const ns = `cl_${process.pid}_${Date.now().toString(36)}_${counter++}`;
+    const slot = await cluster.slotOf(`{${ns}}`);
+    if ((await cluster.ownerOf(slot)) === master) return { ns, slot };
+  }
+}
+
+async function runtimeOn(ns: string, options: { ackWaitMs?: number } = {}) {
+  namespaces.push(ns);
+  const done = new Set<string>();
+  const fn = defineFunction({ id: 'greet', trigger: { event: 'user/created' } }, async ({ event, step }) => {
+    const id = (event.data as { id: string }).id;
+    await step.run('greet', () => `hello ${id}`);
+    done.add(id);
+  });
+  const rt = createRuntime({ logger: silentLogger, transport: { kind: 'redis', cluster: cluster.nodes }, namespace: ns, functions: [fn], ackWaitMs: options.ackWaitMs ?? 5_000 });
+  runtimes.push(rt);
+  await rt.start();
+  return { rt, done };
+}
+
+const keysOn = async (master: number, slot: number) => Number(await cluster.masters[master].call('CLUSTER', 'COUNTKEYSINSLOT', slot));
+
+describe('redis transport on Redis Cluster', () => {
+  it('runs a namespace on whichever master serves its slot, and destroyNamespace removes its keys there', async () => {
+    for (let master = 0; master < cluster.nodes.length; master++) {
+      const { ns, slot } = await namespaceOn(master);
+      const { rt, done } = await runtimeOn(ns);
+      for (let i = 0; i < 20; i++) await rt.send({ name: 'user/created', data: { id: `u${i}` } });
+      await until(() => done.size === 20, 10_000, `20 runs on master ${master}`);
+      await until(async () => (await rt.listRuns({ status: 'succeeded' })).length === 20, 10_000, 'their records');
+      expect(await keysOn(master, slot)).toBeGreaterThan(0);
+      await rt.stop();
+      expect(await destroyNamespace({ cluster: cluster.nodes }, ns)).toBeGreaterThan(0);
+      expect(await keysOn(master, slot)).toBe(0);
+    }
+  });
+
+  it('goes on while its slot moves to another master mid-flow: every event sent has one run, and it succeeds', async () => {
+    const { ns, slot } = await namespaceOn(0);
+    const { rt, done } = await runtimeOn(ns, { ackWaitMs: 2_000 });
+    const sent: string[] = [];
+    const refused: unknown[] = [];
+    const sender = (async () => {
+      const end = Date.now() + 3_000;
+      for (let i = 0; Date.now() < end; i++) {
+        const id = `u${i}`;
+        try {
+          await rt.send({ name: 'user/created', data: { id } });
+          sent.push(id);
+        } catch (err) {
+          refused.push(err);
+        }
+        await sleep(3);
+      }
+    })();
+    await sleep(1_000);
+    await cluster.masters[0].config('RESETSTAT');
+    await cluster.moveSlot(slot, 1);
+    await sender;
+    // The old owner turned clients away mid-flow (ASK or TRYAGAIN while keys moved, MOVED after), and they followed.
+    const refusals = String(await cluster.masters[0].info('errorstats'));
+    const count = (kind: string) => Number(new RegExp(`errorstat_${kind}:count=(\\d+)`).exec(refusals)?.[1] ?? 0);
+    expect(count('ASK') + count('TRYAGAIN')).toBeGreaterThan(0);
+    expect(count('MOVED')).toBeGreaterThan(0);
+
+    expect(await cluster.ownerOf(slot)).toBe(1);
+    expect(refused).toEqual([]);
+    expect(sent.length).toBeGreaterThan(100);
+    await until(() => sent.every((id) => done.has(id)), 30_000, 'every sent event to run');
+    await until(async () => (await rt.listRuns({ status: 'succeeded', limit: 10_000 })).length === sent.length, 10_000, 'a succeeded record per event');
+    const runs = await rt.listRuns({ limit: 10_000 });
+    expect(runs.filter((r) => r.status !== 'succeeded')).toEqual([]);
+    expect(new Set(runs.map((r) => r.eventId)).size).toBe(sent.length);
+    expect(await keysOn(0, slot)).toBe(0);
+    expect(await keysOn(1, slot)).toBeGreaterThan(0);
+  });
+});
