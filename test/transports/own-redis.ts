@@ -51,42 +51,54 @@ export function stopProcess(proc: ChildProcess | undefined, signal: NodeJS.Signa
 }
 
 export interface OwnCluster {
-  /** Seed nodes, one per master: `redis://127.0.0.1:<port>`. */
+  /** Seed nodes, masters first, then replicas: `redis://127.0.0.1:<port>`. */
   nodes: string[];
-  /** A connection to each master, in the order of `nodes`, for looking at what it holds. */
-  masters: Redis[];
+  /** A connection to each node, in the order of `nodes`, for looking at what it holds. */
+  admins: Redis[];
   /** The slot of a key (its hash tag's). */
   slotOf(key: string): Promise<number>;
-  /** Which master (index into `nodes`) serves a slot now. */
+  /** Which node (index into `nodes`) serves a slot now, as the live nodes see it. */
   ownerOf(slot: number): Promise<number>;
   /** Reshards: moves a slot and its keys to master `to`, as redis-cli --cluster reshard does, while clients go on using it. */
   moveSlot(slot: number, to: number): Promise<void>;
+  /** kill -9 of one node. */
+  kill(node: number): Promise<void>;
   stop(): Promise<void>;
 }
 
+export interface ClusterShape {
+  masters?: number;
+  /** Replicas of each master. */
+  replicas?: number;
+  /** cluster-node-timeout: how long a silent master takes to be failed over. */
+  nodeTimeoutMs?: number;
+}
+
 /**
- * A Redis Cluster of `masters` masters, no replicas, the 16384 slots split
- * evenly, made by hand (CLUSTER ADDSLOTSRANGE, MEET) so that it needs
- * nothing beyond redis-server. Resolves once every node reports the cluster
- * ok and knows every other node.
+ * A Redis Cluster, the 16384 slots split evenly over its masters, made by
+ * hand (CLUSTER ADDSLOTSRANGE, MEET, REPLICATE) so that it needs nothing
+ * beyond redis-server. Resolves once every node reports the cluster ok and
+ * knows every other node, and every replica is in sync with its master.
  */
-export async function startCluster(masters = 3): Promise<OwnCluster> {
+export async function startCluster({ masters = 3, replicas = 0, nodeTimeoutMs = 5000 }: ClusterShape = {}): Promise<OwnCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'eventide-cluster-'));
   const procs: ChildProcess[] = [];
   const admins: Redis[] = [];
+  const dead = new Set<number>();
   const stop = async () => {
     for (const a of admins) a.disconnect();
     await Promise.all(procs.map((p) => stopProcess(p)));
     rmSync(dir, { recursive: true, force: true });
   };
   try {
+    const total = masters * (1 + replicas);
     const ports: { port: number; bus: number }[] = [];
-    for (let i = 0; i < masters; i++) ports.push({ port: await freePort(), bus: await freePort() });
+    for (let i = 0; i < total; i++) ports.push({ port: await freePort(), bus: await freePort() });
     for (const [i, { port, bus }] of ports.entries()) {
       const home = join(dir, String(i));
       mkdirSync(home);
       // The bus port is set explicitly: the default, port + 10000, may be taken or past 65535.
-      const args = ['--port', String(port), '--cluster-port', String(bus), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-config-file', join(home, 'nodes.conf'), '--cluster-node-timeout', '5000', '--appendonly', 'no', '--save', '', '--dir', home, '--logfile', join(home, 'redis.log')];
+      const args = ['--port', String(port), '--cluster-port', String(bus), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-config-file', join(home, 'nodes.conf'), '--cluster-node-timeout', String(nodeTimeoutMs), '--appendonly', 'no', '--save', '', '--dir', home, '--logfile', join(home, 'redis.log')];
       procs.push(spawn('redis-server', args, { stdio: 'ignore' }));
     }
     for (const { port } of ports) {
@@ -95,32 +107,40 @@ export async function startCluster(masters = 3): Promise<OwnCluster> {
       admin.on('error', () => {});
       admins.push(admin);
     }
-    const per = Math.ceil(16384 / masters);
-    for (const [i, admin] of admins.entries()) {
-      await admin.call('CLUSTER', 'ADDSLOTSRANGE', i * per, Math.min(16383, (i + 1) * per - 1));
-      // Distinct epochs, as redis-cli --cluster create sets them, so no two masters ever claim a slot with the same one.
-      await admin.call('CLUSTER', 'SET-CONFIG-EPOCH', i + 1);
-    }
-    for (const { port, bus } of ports.slice(1)) await admins[0].call('CLUSTER', 'MEET', '127.0.0.1', port, bus);
-    const end = Date.now() + 20_000;
-    for (;;) {
-      const infos = await Promise.all(admins.map((a) => a.call('CLUSTER', 'INFO') as Promise<string>));
-      if (infos.every((info) => info.includes('cluster_state:ok') && info.includes(`cluster_known_nodes:${masters}`))) break;
-      if (Date.now() > end) throw new Error(`the test cluster did not come up: ${infos.map((i) => i.split('\r\n').slice(0, 6).join(' ')).join(' | ')}`);
-      await sleep(100);
-    }
     const ids = await Promise.all(admins.map((a) => a.call('CLUSTER', 'MYID') as Promise<string>));
+    const per = Math.ceil(16384 / masters);
+    for (let i = 0; i < masters; i++) await admins[i].call('CLUSTER', 'ADDSLOTSRANGE', i * per, Math.min(16383, (i + 1) * per - 1));
+    // Distinct epochs, as redis-cli --cluster create sets them, so no two masters ever claim a slot with the same one.
+    for (const [i, admin] of admins.entries()) await admin.call('CLUSTER', 'SET-CONFIG-EPOCH', i + 1);
+    for (const { port, bus } of ports.slice(1)) await admins[0].call('CLUSTER', 'MEET', '127.0.0.1', port, bus);
+    const infos = () => Promise.all(admins.map((a) => a.call('CLUSTER', 'INFO') as Promise<string>));
+    const until = async (what: string, check: () => Promise<boolean>) => {
+      const end = Date.now() + 20_000;
+      while (!(await check())) {
+        if (Date.now() > end) throw new Error(`the test cluster did not come up: ${what}`);
+        await sleep(100);
+      }
+    };
+    await until('every node to know every other', async () => (await infos()).every((info) => info.includes(`cluster_known_nodes:${total}`)));
+    for (let r = masters; r < total; r++) await admins[r].call('CLUSTER', 'REPLICATE', ids[(r - masters) % masters]);
+    await until('the cluster to be ok', async () => (await infos()).every((info) => info.includes('cluster_state:ok')));
+    await until('every replica to be in sync', async () => {
+      const links = await Promise.all(admins.slice(masters).map((a) => a.info('replication')));
+      return links.every((info) => info.includes('master_link_status:up'));
+    });
+    const live = () => admins.find((_, i) => !dead.has(i)) as Redis;
     const ownerOf = async (slot: number) => {
       // CLUSTER NODES: "<id> <ip:port@bus> <flags> <master> <ping> <pong> <epoch> <link> <slot or range>...".
-      for (const line of String(await admins[0].call('CLUSTER', 'NODES')).split('\n')) {
-        const [id, , , , , , , , ...ranges] = line.split(' ');
+      for (const line of String(await live().call('CLUSTER', 'NODES')).split('\n')) {
+        const [id, , flags, , , , , , ...ranges] = line.split(' ');
+        if (!flags || flags.includes('fail')) continue;
         for (const r of ranges) {
           if (r.startsWith('[')) continue; // a slot being migrated or imported
           const [from, to = from] = r.split('-').map(Number);
           if (slot >= from && slot <= to) return ids.indexOf(id);
         }
       }
-      throw new Error(`no master serves slot ${slot}`);
+      throw new Error(`no live master serves slot ${slot}`);
     };
     const moveSlot = async (slot: number, to: number) => {
       const from = await ownerOf(slot);
@@ -134,14 +154,20 @@ export async function startCluster(masters = 3): Promise<OwnCluster> {
         await admins[from].call('MIGRATE', '127.0.0.1', ports[to].port, '', 0, 5000, 'KEYS', ...keys);
       }
       // The new owner first, then the old one (which from then on answers MOVED), then everyone else.
-      for (const a of [admins[to], admins[from], ...admins]) await a.call('CLUSTER', 'SETSLOT', slot, 'NODE', ids[to]);
+      for (const a of [admins[to], admins[from], ...admins.filter((_, i) => !dead.has(i))]) await a.call('CLUSTER', 'SETSLOT', slot, 'NODE', ids[to]);
+    };
+    const kill = async (node: number) => {
+      dead.add(node);
+      admins[node].disconnect();
+      await stopProcess(procs[node]);
     };
     return {
       nodes: ports.map(({ port }) => `redis://127.0.0.1:${port}`),
-      masters: admins,
-      slotOf: async (key) => Number(await admins[0].call('CLUSTER', 'KEYSLOT', key)),
+      admins,
+      slotOf: async (key) => Number(await live().call('CLUSTER', 'KEYSLOT', key)),
       ownerOf,
       moveSlot,
+      kill,
       stop,
     };
   } catch (e) {

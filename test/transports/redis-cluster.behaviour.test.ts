@@ -43,7 +43,7 @@ async function runtimeOn(ns: string, options: { ackWaitMs?: number } = {}) {
   return { rt, done };
 }
 
-const keysOn = async (master: number, slot: number) => Number(await cluster.masters[master].call('CLUSTER', 'COUNTKEYSINSLOT', slot));
+const keysOn = async (master: number, slot: number) => Number(await cluster.admins[master].call('CLUSTER', 'COUNTKEYSINSLOT', slot));
 
 describe('redis transport on Redis Cluster', () => {
   it('runs a namespace on whichever master serves its slot, and destroyNamespace removes its keys there', async () => {
@@ -79,11 +79,11 @@ describe('redis transport on Redis Cluster', () => {
       }
     })();
     await sleep(1_000);
-    await cluster.masters[0].config('RESETSTAT');
+    await cluster.admins[0].config('RESETSTAT');
     await cluster.moveSlot(slot, 1);
     await sender;
     // The old owner turned clients away mid-flow (ASK or TRYAGAIN while keys moved, MOVED after), and they followed.
-    const refusals = String(await cluster.masters[0].info('errorstats'));
+    const refusals = String(await cluster.admins[0].info('errorstats'));
     const count = (kind: string) => Number(new RegExp(`errorstat_${kind}:count=(\\d+)`).exec(refusals)?.[1] ?? 0);
     expect(count('ASK') + count('TRYAGAIN')).toBeGreaterThan(0);
     expect(count('MOVED')).toBeGreaterThan(0);

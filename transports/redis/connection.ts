@@ -5,7 +5,7 @@
  * the transport depends on (command timeout, scripts).
  *
  * On Redis Cluster every connection is an ioredis `Cluster`, which follows a
- * namespace's slot to whichever master holds it (MOVED, ASK); the
+ * namespace's slot to whichever master holds it (MOVED, ASK, failover); the
  * rest of the transport cannot tell the two apart, except where a command is
  * about a connection rather than a key (see `isCluster`).
  */

@@ -47,7 +47,7 @@ export interface RedisTransportOptions {
   /**
    * Seed nodes of a Redis Cluster (`'redis://host:port'`, `'host:port'` or `{ host, port }`), instead
    * of `url`. The transport learns the other nodes and follows its namespace's slot to whichever
-   * master holds it (MOVED, ASK), as when resharding moves the slot.
+   * master holds it (MOVED, ASK), across resharding and failover.
    */
   cluster?: ClusterNode[];
   /** Prefix (and Redis Cluster hash tag) of every key: letters, digits, '_' and '-'. Default 'eventide'. */
