@@ -31,6 +31,8 @@ const schemes: Record<string, TransportConfig['kind']> = {
   'tls:': 'nats',
   'redis:': 'redis',
   'rediss:': 'redis',
+  'redis+cluster:': 'redis',
+  'rediss+cluster:': 'redis',
 };
 
 export function isTransport(value: unknown): value is Transport {

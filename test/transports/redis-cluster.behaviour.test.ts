@@ -60,6 +60,20 @@ describe('redis transport on Redis Cluster', () => {
     }
   });
 
+  it('takes the cluster as one redis+cluster:// URL, as EVENTIDE_TRANSPORT carries it', async () => {
+    const { ns } = await namespaceOn(2);
+    namespaces.push(ns);
+    const url = `redis+cluster://${cluster.nodes.map((n) => n.replace('redis://', '')).join(',')}`;
+    const ran: string[] = [];
+    const fn = defineFunction({ id: 'greet', trigger: { event: 'user/created' } }, async ({ event }) => void ran.push((event.data as { id: string }).id));
+    const rt = createRuntime({ logger: silentLogger, transport: url, namespace: ns, functions: [fn] });
+    runtimes.push(rt);
+    await rt.start();
+    for (let i = 0; i < 5; i++) await rt.send({ name: 'user/created', data: { id: `u${i}` } });
+    await until(() => ran.length === 5, 10_000, '5 runs');
+    expect(ran.sort()).toEqual(['u0', 'u1', 'u2', 'u3', 'u4']);
+  });
+
   it('goes on while its slot moves to another master mid-flow: every event sent has one run, and it succeeds', async () => {
     const { ns, slot } = await namespaceOn(0);
     const { rt, done } = await runtimeOn(ns, { ackWaitMs: 2_000 });

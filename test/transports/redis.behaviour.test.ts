@@ -5,7 +5,7 @@
  * configuration errors and namespace cleanup.
  */
 import { describe, expect, it } from 'vitest';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { createRuntime, defineFunction, type RunStateChange } from '../../core/index.js';
 import type { Delivery } from '../../core/transport.js';
 import { createRedisTransport, createTransport, destroyNamespace, type RedisTransport } from '../../transports/redis/index.js';
@@ -182,6 +182,12 @@ describe('redis transport: ids, store, configuration, cleanup', () => {
     const client = new Redis(url, { lazyConnect: true });
     expect(() => createRedisTransport({ cluster: ['redis://127.0.0.1:7000'], redis: client })).toThrow(/a client of your own goes alone in redis/);
     client.disconnect();
+    expect(() => createRedisTransport({ url: 'redis+cluster://' })).toThrow(/is not a cluster URL; use redis\+cluster:\/\/\[user:password@\]host:port,host:port/);
+    expect(() => createRedisTransport({ url: 'redis+cluster://10.0.0.1:6379,10.0.0.2:99999' })).toThrow(/"10.0.0.2:99999" in a cluster URL is not host:port/);
+    const tls = createRedisTransport({ url: 'rediss+cluster://app:p%40ss@10.0.0.1:7000,10.0.0.2', namespace: 'parsed' });
+    expect(tls.client.isCluster).toBe(true);
+    expect((tls.client as Cluster).options.redisOptions).toMatchObject({ username: 'app', password: 'p@ss', tls: {} });
+    void tls.close();
     const t = createTransport({ url, namespace: 'factory' });
     expect(t.kind).toBe('redis');
     expect(t.durable).toBe(true);

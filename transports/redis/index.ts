@@ -37,7 +37,10 @@ export { destroyNamespace } from './cleanup.js';
 export { validateNamespace } from './keys.js';
 
 export interface RedisTransportOptions {
-  /** `redis://[:password@]host:port[/db]` or `rediss://…`. Default redis://127.0.0.1:6379. */
+  /**
+   * `redis://[:password@]host:port[/db]` or `rediss://…`. Default redis://127.0.0.1:6379. For a Redis
+   * Cluster, `redis+cluster://[user:password@]host:port,host:port` (`rediss+cluster://` for TLS), or `cluster`.
+   */
   url?: string;
   /**
    * ioredis options (with `cluster`: each node's), or a client used as the template of the
@@ -343,11 +346,44 @@ export function createTransport(options: RedisTransportOptions & { kind?: string
 }
 
 function connectionInput({ url, redis, cluster }: RedisTransportOptions): RedisConnectionInput | undefined {
+  if (url !== undefined && /^rediss?\+cluster:/i.test(url)) {
+    if (cluster !== undefined) throw new TypeError('redis transport: give a redis+cluster:// url or cluster, not both');
+    const seeds = parseClusterUrl(url);
+    if (redis instanceof Redis || redis instanceof Cluster) throw new TypeError('redis transport: with a redis+cluster:// url, redis can only be options for each node');
+    return { cluster: seeds.nodes, redisOptions: { ...seeds.redisOptions, ...redis } };
+  }
   if (cluster === undefined) return redis ?? url;
   if (!Array.isArray(cluster) || cluster.length === 0) throw new TypeError('redis transport: cluster must be a non-empty list of seed nodes, e.g. ["redis://10.0.0.1:6379"]');
   if (url !== undefined) throw new TypeError('redis transport: give url (one server) or cluster (seed nodes of a Redis Cluster), not both');
   if (redis instanceof Redis || redis instanceof Cluster) throw new TypeError('redis transport: with cluster, redis can only be options for each node; a client of your own goes alone in redis');
   return { cluster, redisOptions: redis };
+}
+
+/**
+ * `redis+cluster://[user:password@]host:port,host:port[/]`, or `rediss+cluster://` for TLS: the seed
+ * nodes of a cluster in one string, so that a cluster fits where a URL goes (EVENTIDE_TRANSPORT).
+ * The credentials are every node's.
+ */
+function parseClusterUrl(url: string): { nodes: { host: string; port: number }[]; redisOptions: RedisOptions } {
+  const shape = 'use redis+cluster://[user:password@]host:port,host:port';
+  const m = /^(rediss?)\+cluster:\/\/(?:([^@/]*)@)?([^/?#@]+)\/?$/i.exec(url);
+  if (!m) throw new TypeError(`redis transport: ${JSON.stringify(describe(url))} is not a cluster URL; ${shape}`);
+  const [, scheme, credentials, hosts] = m;
+  const nodes = hosts.split(',').map((hostPort) => {
+    const at = /^([^:,\s]+)(?::(\d{1,5}))?$/.exec(hostPort.trim());
+    const port = Number(at?.[2] ?? 6379);
+    if (!at || port < 1 || port > 65535) throw new TypeError(`redis transport: "${hostPort}" in a cluster URL is not host:port; ${shape}`);
+    return { host: at[1], port };
+  });
+  const redisOptions: RedisOptions = {};
+  if (credentials) {
+    const colon = credentials.indexOf(':');
+    const user = decodeURIComponent(colon < 0 ? credentials : credentials.slice(0, colon));
+    if (user) redisOptions.username = user;
+    if (colon >= 0) redisOptions.password = decodeURIComponent(credentials.slice(colon + 1));
+  }
+  if (scheme.toLowerCase() === 'rediss') redisOptions.tls = {};
+  return { nodes, redisOptions };
 }
 
 /** A stream entry id starts with the server time in ms at which Redis accepted it. */
