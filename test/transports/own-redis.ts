@@ -61,6 +61,8 @@ export interface OwnCluster {
   ownerOf(slot: number): Promise<number>;
   /** Reshards: moves a slot and its keys to master `to`, as redis-cli --cluster reshard does, while clients go on using it. */
   moveSlot(slot: number, to: number): Promise<void>;
+  /** The first half of moveSlot: the slot is marked as moving, no key has moved yet; call what it returns to finish. */
+  startMove(slot: number, to: number): Promise<() => Promise<void>>;
   /** kill -9 of one node. */
   kill(node: number): Promise<void>;
   stop(): Promise<void>;
@@ -142,19 +144,22 @@ export async function startCluster({ masters = 3, replicas = 0, nodeTimeoutMs = 
       }
       throw new Error(`no live master serves slot ${slot}`);
     };
-    const moveSlot = async (slot: number, to: number) => {
+    /** Marks a slot as moving (MIGRATING / IMPORTING) and returns what moves its keys and hands it over. */
+    const startMove = async (slot: number, to: number) => {
       const from = await ownerOf(slot);
-      if (from === to) return;
+      if (from === to) return async () => {};
       await admins[to].call('CLUSTER', 'SETSLOT', slot, 'IMPORTING', ids[from]);
       await admins[from].call('CLUSTER', 'SETSLOT', slot, 'MIGRATING', ids[to]);
-      // Every key first, then the new owner: a master that learns it lost a slot deletes the keys it still holds there.
-      for (;;) {
-        const keys = (await admins[from].call('CLUSTER', 'GETKEYSINSLOT', slot, 50)) as string[];
-        if (keys.length === 0) break;
-        await admins[from].call('MIGRATE', '127.0.0.1', ports[to].port, '', 0, 5000, 'KEYS', ...keys);
-      }
-      // The new owner first, then the old one (which from then on answers MOVED), then everyone else.
-      for (const a of [admins[to], admins[from], ...admins.filter((_, i) => !dead.has(i))]) await a.call('CLUSTER', 'SETSLOT', slot, 'NODE', ids[to]);
+      return async () => {
+        // Every key first, then the new owner: a master that learns it lost a slot deletes the keys it still holds there.
+        for (;;) {
+          const keys = (await admins[from].call('CLUSTER', 'GETKEYSINSLOT', slot, 50)) as string[];
+          if (keys.length === 0) break;
+          await admins[from].call('MIGRATE', '127.0.0.1', ports[to].port, '', 0, 5000, 'KEYS', ...keys);
+        }
+        // The new owner first, then the old one (which from then on answers MOVED), then everyone else.
+        for (const a of [admins[to], admins[from], ...admins.filter((_, i) => !dead.has(i))]) await a.call('CLUSTER', 'SETSLOT', slot, 'NODE', ids[to]);
+      };
     };
     const kill = async (node: number) => {
       dead.add(node);
@@ -166,7 +171,8 @@ export async function startCluster({ masters = 3, replicas = 0, nodeTimeoutMs = 
       admins,
       slotOf: async (key) => Number(await live().call('CLUSTER', 'KEYSLOT', key)),
       ownerOf,
-      moveSlot,
+      startMove,
+      moveSlot: async (slot, to) => (await startMove(slot, to))(),
       kill,
       stop,
     };

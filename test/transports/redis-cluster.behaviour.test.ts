@@ -5,7 +5,7 @@
  */
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createRuntime, defineFunction, silentLogger, type Runtime } from '../../core/index.js';
-import { destroyNamespace } from '../../transports/redis/index.js';
+import { createRedisTransport, destroyNamespace } from '../../transports/redis/index.js';
 import { until } from '../conformance/transport.suite.js';
 import { sleep, startCluster } from './own-redis.js';
 
@@ -72,6 +72,29 @@ describe('redis transport on Redis Cluster', () => {
     for (let i = 0; i < 5; i++) await rt.send({ name: 'user/created', data: { id: `u${i}` } });
     await until(() => ran.length === 5, 10_000, '5 runs');
     expect(ran.sort()).toEqual(['u0', 'u1', 'u2', 'u3', 'u4']);
+  });
+
+  it('a send waits out a slot left half-moved (TRYAGAIN) for as long as commandTimeoutMs allows, not 1.6 s', async () => {
+    const { ns, slot } = await namespaceOn(0);
+    namespaces.push(ns);
+    const t = createRedisTransport({ cluster: cluster.nodes, namespace: ns, commandTimeoutMs: 5_000 });
+    try {
+      await t.connect();
+      await t.publish('events', new TextEncoder().encode('before'), { msgId: 'm0' });
+      const finish = await cluster.startMove(slot, 1);
+      // A caller-given id goes through the dedup script: its stream is still on the old master, its marker would be
+      // new, so the old master answers TRYAGAIN until the move ends.
+      const began = Date.now();
+      const sent = t.publish('events', new TextEncoder().encode('during'), { msgId: 'm1' });
+      await sleep(2_500);
+      await finish();
+      await expect(sent).resolves.toEqual({ duplicate: false });
+      expect(Date.now() - began).toBeGreaterThanOrEqual(2_500);
+      expect((await t.history('events', 10)).map((e) => e.id)).toEqual(['m1', 'm0']);
+      expect(await cluster.ownerOf(slot)).toBe(1);
+    } finally {
+      await t.close();
+    }
   });
 
   it('goes on while its slot moves to another master mid-flow: every event sent has one run, and it succeeds', async () => {

@@ -49,7 +49,15 @@ export function openCommandConnection(input: RedisConnectionInput | undefined, s
   const clusterWide: ClusterOptions = { lazyConnect: true, enableAutoPipelining: settings.autoPipelining, clusterRetryStrategy: retryStrategy, scripts };
   let client: RedisClient;
   if (input instanceof Cluster) client = input.duplicate([], { ...clusterWide, redisOptions: { ...input.options.redisOptions, ...perNode } });
-  else if (isClusterInput(input)) client = new Cluster(input.cluster, { ...clusterWide, redisOptions: { ...input.redisOptions, ...perNode } });
+  else if (isClusterInput(input)) {
+    // While a slot moves or a master fails over, Redis answers TRYAGAIN, CLUSTERDOWN or MOVED (nodes disagree until the
+    // new owner is known everywhere) and ioredis asks again, up to maxRedirections times. With the defaults (16, MOVED
+    // at once) a send gave up after 1.4 s of a failover; with a pause on MOVED too and enough tries, commandTimeout
+    // (one timer per command, from its first send) is what ends the wait, as on a single server.
+    const retryDelayOnMoved = 50;
+    const maxRedirections = Math.max(16, Math.ceil(settings.commandTimeoutMs / retryDelayOnMoved));
+    client = new Cluster(input.cluster, { ...clusterWide, maxRedirections, retryDelayOnMoved, redisOptions: { ...input.redisOptions, ...perNode } });
+  }
   else {
     const own: RedisOptions = { ...perNode, lazyConnect: true, enableAutoPipelining: settings.autoPipelining, retryStrategy, scripts };
     if (input instanceof Redis) client = input.duplicate(own);
