@@ -346,17 +346,13 @@ export function createTransport(options: RedisTransportOptions & { kind?: string
 }
 
 function connectionInput({ url, redis, cluster }: RedisTransportOptions): RedisConnectionInput | undefined {
-  if (url !== undefined && /^rediss?\+cluster:/i.test(url)) {
-    if (cluster !== undefined) throw new TypeError('redis transport: give a redis+cluster:// url or cluster, not both');
-    const seeds = parseClusterUrl(url);
-    if (redis instanceof Redis || redis instanceof Cluster) throw new TypeError('redis transport: with a redis+cluster:// url, redis can only be options for each node');
-    return { cluster: seeds.nodes, redisOptions: { ...seeds.redisOptions, ...redis } };
-  }
-  if (cluster === undefined) return redis ?? url;
-  if (!Array.isArray(cluster) || cluster.length === 0) throw new TypeError('redis transport: cluster must be a non-empty list of seed nodes, e.g. ["redis://10.0.0.1:6379"]');
-  if (url !== undefined) throw new TypeError('redis transport: give url (one server) or cluster (seed nodes of a Redis Cluster), not both');
-  if (redis instanceof Redis || redis instanceof Cluster) throw new TypeError('redis transport: with cluster, redis can only be options for each node; a client of your own goes alone in redis');
-  return { cluster, redisOptions: redis };
+  const fromUrl = url !== undefined && /^rediss?\+cluster:/i.test(url) ? parseClusterUrl(url) : undefined;
+  const seeds = cluster ?? fromUrl?.nodes;
+  if (seeds === undefined) return redis ?? url;
+  if (cluster !== undefined && (!Array.isArray(cluster) || cluster.length === 0)) throw new TypeError('redis transport: cluster must be a non-empty list of seed nodes, e.g. ["redis://10.0.0.1:6379"]');
+  if (cluster !== undefined && url !== undefined) throw new TypeError('redis transport: give url (one server) or cluster (seed nodes of a Redis Cluster), not both');
+  if (redis instanceof Redis || redis instanceof Cluster) throw new TypeError('redis transport: on a cluster, redis can only be options for each node; a client of your own goes alone in redis');
+  return { cluster: seeds, redisOptions: { ...fromUrl?.redisOptions, ...redis } };
 }
 
 /**
