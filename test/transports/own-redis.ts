@@ -55,10 +55,10 @@ export interface OwnCluster {
   nodes: string[];
   /** A connection to each node, in the order of `nodes`, for looking at what it holds. */
   admins: Redis[];
-  /** The slot of a key (its hash tag's). */
-  slotOf(key: string): Promise<number>;
   /** Which node (index into `nodes`) serves a slot now, as the live nodes see it. */
   ownerOf(slot: number): Promise<number>;
+  /** A fresh namespace (`<prefix>_…`) whose slot node `node` serves. */
+  namespaceOn(node: number, prefix: string): Promise<{ ns: string; slot: number }>;
   /** Reshards: moves a slot and its keys to master `to`, as redis-cli --cluster reshard does, while clients go on using it. */
   moveSlot(slot: number, to: number): Promise<void>;
   /** The first half of moveSlot: the slot is marked as moving, no key has moved yet; call what it returns to finish. */
@@ -144,6 +144,14 @@ export async function startCluster({ masters = 3, replicas = 0, nodeTimeoutMs = 
       }
       throw new Error(`no live master serves slot ${slot}`);
     };
+    let made = 0;
+    const namespaceOn = async (node: number, prefix: string) => {
+      for (;;) {
+        const ns = `${prefix}_${process.pid}_${Date.now().toString(36)}_${made++}`;
+        const slot = Number(await live().call('CLUSTER', 'KEYSLOT', `{${ns}}`));
+        if ((await ownerOf(slot)) === node) return { ns, slot };
+      }
+    };
     /** Marks a slot as moving (MIGRATING / IMPORTING) and returns what moves its keys and hands it over. */
     const startMove = async (slot: number, to: number) => {
       const from = await ownerOf(slot);
@@ -169,8 +177,8 @@ export async function startCluster({ masters = 3, replicas = 0, nodeTimeoutMs = 
     return {
       nodes: ports.map(({ port }) => `redis://127.0.0.1:${port}`),
       admins,
-      slotOf: async (key) => Number(await live().call('CLUSTER', 'KEYSLOT', key)),
       ownerOf,
+      namespaceOn,
       startMove,
       moveSlot: async (slot, to) => (await startMove(slot, to))(),
       kill,

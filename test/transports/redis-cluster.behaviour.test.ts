@@ -19,15 +19,7 @@ afterEach(async () => {
   for (const ns of namespaces.splice(0)) await destroyNamespace({ cluster: cluster.nodes }, ns);
 });
 
-let counter = 0;
-/** A fresh namespace whose slot master `master` serves. */
-async function namespaceOn(master: number): Promise<{ ns: string; slot: number }> {
-  for (;;) {
-    const ns = `cl_${process.pid}_${Date.now().toString(36)}_${counter++}`;
-    const slot = await cluster.slotOf(`{${ns}}`);
-    if ((await cluster.ownerOf(slot)) === master) return { ns, slot };
-  }
-}
+const namespaceOn = (master: number) => cluster.namespaceOn(master, 'cl');
 
 async function runtimeOn(ns: string, options: { ackWaitMs?: number } = {}) {
   namespaces.push(ns);

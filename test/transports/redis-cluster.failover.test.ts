@@ -18,12 +18,7 @@ afterAll(cluster.stop);
 
 describe('redis transport on Redis Cluster when a master fails over', () => {
   it('goes on on the promoted replica: sends resolve or reject clearly, and every event accepted after the takeover runs', async () => {
-    let ns = '';
-    let slot = -1;
-    for (let i = 0; slot < 0 || (await cluster.ownerOf(slot)) !== 0; i++) {
-      ns = `fo_${process.pid}_${Date.now().toString(36)}_${i}`;
-      slot = await cluster.slotOf(`{${ns}}`);
-    }
+    const { ns, slot } = await cluster.namespaceOn(0, 'fo');
     const done = new Set<string>();
     const fn = defineFunction({ id: 'greet', trigger: { event: 'user/created' } }, async ({ event, step }) => {
       const id = (event.data as { id: string }).id;
