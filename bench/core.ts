@@ -38,7 +38,9 @@ const asJson = args.includes('--json');
 const log = (s: string) => (asJson ? process.stderr : process.stdout).write(s + '\n');
 
 const t0 = Date.now();
-log(`eventide core benchmarks — memory transport, node ${process.version}, ${cpus().length} cpus, ${nRounds} rounds, each case in a fresh process`);
+log(
+  `eventide core benchmarks — memory transport, node ${process.version}, ${cpus().length} cpus, ${nRounds} rounds, each case in a fresh process`,
+);
 
 // 1. send(): benchmark.js and a timed loop, producer-only runtime (a consumer acks at once), vs a no-op async fn.
 log('· send() …');
@@ -51,13 +53,23 @@ for (let r = 0; r < nRounds; r++) starts.push((await runCase<Distribution>({ cas
 
 // 2. End-to-end throughput, one process per round.
 log(`· end-to-end runs/s, one-step function (${runsForThroughput} events) …`);
-const oneStep = await overRounds(nRounds, async () => (await runCase<ThroughputResult>({ case: 'throughput', kind: 'memory', fanout: 1, events: runsForThroughput })).result);
+const oneStep = await overRounds(
+  nRounds,
+  async () => (await runCase<ThroughputResult>({ case: 'throughput', kind: 'memory', fanout: 1, events: runsForThroughput })).result,
+);
 log(`· end-to-end runs/s, 3-function fan-out (${Math.round(runsForThroughput / 3)} events) …`);
-const fanout = await overRounds(nRounds, async () => (await runCase<ThroughputResult>({ case: 'throughput', kind: 'memory', fanout: 3, events: Math.round(runsForThroughput / 3) })).result);
+const fanout = await overRounds(
+  nRounds,
+  async () =>
+    (await runCase<ThroughputResult>({ case: 'throughput', kind: 'memory', fanout: 3, events: Math.round(runsForThroughput / 3) })).result,
+);
 
 // 3. Heap per pending run.
 log(`· heap per sleeping run (${sleepingRuns} runs) …`);
-const heap = await overRounds(Math.min(nRounds, 2), async () => (await runCase<HeapResult>({ case: 'heap', runs: sleepingRuns }, { exposeGc: true })).result);
+const heap = await overRounds(
+  Math.min(nRounds, 2),
+  async () => (await runCase<HeapResult>({ case: 'heap', runs: sleepingRuns }, { exposeGc: true })).result,
+);
 
 const micro = { send: send.ops.send, noop: send.ops.raw };
 const loops = { p50: send.loops.send.p50, p99: send.loops.send.p99 };
@@ -87,7 +99,9 @@ if (asJson) {
 } else {
   const us = (v: number) => fmtUs(v);
   console.log('');
-  console.log(`eventide core — memory transport, ${cpus().length} cpus, median (min–max) of ${nRounds} rounds, ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+  console.log(
+    `eventide core — memory transport, ${cpus().length} cpus, median (min–max) of ${nRounds} rounds, ${((Date.now() - t0) / 1000).toFixed(0)} s`,
+  );
   console.log(
     table(
       [
@@ -98,7 +112,12 @@ if (asJson) {
         ['send(), timed loop p99', fmtRounds(figures.sendLoopP99Us, us), '', ''],
         ['event → function start, p50', fmtRounds(startP50, us), '', ''],
         ['event → function start, p99', fmtRounds(startP99, us), '', ''],
-        ['one-step function, end to end', fmtRounds(oneStep.runsPerSec, (v) => fmtRate(v, ' runs/s')), goals.runsPerSec.target, tick(goals.runsPerSec.pass)],
+        [
+          'one-step function, end to end',
+          fmtRounds(oneStep.runsPerSec, (v) => fmtRate(v, ' runs/s')),
+          goals.runsPerSec.target,
+          tick(goals.runsPerSec.pass),
+        ],
         ['3-function fan-out, end to end', fmtRounds(fanout.runsPerSec, (v) => fmtRate(v, ' runs/s')), '', ''],
         [`heap per sleeping run (${sleepingRuns / 1000}k, ≤ 2 rounds)`, fmtRounds(heap.heapPerRunBytes, fmtBytes), '', ''],
         ['  + buffers outside the heap, per run', fmtRounds(heap.buffersPerRunBytes, fmtBytes), '', ''],
@@ -107,7 +126,11 @@ if (asJson) {
       { alignLeft: 1 },
     ),
   );
-  console.log('  send(): producer-only runtime whose events a bare consumer acks at once. event → start: one event at a time, send() included.');
-  console.log('  runs/s: N events sent in batches of 100, timed until every run succeeded (on(\'run\')); default concurrency 100 per function.');
+  console.log(
+    '  send(): producer-only runtime whose events a bare consumer acks at once. event → start: one event at a time, send() included.',
+  );
+  console.log(
+    "  runs/s: N events sent in batches of 100, timed until every run succeeded (on('run')); default concurrency 100 per function.",
+  );
 }
 process.exit(0);

@@ -18,7 +18,9 @@ const n = Number(process.env.N ?? 5_000);
 const pipelineN = Number(process.env.PIPELINE ?? 20_000);
 const windowSize = Number(process.env.WINDOW ?? 256);
 const concurrency = Number(process.env.CONCURRENCY ?? 256);
-const payload = new TextEncoder().encode(JSON.stringify({ name: 'user/created', data: { userId: 'u_0123456789', plan: 'pro', source: 'signup-form' }, ts: Date.now() })).slice(0, 125);
+const payload = new TextEncoder()
+  .encode(JSON.stringify({ name: 'user/created', data: { userId: 'u_0123456789', plan: 'pro', source: 'signup-form' }, ts: Date.now() }))
+  .slice(0, 125);
 
 function percentile(sorted: Float64Array, p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))];

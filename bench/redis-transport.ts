@@ -23,7 +23,9 @@ const SEQ_OPS = quick ? 1000 : 3000;
 const PIPE_OPS = quick ? 20_000 : 100_000;
 const DRAIN_OPS = quick ? 20_000 : 100_000;
 const LAT_OPS = quick ? 500 : 2000;
-const payload = Buffer.from(JSON.stringify({ name: 'user/created', data: { userId: 'u_1234567890', plan: 'pro', source: 'signup-form' }, ts: Date.now() }));
+const payload = Buffer.from(
+  JSON.stringify({ name: 'user/created', data: { userId: 'u_1234567890', plan: 'pro', source: 'signup-form' }, ts: Date.now() }),
+);
 
 const ns = `bench_${process.pid}_${Date.now().toString(36)}`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -38,7 +40,8 @@ function summary(values: number[]): { min: number; med: number; max: number } {
 }
 const f1 = (n: number) => n.toFixed(1);
 const fk = (n: number) => `${(n / 1000).toFixed(1)}k/s`;
-const row = (label: string, s: { min: number; med: number; max: number }, fmt: (n: number) => string) => `  ${label.padEnd(34)} min ${fmt(s.min).padStart(8)}  median ${fmt(s.med).padStart(8)}  max ${fmt(s.max).padStart(8)}`;
+const row = (label: string, s: { min: number; med: number; max: number }, fmt: (n: number) => string) =>
+  `  ${label.padEnd(34)} min ${fmt(s.min).padStart(8)}  median ${fmt(s.med).padStart(8)}  max ${fmt(s.max).padStart(8)}`;
 
 async function sequential(op: (i: number) => Promise<unknown>, ops: number): Promise<{ p50: number; p99: number }> {
   const lat: number[] = new Array(ops);
@@ -149,7 +152,8 @@ async function drainRaw(round: number): Promise<number> {
   const t0 = now();
   let done = 0;
   while (done < DRAIN_OPS) {
-    const reply = (await redis.callBuffer('XREADGROUP', 'GROUP', 'g', 'c', 'COUNT', 100, 'STREAMS', key, '>')) as [Buffer, [Buffer, Buffer[]][]][] | null;
+    const reply = (await redis.callBuffer('XREADGROUP', 'GROUP', 'g', 'c', 'COUNT', 100, 'STREAMS', key, '>')) as
+      [Buffer, [Buffer, Buffer[]][]][] | null;
     if (!reply) continue;
     const ids = reply[0][1].map(([id]) => id);
     await redis.xack(key, 'g', ...ids);
@@ -207,7 +211,9 @@ async function endToEnd() {
       const us = await got;
       if (i >= 200) samples.push(us);
     } else {
-      const reading = sub.xreadgroup('GROUP', 'g', 'c', 'COUNT', 100, 'BLOCK', 5000, 'STREAMS', key, '>') as Promise<[string, [string, string[]][]][] | null>;
+      const reading = sub.xreadgroup('GROUP', 'g', 'c', 'COUNT', 100, 'BLOCK', 5000, 'STREAMS', key, '>') as Promise<
+        [string, [string, string[]][]][] | null
+      >;
       await new Promise((r) => setImmediate(r));
       const t0 = now();
       await pub.xadd(key, '*', 'd', payload);

@@ -29,7 +29,18 @@ import { latencyWarmup, type HeapResult, type ThroughputResult } from './lib/cas
 import { killChildren, runCase } from './lib/child.js';
 import { cleanupRun, natsUp, probeTransport, redisUp, transportKinds, urls, type TransportKind } from './lib/env.js';
 import { renderHtml, renderText } from './lib/report.js';
-import { computeGoals, latencyRow, ratioRounds, type BullmqRow, type LatencyRow, type MemoryResult, type Mode, type Results, type SendRow, type ThroughputRow } from './lib/results.js';
+import {
+  computeGoals,
+  latencyRow,
+  ratioRounds,
+  type BullmqRow,
+  type LatencyRow,
+  type MemoryResult,
+  type Mode,
+  type Results,
+  type SendRow,
+  type ThroughputRow,
+} from './lib/results.js';
 import { defaultThirdParty } from './lib/signup-model.js';
 import { runSignupSection, type SignupOptions } from './lib/signup.js';
 import { rounds, type Distribution } from './lib/stats.js';
@@ -69,7 +80,13 @@ const mode: Mode = has('smoke') ? 'smoke' : has('full') ? 'full' : 'quick';
 interface Plan {
   signup: SignupOptions;
   send: { rounds: number; maxTime: number; loop: number; durableLoop: number };
-  throughput: { rounds: number; events: Record<TransportKind, number>; bullmq: Record<number, number>; latencyN: number; warmupRuns: number };
+  throughput: {
+    rounds: number;
+    events: Record<TransportKind, number>;
+    bullmq: Record<number, number>;
+    latencyN: number;
+    warmupRuns: number;
+  };
   heap: { runs: number; rounds: number };
 }
 
@@ -89,19 +106,61 @@ const plans: Record<Mode, Plan> = {
       settleCapMs: 15_000,
     },
     send: { rounds: 1, maxTime: 0.05, loop: 200, durableLoop: 50 },
-    throughput: { rounds: 1, events: { memory: 300, nats: 100, redis: 100 }, bullmq: { 1: 50, 10: 100, 100: 100 }, latencyN: 10, warmupRuns: 200 },
+    throughput: {
+      rounds: 1,
+      events: { memory: 300, nats: 100, redis: 100 },
+      bullmq: { 1: 50, 10: 100, 100: 100 },
+      latencyN: 10,
+      warmupRuns: 200,
+    },
     heap: { runs: 2_000, rounds: 1 },
   },
   quick: {
-    signup: { connections: [10, 50], durationS: 3, warmupS: 1, rounds: 1, thirdParty: defaultThirdParty, concurrency: 200, retries: 5, backoffMs: 100, variants: [], stallMs: 10_000, settleCapMs: 240_000 },
+    signup: {
+      connections: [10, 50],
+      durationS: 3,
+      warmupS: 1,
+      rounds: 1,
+      thirdParty: defaultThirdParty,
+      concurrency: 200,
+      retries: 5,
+      backoffMs: 100,
+      variants: [],
+      stallMs: 10_000,
+      settleCapMs: 240_000,
+    },
     send: { rounds: 3, maxTime: 0.25, loop: 20_000, durableLoop: 1_000 },
-    throughput: { rounds: 3, events: { memory: 10_000, nats: 2_000, redis: 10_000 }, bullmq: { 1: 1_000, 10: 2_000, 100: 10_000 }, latencyN: 500, warmupRuns: 10_000 },
+    throughput: {
+      rounds: 3,
+      events: { memory: 10_000, nats: 2_000, redis: 10_000 },
+      bullmq: { 1: 1_000, 10: 2_000, 100: 10_000 },
+      latencyN: 500,
+      warmupRuns: 10_000,
+    },
     heap: { runs: 100_000, rounds: 1 },
   },
   full: {
-    signup: { connections: [10, 50, 100], durationS: 10, warmupS: 3, rounds: 3, thirdParty: defaultThirdParty, concurrency: 200, retries: 5, backoffMs: 100, variants: [], stallMs: 20_000, settleCapMs: 600_000 },
+    signup: {
+      connections: [10, 50, 100],
+      durationS: 10,
+      warmupS: 3,
+      rounds: 3,
+      thirdParty: defaultThirdParty,
+      concurrency: 200,
+      retries: 5,
+      backoffMs: 100,
+      variants: [],
+      stallMs: 20_000,
+      settleCapMs: 600_000,
+    },
     send: { rounds: 5, maxTime: 1, loop: 50_000, durableLoop: 5_000 },
-    throughput: { rounds: 5, events: { memory: 60_000, nats: 10_000, redis: 10_000 }, bullmq: { 1: 3_000, 10: 10_000, 100: 10_000 }, latencyN: 1_000, warmupRuns: 10_000 },
+    throughput: {
+      rounds: 5,
+      events: { memory: 60_000, nats: 10_000, redis: 10_000 },
+      bullmq: { 1: 3_000, 10: 10_000, 100: 10_000 },
+      latencyN: 1_000,
+      warmupRuns: 10_000,
+    },
     heap: { runs: 100_000, rounds: 3 },
   },
 };
@@ -155,7 +214,7 @@ async function attempt<T>(what: string, fn: () => Promise<T>): Promise<T | undef
 // ── run ────────────────────────────────────────────────────────────────
 
 process.once('SIGINT', () => {
-  process.stdout.write('\ninterrupted: ending child processes and removing this run\'s streams, keys and queues …\n');
+  process.stdout.write("\ninterrupted: ending child processes and removing this run's streams, keys and queues …\n");
   killChildren();
   cleanupRun().finally(() => process.exit(130));
 });
@@ -174,7 +233,9 @@ for (const kind of transportKinds) {
   if (!wantedTransports.includes(kind)) continue;
   // A server that is down is said so plainly, before the runtime's own error.
   const server = kind === 'nats' ? await natsUp() : kind === 'redis' ? await redisUp() : { ok: true };
-  transports[kind] = server.ok ? await probeTransport(kind) : { ok: false, reason: `${urls[kind as 'nats' | 'redis']} is not answering: ${server.reason}` };
+  transports[kind] = server.ok
+    ? await probeTransport(kind)
+    : { ok: false, reason: `${urls[kind as 'nats' | 'redis']} is not answering: ${server.reason}` };
   progress(transports[kind].ok ? `${kind}: ok` : `skipped ${kind}: ${transports[kind].reason}`);
 }
 if (wantBullmq) {
@@ -191,7 +252,15 @@ const results: Results = {
   startedAt: startedAt.toISOString(),
   finishedAt: '',
   seconds: 0,
-  machine: { node: process.version, platform: process.platform, arch: process.arch, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', totalMemBytes: totalmem(), loadavgAtStart: loadAtStart },
+  machine: {
+    node: process.version,
+    platform: process.platform,
+    arch: process.arch,
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    totalMemBytes: totalmem(),
+    loadavgAtStart: loadAtStart,
+  },
   transports,
   sections: {
     signup: { skipped: 'not requested (--sections)' },
@@ -220,9 +289,14 @@ if (sections.has('send')) {
   if (bullOk && !kinds.includes('redis')) targets.push('bullmq-only');
   if (!bullOk) skipped.push(`BullMQ Queue.add: ${transports.bullmq.reason}`);
   for (const kind of targets) {
-    progress(`send() on ${kind === 'bullmq-only' ? 'Redis (BullMQ only: the Redis transport is not available)' : kind} · ${plan.send.rounds} rounds`);
+    progress(
+      `send() on ${kind === 'bullmq-only' ? 'Redis (BullMQ only: the Redis transport is not available)' : kind} · ${plan.send.rounds} rounds`,
+    );
     const out = await attempt(`send on ${kind}`, () =>
-      runCase<SendCaseResult>({ case: 'send', kind, ...plan.send, bullmq: bullOk && (kind === 'redis' || kind === 'bullmq-only') }, { onLine: childLine }),
+      runCase<SendCaseResult>(
+        { case: 'send', kind, ...plan.send, bullmq: bullOk && (kind === 'redis' || kind === 'bullmq-only') },
+        { onLine: childLine },
+      ),
     );
     if (!out) continue;
     const r = out.result;
@@ -257,20 +331,37 @@ if (sections.has('throughput')) {
     const fan: number[] = [];
     let peak = 0;
     const fanEvents = Math.max(1, Math.round(tp.events[kind] / 3));
-    progress(`runs/s on ${kind} · one-step ${tp.events[kind]} events, fan-out ${fanEvents} events × 3 functions, each after ${tp.warmupRuns} untimed runs · ${tp.rounds} rounds`);
+    progress(
+      `runs/s on ${kind} · one-step ${tp.events[kind]} events, fan-out ${fanEvents} events × 3 functions, each after ${tp.warmupRuns} untimed runs · ${tp.rounds} rounds`,
+    );
     const raw: number[] = [];
     const cpu: number[] = [];
     const rawCpu: number[] = [];
     for (let round = 0; round < tp.rounds; round++) {
-      const a = await attempt(`one-step throughput on ${kind}`, () => runCase<ThroughputResult>({ case: 'throughput', kind, fanout: 1, events: tp.events[kind], warmupRuns: tp.warmupRuns }, { onLine: childLine }));
-      const b = await attempt(`fan-out throughput on ${kind}`, () => runCase<ThroughputResult>({ case: 'throughput', kind, fanout: 3, events: fanEvents, warmupRuns: tp.warmupRuns }, { onLine: childLine }));
+      const a = await attempt(`one-step throughput on ${kind}`, () =>
+        runCase<ThroughputResult>(
+          { case: 'throughput', kind, fanout: 1, events: tp.events[kind], warmupRuns: tp.warmupRuns },
+          { onLine: childLine },
+        ),
+      );
+      const b = await attempt(`fan-out throughput on ${kind}`, () =>
+        runCase<ThroughputResult>(
+          { case: 'throughput', kind, fanout: 3, events: fanEvents, warmupRuns: tp.warmupRuns },
+          { onLine: childLine },
+        ),
+      );
       if (a) one.push(a.result.runsPerSec);
       if (a && Number.isFinite(a.result.redisCpuUsPerRun)) cpu.push(a.result.redisCpuUsPerRun);
       if (b) fan.push(b.result.runsPerSec);
       peak = Math.max(peak, a?.peakRssBytes ?? 0, b?.peakRssBytes ?? 0);
       if (kind === 'memory') continue;
       // In the same round as eventide's, so both see the machine in the same mood.
-      const r = await attempt(`raw throughput on ${kind}`, () => runCase<ThroughputResult>({ case: 'raw-throughput', kind, events: tp.events[kind], warmupRuns: tp.warmupRuns }, { onLine: childLine }));
+      const r = await attempt(`raw throughput on ${kind}`, () =>
+        runCase<ThroughputResult>(
+          { case: 'raw-throughput', kind, events: tp.events[kind], warmupRuns: tp.warmupRuns },
+          { onLine: childLine },
+        ),
+      );
       if (r) raw.push(r.result.runsPerSec);
       if (r && Number.isFinite(r.result.redisCpuUsPerRun)) rawCpu.push(r.result.redisCpuUsPerRun);
     }
@@ -287,12 +378,18 @@ if (sections.has('throughput')) {
       });
     }
     progress(`event → start latency on ${kind} · ${tp.latencyN} sequential events after ${latencyWarmup} untimed`);
-    const l = await attempt(`latency on ${kind}`, () => runCase<Distribution>({ case: 'latency', kind, n: tp.latencyN }, { onLine: childLine }));
+    const l = await attempt(`latency on ${kind}`, () =>
+      runCase<Distribution>({ case: 'latency', kind, n: tp.latencyN }, { onLine: childLine }),
+    );
     if (l) latency.push(latencyRow(kind, l.result));
     if (kind === 'memory') continue;
     // Right after eventide's figure, so both see the machine in the same mood.
-    progress(`raw floor on ${kind}: ${kind === 'nats' ? 'nats.js js.publish → pull consumer' : 'ioredis XADD → XREADGROUP'} · ${tp.latencyN} sequential messages after ${latencyWarmup} untimed`);
-    const f = await attempt(`raw floor on ${kind}`, () => runCase<Distribution>({ case: 'raw-latency', kind, n: tp.latencyN }, { onLine: childLine }));
+    progress(
+      `raw floor on ${kind}: ${kind === 'nats' ? 'nats.js js.publish → pull consumer' : 'ioredis XADD → XREADGROUP'} · ${tp.latencyN} sequential messages after ${latencyWarmup} untimed`,
+    );
+    const f = await attempt(`raw floor on ${kind}`, () =>
+      runCase<Distribution>({ case: 'raw-latency', kind, n: tp.latencyN }, { onLine: childLine }),
+    );
     if (f) rawFloor.push(latencyRow(kind, f.result));
   }
   if (bullOk) {
@@ -303,17 +400,28 @@ if (sections.has('throughput')) {
       const cpu: number[] = [];
       let peak = 0;
       for (let round = 0; round < tp.rounds; round++) {
-        const r = await attempt(`BullMQ throughput c=${concurrency}`, () => runCase<ThroughputResult>({ case: 'bullmq-throughput', concurrency, jobs, warmupRuns: tp.warmupRuns }, { onLine: childLine }));
+        const r = await attempt(`BullMQ throughput c=${concurrency}`, () =>
+          runCase<ThroughputResult>({ case: 'bullmq-throughput', concurrency, jobs, warmupRuns: tp.warmupRuns }, { onLine: childLine }),
+        );
         if (r) {
           got.push(r.result.runsPerSec);
           if (Number.isFinite(r.result.redisCpuUsPerRun)) cpu.push(r.result.redisCpuUsPerRun);
           peak = Math.max(peak, r.peakRssBytes);
         }
       }
-      if (got.length) bull.push({ concurrency, jobs, jobsPerSec: rounds(got), ...(cpu.length ? { redisCpuUsPerJob: rounds(cpu) } : {}), peakRssBytes: peak });
+      if (got.length)
+        bull.push({
+          concurrency,
+          jobs,
+          jobsPerSec: rounds(got),
+          ...(cpu.length ? { redisCpuUsPerJob: rounds(cpu) } : {}),
+          peakRssBytes: peak,
+        });
     }
     progress(`BullMQ add → worker start latency · ${tp.latencyN} sequential jobs after ${latencyWarmup} untimed`);
-    const l = await attempt('BullMQ latency', () => runCase<Distribution>({ case: 'bullmq-latency', n: tp.latencyN }, { onLine: childLine }));
+    const l = await attempt('BullMQ latency', () =>
+      runCase<Distribution>({ case: 'bullmq-latency', n: tp.latencyN }, { onLine: childLine }),
+    );
     if (l) latency.push(latencyRow('bullmq', l.result));
   } else skipped.push(`BullMQ: ${transports.bullmq.reason}`);
   results.sections.throughput = { rows, bullmq: bull, latency, rawFloor, skipped };
@@ -326,7 +434,9 @@ if (sections.has('memory')) {
   else {
     const got: { r: HeapResult; peak: number }[] = [];
     for (let round = 0; round < plan.heap.rounds; round++) {
-      const r = await attempt('heap per sleeping run', () => runCase<HeapResult>({ case: 'heap', runs: plan.heap.runs }, { exposeGc: true, onLine: childLine }));
+      const r = await attempt('heap per sleeping run', () =>
+        runCase<HeapResult>({ case: 'heap', runs: plan.heap.runs }, { exposeGc: true, onLine: childLine }),
+      );
       if (r) got.push({ r: r.result, peak: r.peakRssBytes });
     }
     const m: MemoryResult | undefined = got.length

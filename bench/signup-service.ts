@@ -40,7 +40,14 @@ function callThirdParty(kind: Kind, userId: string): Promise<void> {
   const body = JSON.stringify({ userId });
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: tp.hostname, port: tp.port, path: `/${kind}`, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      {
+        host: tp.hostname,
+        port: tp.port,
+        path: `/${kind}`,
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
       (res) => {
         res.resume();
         res.on('end', () => ((res.statusCode ?? 0) < 300 ? resolve() : reject(new Error(`${kind} answered ${res.statusCode}`))));
@@ -66,7 +73,9 @@ const users = new Map<string, User>();
 let seq = 0;
 
 function createUser(input: { email?: unknown; name?: unknown; phase?: unknown }): User {
-  const email = String(input.email ?? '').trim().toLowerCase();
+  const email = String(input.email ?? '')
+    .trim()
+    .toLowerCase();
   if (!/^[^@\s]+@[^@\s]+$/.test(email)) throw new Error('invalid email');
   const user: User = {
     id: `${String(input.phase ?? 'p')}.${++seq}`,
@@ -88,11 +97,25 @@ const closers: (() => Promise<unknown>)[] = [];
 async function startBackground(): Promise<void> {
   if (config.mode === 'eventide') {
     const functions = kinds.map((kind) =>
-      defineFunction({ id: `${kind}-call`, trigger: { event: 'user/created' }, retries: config.retries, backoff: { type: 'exponential', delay: config.backoffMs } }, async ({ event, step }) => {
-        await step.run('call', () => callThirdParty(kind, (event.data as { userId: string }).userId));
-      }),
+      defineFunction(
+        {
+          id: `${kind}-call`,
+          trigger: { event: 'user/created' },
+          retries: config.retries,
+          backoff: { type: 'exponential', delay: config.backoffMs },
+        },
+        async ({ event, step }) => {
+          await step.run('call', () => callThirdParty(kind, (event.data as { userId: string }).userId));
+        },
+      ),
     );
-    const rt = createRuntime({ transport: config.transport, namespace: config.namespace, functions, concurrency: config.concurrency, logger: benchLogger });
+    const rt = createRuntime({
+      transport: config.transport,
+      namespace: config.namespace,
+      functions,
+      concurrency: config.concurrency,
+      logger: benchLogger,
+    });
     await rt.start();
     runtime = rt;
     // The event id makes a retried request idempotent: the same user never starts the calls twice.
@@ -104,7 +127,11 @@ async function startBackground(): Promise<void> {
     const connection = { host: u.hostname, port: Number(u.port || 6379), maxRetriesPerRequest: null };
     const queues = kinds.map((kind) => new Queue(`${config.namespace}_${kind}`, { connection }));
     const workers = kinds.map(
-      (kind, i) => new Worker(queues[i].name, async (job) => callThirdParty(kind, (job.data as { userId: string }).userId), { connection, concurrency: config.concurrency }),
+      (kind, i) =>
+        new Worker(queues[i].name, async (job) => callThirdParty(kind, (job.data as { userId: string }).userId), {
+          connection,
+          concurrency: config.concurrency,
+        }),
     );
     await Promise.all([...queues.map((q) => q.waitUntilReady()), ...workers.map((w) => w.waitUntilReady())]);
     const opts = (kind: Kind, userId: string) => ({
@@ -209,10 +236,16 @@ const server = createServer((req, res) => {
     const name = new URL(url, 'http://x').searchParams.get('phase') ?? '';
     const p = phaseOf(name);
     const d = p.critical.length ? distribution(p.critical) : null;
-    const stats: PhaseStats = { phase: name, accepted: p.accepted, rejected: p.rejected, critical: d && { n: d.n, p50: d.p50, p90: d.p90, p99: d.p99, max: d.max } };
+    const stats: PhaseStats = {
+      phase: name,
+      accepted: p.accepted,
+      rejected: p.rejected,
+      critical: d && { n: d.n, p50: d.p50, p90: d.p90, p99: d.p99, max: d.max },
+    };
     return json(res, 200, stats);
   }
-  if (req.method === 'GET' && url === '/health') return json(res, 200, { ok: true, mode: config.mode, transport: runtime?.transportKind ?? null });
+  if (req.method === 'GET' && url === '/health')
+    return json(res, 200, { ok: true, mode: config.mode, transport: runtime?.transportKind ?? null });
   json(res, 404, { error: 'not found' });
 });
 server.keepAliveTimeout = 120_000;

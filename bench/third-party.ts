@@ -20,7 +20,6 @@ import type { AddressInfo } from 'node:net';
 import { exitWithParent } from './lib/child.js';
 import { defaultThirdParty, drawLatency, kinds, type ThirdPartyConfig, type ThirdPartyStats } from './lib/signup-model.js';
 
-
 interface UserCounts {
   entries: number[];
   calls: number[];
@@ -38,7 +37,16 @@ const server = createServer((req, res) => {
   if (req.method === 'GET' && url.startsWith('/stats')) {
     const prefix = new URL(url, 'http://x').searchParams.get('prefix') ?? '';
     const zero = () => ({ trial: 0, email: 0, newsletter: 0 });
-    const s: ThirdPartyStats = { prefix, entries: zero(), calls: zero(), failures: zero(), duplicates: zero(), complete: 0, partial: 0, users: 0 };
+    const s: ThirdPartyStats = {
+      prefix,
+      entries: zero(),
+      calls: zero(),
+      failures: zero(),
+      duplicates: zero(),
+      complete: 0,
+      partial: 0,
+      users: 0,
+    };
     for (const [userId, c] of users) {
       if (!userId.startsWith(prefix)) continue;
       s.users++;

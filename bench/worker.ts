@@ -29,8 +29,24 @@ import { rounds, type Distribution, type Rounds } from './lib/stats.js';
 
 export type CaseSpec =
   /** kind 'bullmq-only': no eventide transport, only the raw Redis op and BullMQ (when Redis is up but the Redis transport is not). */
-  | { case: 'send'; kind: TransportKind | 'bullmq-only'; rounds: number; maxTime: number; loop: number; durableLoop?: number; bullmq?: boolean }
-  | { case: 'throughput'; kind: TransportKind; fanout: number; events: number; concurrency?: number; timeoutMs?: number; warmupRuns?: number }
+  | {
+      case: 'send';
+      kind: TransportKind | 'bullmq-only';
+      rounds: number;
+      maxTime: number;
+      loop: number;
+      durableLoop?: number;
+      bullmq?: boolean;
+    }
+  | {
+      case: 'throughput';
+      kind: TransportKind;
+      fanout: number;
+      events: number;
+      concurrency?: number;
+      timeoutMs?: number;
+      warmupRuns?: number;
+    }
   | { case: 'bullmq-throughput'; concurrency: number; jobs: number; timeoutMs?: number; warmupRuns?: number }
   | { case: 'latency'; kind: TransportKind; n: number }
   | { case: 'bullmq-latency'; n: number }
@@ -70,7 +86,11 @@ async function sendCase(spec: Extract<CaseSpec, { case: 'send' }>): Promise<Send
       const opts = { removeOnComplete: true, removeOnFail: true };
       const data = event.data;
       ops.push({ name: 'bullmqAdd', fn: () => a.add('user/created', data, opts) });
-      ops.push({ name: 'bullmqAdd3', fn: () => Promise.all([a.add('start-trial', data, opts), b.add('send-welcome-email', data, opts), c.add('add-to-newsletter', data, opts)]) });
+      ops.push({
+        name: 'bullmqAdd3',
+        fn: () =>
+          Promise.all([a.add('start-trial', data, opts), b.add('send-welcome-email', data, opts), c.add('add-to-newsletter', data, opts)]),
+      });
       names.bullmqAdd = 'BullMQ Queue.add';
       names.bullmqAdd3 = 'BullMQ 3× Queue.add (3 queues)';
     }

@@ -24,7 +24,8 @@ export function compileBackoff(backoff: Backoff | undefined, where: string): Del
     };
   }
   const policy = backoff ?? { type: 'exponential' };
-  if (policy.type !== 'exponential' && policy.type !== 'fixed') throw new ConfigError(`${where}: backoff type must be 'exponential' or 'fixed'`);
+  if (policy.type !== 'exponential' && policy.type !== 'fixed')
+    throw new ConfigError(`${where}: backoff type must be 'exponential' or 'fixed'`);
   const delay = toMs(policy.delay ?? 1_000, `${where}: backoff.delay`);
   const maxDelay = toMs(policy.maxDelay ?? 600_000, `${where}: backoff.maxDelay`);
   const jitter = policy.jitter === false ? 0 : policy.jitter === true || policy.jitter === undefined ? 0.25 : policy.jitter;

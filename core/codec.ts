@@ -43,7 +43,10 @@ export function decodeEnvelope(bytes: Uint8Array): Envelope | string {
   if (typeof ev.name !== 'string' || ev.name.length === 0) return 'event has no name';
   if (typeof ev.id !== 'string' || ev.id.length === 0) return 'event has no id';
   if (typeof ev.ts !== 'number') return 'event has no timestamp';
-  if (env.target !== undefined && (typeof env.target !== 'object' || typeof env.target.functionId !== 'string' || typeof env.target.runId !== 'string')) {
+  if (
+    env.target !== undefined &&
+    (typeof env.target !== 'object' || typeof env.target.functionId !== 'string' || typeof env.target.runId !== 'string')
+  ) {
     return 'envelope target is malformed';
   }
   return env as Envelope;

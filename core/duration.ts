@@ -7,7 +7,8 @@ const units: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000
 
 export function toMs(duration: Duration, what = 'duration'): number {
   if (typeof duration === 'number') {
-    if (!Number.isFinite(duration) || duration < 0) throw new ConfigError(`${what} must be a finite number of milliseconds ≥ 0, got ${duration}`);
+    if (!Number.isFinite(duration) || duration < 0)
+      throw new ConfigError(`${what} must be a finite number of milliseconds ≥ 0, got ${duration}`);
     return duration;
   }
   const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)\s*$/.exec(duration);

@@ -134,14 +134,23 @@ function claimFirst(fn: EventideFunction, runId: string, env: Envelope, delivery
   const claim = () => {
     const held = writer.write(created);
     // Announced once the claim holds; every later change of this attempt is announced after it.
-    held.then((ok) => ok && deps.emit(changeOf(created, 'pending', now)), () => undefined);
+    held.then(
+      (ok) => ok && deps.emit(changeOf(created, 'pending', now)),
+      () => undefined,
+    );
     return held;
   };
   return new Attempt(fn, created, writer, delivery, deps, claim);
 }
 
 /** Loads the record (or creates it) and moves it to running. `undefined`: lost a race, try again. */
-async function resume(fn: EventideFunction, runId: string, env: Envelope, delivery: Delivery, deps: ExecutorDeps): Promise<Attempt | 'settled' | undefined> {
+async function resume(
+  fn: EventideFunction,
+  runId: string,
+  env: Envelope,
+  delivery: Delivery,
+  deps: ExecutorDeps,
+): Promise<Attempt | 'settled' | undefined> {
   const key = runKey(runId);
   const stored = await deps.store.get(key);
   if (!stored) return claimFirst(fn, runId, env, delivery, deps);
@@ -163,7 +172,8 @@ async function resume(fn: EventideFunction, runId: string, env: Envelope, delive
     await delivery.retry(deps.ackWaitMs);
     return 'settled';
   }
-  if (from === 'running') record.attempt++; // the worker of the previous attempt died mid-run
+  if (from === 'running')
+    record.attempt++; // the worker of the previous attempt died mid-run
   else {
     if (from !== 'sleeping') record.attempt++;
     apply(record, 'START');
@@ -376,7 +386,11 @@ export class Attempt implements StepHost {
     const done = terminalStatuses.has(record.status);
     const delay = Math.max(0, (record.nextAttemptAt ?? now) - now);
     const expireMs = done ? deps.finishedExpireMs() : undefined;
-    const settled = await this.writer.settleWith(record, (write) => (done ? this.delivery.ack(write) : this.delivery.retry(delay, write)), expireMs);
+    const settled = await this.writer.settleWith(
+      record,
+      (write) => (done ? this.delivery.ack(write) : this.delivery.retry(delay, write)),
+      expireMs,
+    );
     if (!settled) {
       // Lost compare-and-set: a cancel or another worker moved the run. If it has ended, this delivery is done;
       // otherwise its current holder settles it, or it comes back after its ack wait.

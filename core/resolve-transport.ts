@@ -36,7 +36,12 @@ const schemes: Record<string, TransportConfig['kind']> = {
 };
 
 export function isTransport(value: unknown): value is Transport {
-  return !!value && typeof value === 'object' && typeof (value as Transport).publish === 'function' && typeof (value as Transport).consume === 'function';
+  return (
+    !!value &&
+    typeof value === 'object' &&
+    typeof (value as Transport).publish === 'function' &&
+    typeof (value as Transport).consume === 'function'
+  );
 }
 
 /** Reads a URL or config without loading anything, so a typo fails at `createRuntime`. */
@@ -49,12 +54,18 @@ export function parseTransportOption(option: string | TransportConfig | undefine
     return { kind, url: option };
   }
   if (!option || typeof option !== 'object' || !(option.kind in loaders)) {
-    throw new ConfigError(`transport config needs kind 'memory', 'nats' or 'redis', got ${JSON.stringify((option as { kind?: unknown })?.kind)}`);
+    throw new ConfigError(
+      `transport config needs kind 'memory', 'nats' or 'redis', got ${JSON.stringify((option as { kind?: unknown })?.kind)}`,
+    );
   }
   return option;
 }
 
 export async function createTransportFrom(config: TransportConfig, defaults: { namespace: string; clock: Clock }): Promise<Transport> {
   const { createTransport } = await loaders[config.kind]();
-  return createTransport({ namespace: defaults.namespace, ...(config.kind === 'memory' && defaults.clock !== systemClock ? { clock: defaults.clock } : {}), ...config });
+  return createTransport({
+    namespace: defaults.namespace,
+    ...(config.kind === 'memory' && defaults.clock !== systemClock ? { clock: defaults.clock } : {}),
+    ...config,
+  });
 }

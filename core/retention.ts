@@ -58,7 +58,11 @@ export class Retention {
     } else if (change.to === 'succeeded' || change.to === 'cancelled') {
       if (!byAge && !Number.isFinite(this.policy.count)) return;
       // A finite count needs every run it counts remembered, however many that is.
-      this.track(this.done, { key, at: change.at }, Number.isFinite(this.policy.count) ? Math.max(maxTracked, this.policy.count) : maxTracked);
+      this.track(
+        this.done,
+        { key, at: change.at },
+        Number.isFinite(this.policy.count) ? Math.max(maxTracked, this.policy.count) : maxTracked,
+      );
       while (this.done.size > this.policy.count) this.remove(this.done.shift() as Ended);
     } else return;
     if (byAge) this.arm();
@@ -73,11 +77,14 @@ export class Retention {
   private arm(): void {
     if (this.timer || !Number.isFinite(this.policy.ageMs)) return;
     // One sweep a minute at most: records outlive their age by that much, never less.
-    this.timer = this.clock.setTimeout(() => {
-      this.timer = undefined;
-      this.sweep();
-      if (this.done.size + this.failed.size > 0) this.arm();
-    }, Math.min(this.policy.ageMs, 60_000));
+    this.timer = this.clock.setTimeout(
+      () => {
+        this.timer = undefined;
+        this.sweep();
+        if (this.done.size + this.failed.size > 0) this.arm();
+      },
+      Math.min(this.policy.ageMs, 60_000),
+    );
   }
 
   sweep(): void {

@@ -21,7 +21,8 @@ import { setup, transition, type SnapshotFrom } from 'xstate';
 import { fixEncoding } from './msgpack-writer.js';
 import type { RunStatus } from './types.js';
 
-export type RunMachineEvent = { type: 'START' } | { type: 'SUCCEED' } | { type: 'FAIL' } | { type: 'RETRY' } | { type: 'SLEEP' } | { type: 'CANCEL' };
+export type RunMachineEvent =
+  { type: 'START' } | { type: 'SUCCEED' } | { type: 'FAIL' } | { type: 'RETRY' } | { type: 'SLEEP' } | { type: 'CANCEL' };
 export type RunMachineEventType = RunMachineEvent['type'];
 
 export const runMachine = setup({

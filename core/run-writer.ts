@@ -37,7 +37,8 @@ export class RunWriter {
     const bytes = this.encode(record);
     this.chain = this.chain.then(async (ok) => {
       if (!ok) return false;
-      const next = this.revision === undefined ? await this.store.create(this.key, bytes) : await this.store.update(this.key, bytes, this.revision);
+      const next =
+        this.revision === undefined ? await this.store.create(this.key, bytes) : await this.store.update(this.key, bytes, this.revision);
       if (next === undefined) {
         this.conflict = true;
         return false;

@@ -21,7 +21,15 @@ import { Slots } from './slots.js';
 import { toMs, type Duration } from './duration.js';
 import { validateData, type SchemaMap } from './schema.js';
 import type { Consumer, DeadLetter, Delivery, Transport, Unsubscribe } from './transport.js';
-import { terminalStatuses, type EventPayload, type RunRecord, type RunStateChange, type RunStatus, type RuntimeEvents, type StoredEvent } from './types.js';
+import {
+  terminalStatuses,
+  type EventPayload,
+  type RunRecord,
+  type RunStateChange,
+  type RunStatus,
+  type RuntimeEvents,
+  type StoredEvent,
+} from './types.js';
 
 /** How long run-state changes gather before one broadcast carries them to other processes. */
 const BROADCAST_WINDOW_MS = 5;
@@ -117,18 +125,21 @@ export class Runtime {
     this.keepFinishedRuns = options.keepFinishedRuns ?? {};
     this.retentionAgeMs = toMs(this.keepFinishedRuns.age ?? '7d', 'keepFinishedRuns.age');
     const count = this.keepFinishedRuns.count;
-    if (count !== undefined && !(count === Infinity || (Number.isInteger(count) && count >= 0))) throw new ConfigError('keepFinishedRuns.count must be a whole number ≥ 0 (or Infinity)');
+    if (count !== undefined && !(count === Infinity || (Number.isInteger(count) && count >= 0)))
+      throw new ConfigError('keepFinishedRuns.count must be a whole number ≥ 0 (or Infinity)');
     const option = options.transport ?? process.env.EVENTIDE_TRANSPORT;
     this.transportOption = isTransport(option) ? option : parseTransportOption(option);
     for (const fn of options.functions ?? []) {
-      if (!fn || typeof fn.id !== 'string' || typeof fn.matches !== 'function') throw new ConfigError('functions must be made with defineFunction');
+      if (!fn || typeof fn.id !== 'string' || typeof fn.matches !== 'function')
+        throw new ConfigError('functions must be made with defineFunction');
       if (this.functions.has(fn.id)) throw new ConfigError(`two functions share the id "${fn.id}"`);
       this.functions.set(fn.id, fn);
       const s = fn.config.trigger.schema;
       if (s && !fn.config.trigger.event.endsWith('*')) this.schemas.set(fn.config.trigger.event, s);
     }
     for (const [name, schema] of Object.entries(options.schemas ?? {})) {
-      if (!schema || typeof schema !== 'object' || !('~standard' in schema)) throw new ConfigError(`schema for "${name}" is not a Standard Schema v1 object`);
+      if (!schema || typeof schema !== 'object' || !('~standard' in schema))
+        throw new ConfigError(`schema for "${name}" is not a Standard Schema v1 object`);
       this.schemas.set(name, schema);
     }
   }
@@ -136,7 +147,8 @@ export class Runtime {
   /** Connects the transport and, unless `worker: false`, starts consuming for every function. */
   async start(): Promise<void> {
     if (this.phase === 'started' || this.phase === 'starting') return;
-    if (this.phase === 'stopping' || this.phase === 'stopped') throw new RuntimeStoppedError('this runtime was stopped; create a new one to start again');
+    if (this.phase === 'stopping' || this.phase === 'stopped')
+      throw new RuntimeStoppedError('this runtime was stopped; create a new one to start again');
     this.phase = 'starting';
     try {
       const transport = await this.connect();
@@ -183,11 +195,14 @@ export class Runtime {
   /** One timer for every attempt in flight: each delivery signs life every third of its ack wait. */
   private heartbeat: ReturnType<Clock['setTimeout']> | undefined;
   private beat(): void {
-    this.heartbeat = this.clock.setTimeout(() => {
-      for (const attempt of this.active.values()) attempt.heartbeat();
-      if (this.slots) for (const d of this.slots.waiting()) void d.working().catch(() => undefined);
-      if (this.phase === 'started' || this.phase === 'starting') this.beat();
-    }, Math.max(50, Math.floor(this.options.ackWaitMs / 3)));
+    this.heartbeat = this.clock.setTimeout(
+      () => {
+        for (const attempt of this.active.values()) attempt.heartbeat();
+        if (this.slots) for (const d of this.slots.waiting()) void d.working().catch(() => undefined);
+        if (this.phase === 'started' || this.phase === 'starting') this.beat();
+      },
+      Math.max(50, Math.floor(this.options.ackWaitMs / 3)),
+    );
   }
 
   private async teardown(timeoutMs: number): Promise<void> {
@@ -216,7 +231,8 @@ export class Runtime {
   }
 
   private connect(): Promise<Transport> {
-    if (this.phase === 'stopping' || this.phase === 'stopped') return Promise.reject(new RuntimeStoppedError('the runtime is stopped: send() and other calls are refused'));
+    if (this.phase === 'stopping' || this.phase === 'stopped')
+      return Promise.reject(new RuntimeStoppedError('the runtime is stopped: send() and other calls are refused'));
     this.connecting ??= (async () => {
       const option = this.transportOption;
       const transport = isTransport(option) ? option : await createTransportFrom(option, { namespace: this.namespace, clock: this.clock });
@@ -276,13 +292,19 @@ export class Runtime {
 
   private prepare(event: EventPayload, now: number, index: number): Prepared | Promise<Prepared> {
     const at = `event #${index}`;
-    if (!event || typeof event !== 'object') throw new EventValidationError(`${at} must be an object { name, data }`, { code: 'INVALID_EVENT' });
+    if (!event || typeof event !== 'object')
+      throw new EventValidationError(`${at} must be an object { name, data }`, { code: 'INVALID_EVENT' });
     const { name } = event;
-    if (typeof name !== 'string' || name.trim().length === 0) throw new EventValidationError(`${at} needs a non-empty string name`, { code: 'INVALID_NAME' });
+    if (typeof name !== 'string' || name.trim().length === 0)
+      throw new EventValidationError(`${at} needs a non-empty string name`, { code: 'INVALID_NAME' });
     if (event.id !== undefined && (typeof event.id !== 'string' || event.id.length === 0 || event.id.length > 256)) {
-      throw new EventValidationError(`event "${name}": id must be a non-empty string of at most 256 characters`, { code: 'INVALID_ID', eventName: name });
+      throw new EventValidationError(`event "${name}": id must be a non-empty string of at most 256 characters`, {
+        code: 'INVALID_ID',
+        eventName: name,
+      });
     }
-    if (event.ts !== undefined && !Number.isFinite(event.ts)) throw new EventValidationError(`event "${name}": ts must be epoch milliseconds`, { code: 'INVALID_EVENT', eventName: name });
+    if (event.ts !== undefined && !Number.isFinite(event.ts))
+      throw new EventValidationError(`event "${name}": ts must be epoch milliseconds`, { code: 'INVALID_EVENT', eventName: name });
     const data: unknown = event.data === undefined ? {} : event.data;
     const schema = this.schemas.get(name);
     if (schema) return validateData(schema, name, data).then((valid) => this.encodeEvent(event, name, valid, now));
@@ -291,16 +313,27 @@ export class Runtime {
 
   private encodeEvent(event: EventPayload, name: string, data: unknown, now: number): Prepared {
     const reason = unserialisableReason(data);
-    if (reason) throw new EventValidationError(`event "${name}": ${reason}, which cannot be sent; send plain data`, { code: 'NOT_SERIALISABLE', eventName: name });
+    if (reason)
+      throw new EventValidationError(`event "${name}": ${reason}, which cannot be sent; send plain data`, {
+        code: 'NOT_SERIALISABLE',
+        eventName: name,
+      });
     const stored: StoredEvent = { name, data, id: event.id ?? newEventId(now), ts: event.ts ?? now };
     let bytes: Uint8Array;
     try {
       bytes = encodeEnvelope({ v: 1, event: stored });
     } catch (e) {
-      throw new EventValidationError(`event "${name}": data cannot be encoded: ${coerceError(e).message}`, { code: 'NOT_SERIALISABLE', eventName: name, cause: e });
+      throw new EventValidationError(`event "${name}": data cannot be encoded: ${coerceError(e).message}`, {
+        code: 'NOT_SERIALISABLE',
+        eventName: name,
+        cause: e,
+      });
     }
     if (bytes.length > this.options.maxEventBytes) {
-      throw new EventValidationError(`event "${name}" is ${bytes.length} bytes encoded, over the limit of ${this.options.maxEventBytes} (maxEventBytes)`, { code: 'TOO_LARGE', eventName: name });
+      throw new EventValidationError(
+        `event "${name}" is ${bytes.length} bytes encoded, over the limit of ${this.options.maxEventBytes} (maxEventBytes)`,
+        { code: 'TOO_LARGE', eventName: name },
+      );
     }
     return { id: stored.id, name, bytes, fresh: event.id === undefined };
   }
@@ -449,7 +482,9 @@ export class Runtime {
       if (!query.functionId) throw new ConfigError('replay needs runIds, or a functionId (and optionally a status, default failed)');
       runs = await this.listRuns({ functionId: query.functionId, status: query.status ?? 'failed', limit: Number.MAX_SAFE_INTEGER });
     }
-    for (const r of runs) if (!this.functions.has(r.functionId)) throw new ConfigError(`replay: function "${r.functionId}" is not registered with this runtime`);
+    for (const r of runs)
+      if (!this.functions.has(r.functionId))
+        throw new ConfigError(`replay: function "${r.functionId}" is not registered with this runtime`);
     const ids: string[] = [];
     await Promise.all(
       runs.map(async (r) => {
@@ -476,7 +511,15 @@ export class Runtime {
       record.endedAt = record.updatedAt = now;
       record.nextAttemptAt = undefined;
       const expireMs = this.retention?.expireMs();
-      if ((await transport.store.update(runKey(runId), encodeRecord(record), stored.revision, expireMs !== undefined ? { expireMs } : undefined)) === undefined) continue;
+      if (
+        (await transport.store.update(
+          runKey(runId),
+          encodeRecord(record),
+          stored.revision,
+          expireMs !== undefined ? { expireMs } : undefined,
+        )) === undefined
+      )
+        continue;
       this.announce(changeOf(record, from, now));
       this.active.get(runId)?.cancel();
       await transport.broadcast('control', encode({ cancel: runId }));

@@ -82,7 +82,13 @@ export function createStepTools(host: StepHost): StepTools {
     if (host.ended) throw host.interrupt(new Interrupt('stopped', host.now()));
   };
 
-  async function memoised<T>(id: string, kind: StepRecord['kind'], retries: number, delayFor: DelayFor, fn: () => Promise<T> | T): Promise<T> {
+  async function memoised<T>(
+    id: string,
+    kind: StepRecord['kind'],
+    retries: number,
+    delayFor: DelayFor,
+    fn: () => Promise<T> | T,
+  ): Promise<T> {
     guard();
     const steps = host.record.steps;
     const prior = steps[id];
@@ -110,7 +116,15 @@ export function createStepTools(host: StepHost): StepTools {
       guard();
       const error = coerceError(thrown);
       const final = error instanceof NonRetriableError || error instanceof StepFailedError || attempts > retries;
-      steps[id] = { id, kind, status: final ? 'failed' : 'retrying', attempts, startedAt, endedAt: host.now(), error: serializeError(error) } as StepRecord;
+      steps[id] = {
+        id,
+        kind,
+        status: final ? 'failed' : 'retrying',
+        attempts,
+        startedAt,
+        endedAt: host.now(),
+        error: serializeError(error),
+      } as StepRecord;
       host.markDirty();
       if (!final) throw host.interrupt(new Interrupt('retry', host.now() + retryDelay(error, attempts, delayFor, host.now()), error));
       if (error instanceof NonRetriableError) throw error;

@@ -24,19 +24,24 @@ const flakyMailer = new Map<string, number>();
 const fixedAt = Date.now() + 20_000;
 
 const functions = [
-  defineFunction({ id: 'send-welcome-email', trigger: { event: 'user/created' }, retries: 4, backoff: { type: 'fixed', delay: 400 } }, async ({ event, step, logger }) => {
-    const { email } = event.data as { email: string };
-    await step.run('load-user', () => pause(40));
-    await step.run('send', async () => {
-      await pause(80);
-      const n = (flakyMailer.get(email) ?? 0) + 1;
-      flakyMailer.set(email, n);
-      if (n === 1) throw new Error('mailer answered 503');
-    });
-    logger.info('welcome email sent', { to: email });
-    return { sent: true };
-  }),
-  defineFunction({ id: 'start-trial', trigger: { event: 'user/created' } }, async ({ step }) => step.run('create-trial', () => ({ plan: 'pro', days: 14 }))),
+  defineFunction(
+    { id: 'send-welcome-email', trigger: { event: 'user/created' }, retries: 4, backoff: { type: 'fixed', delay: 400 } },
+    async ({ event, step, logger }) => {
+      const { email } = event.data as { email: string };
+      await step.run('load-user', () => pause(40));
+      await step.run('send', async () => {
+        await pause(80);
+        const n = (flakyMailer.get(email) ?? 0) + 1;
+        flakyMailer.set(email, n);
+        if (n === 1) throw new Error('mailer answered 503');
+      });
+      logger.info('welcome email sent', { to: email });
+      return { sent: true };
+    },
+  ),
+  defineFunction({ id: 'start-trial', trigger: { event: 'user/created' } }, async ({ step }) =>
+    step.run('create-trial', () => ({ plan: 'pro', days: 14 })),
+  ),
   defineFunction({ id: 'sync-crm', trigger: { event: 'user/created' } }, async ({ step }) => {
     await step.run('upsert-contact', () => pause(30));
     await step.sleep('wait-for-batch', '1h');

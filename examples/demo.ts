@@ -46,34 +46,46 @@ const addToNewsletter = defineFunction({ id: 'add-to-newsletter', trigger: { eve
 const runtime = createRuntime({ namespace: `demo_${process.pid}`, functions: [startTrial, sendWelcomeEmail, addToNewsletter] });
 
 const t0 = Date.now();
-const colour: Record<string, string> = { running: '36', retrying: '33', sleeping: '35', succeeded: '32', failed: '31', cancelled: '90', pending: '90' };
+const colour: Record<string, string> = {
+  running: '36',
+  retrying: '33',
+  sleeping: '35',
+  succeeded: '32',
+  failed: '31',
+  cancelled: '90',
+  pending: '90',
+};
 const paint = (s: string) => (process.stdout.isTTY ? `\x1b[${colour[s] ?? '0'}m${s}\x1b[0m` : s);
 const userOf = new Map<string, string>();
 const line = (c: RunStateChange) => {
   const ms = String(c.at - t0).padStart(5);
   const why = c.error ? `  (${c.error.message})` : '';
-  console.log(`${ms} ms  ${(userOf.get(c.eventId) ?? '').padEnd(6)} ${c.functionId.padEnd(19)} ${c.from.padEnd(9)} → ${paint(c.to)}  attempt ${c.attempt}${why}`);
+  console.log(
+    `${ms} ms  ${(userOf.get(c.eventId) ?? '').padEnd(6)} ${c.functionId.padEnd(19)} ${c.from.padEnd(9)} → ${paint(c.to)}  attempt ${c.attempt}${why}`,
+  );
 };
 runtime.on('run', line);
 
 const stay = process.argv.includes('--stay');
 const dashboard = createHttpHandler(runtime, { dev: true });
-const server = createServer(withEventide(dashboard, undefined, (req, res) => {
-  if (req.method !== 'POST' || req.url !== '/signup') {
-    res.writeHead(404).end();
-    return;
-  }
-  let body = '';
-  req.on('data', (chunk) => (body += chunk));
-  req.on('end', async () => {
-    const { email } = JSON.parse(body) as { email: string };
-    const user = { id: `u${users.size + 1}`, email };
-    users.set(user.id, user); // the critical path
-    const { ids } = await runtime.send({ name: 'user/created', data: { userId: user.id } });
-    userOf.set(ids[0], user.id);
-    res.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify(user));
-  });
-}));
+const server = createServer(
+  withEventide(dashboard, undefined, (req, res) => {
+    if (req.method !== 'POST' || req.url !== '/signup') {
+      res.writeHead(404).end();
+      return;
+    }
+    let body = '';
+    req.on('data', (chunk) => (body += chunk));
+    req.on('end', async () => {
+      const { email } = JSON.parse(body) as { email: string };
+      const user = { id: `u${users.size + 1}`, email };
+      users.set(user.id, user); // the critical path
+      const { ids } = await runtime.send({ name: 'user/created', data: { userId: user.id } });
+      userOf.set(ids[0], user.id);
+      res.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify(user));
+    });
+  }),
+);
 
 async function main(): Promise<void> {
   await runtime.start();
@@ -85,7 +97,9 @@ async function main(): Promise<void> {
     const started = performance.now();
     const res = await fetch(`http://127.0.0.1:${port}/signup`, { method: 'POST', body: JSON.stringify({ email }) });
     const user = (await res.json()) as { id: string };
-    console.log(`POST /signup ${email} → ${res.status} ${user.id} in ${(performance.now() - started).toFixed(1)} ms (the rest runs in the background)`);
+    console.log(
+      `POST /signup ${email} → ${res.status} ${user.id} in ${(performance.now() - started).toFixed(1)} ms (the rest runs in the background)`,
+    );
   }
   console.log('');
   const deadline = Date.now() + 10_000;
@@ -98,7 +112,10 @@ async function main(): Promise<void> {
   const runs = await runtime.listRuns();
   const emailRun = runs.find((r) => r.functionId === 'send-welcome-email' && r.attempt > 1);
   console.log(`\n${runs.filter((r) => r.status === 'succeeded').length}/9 runs succeeded.`);
-  if (emailRun) console.log(`The email that failed once: run ${emailRun.id}, ${emailRun.attempt} attempts, steps ${Object.keys(emailRun.steps).join(', ')}; logs: ${emailRun.logs.map((l) => l.message).join('; ')}`);
+  if (emailRun)
+    console.log(
+      `The email that failed once: run ${emailRun.id}, ${emailRun.attempt} attempts, steps ${Object.keys(emailRun.steps).join(', ')}; logs: ${emailRun.logs.map((l) => l.message).join('; ')}`,
+    );
   if (stay) {
     console.log('\nserving until Ctrl-C');
     await new Promise((resolve) => process.once('SIGINT', resolve));

@@ -14,7 +14,15 @@
  * ```
  */
 import type { RequestHandler } from 'express';
-import { fromNodeRequest, toHandler, writeNodeResponse, type HttpHandler, type HttpHandlerOptions, type HttpRequest, type HttpRuntime } from '../../core/http/index.js';
+import {
+  fromNodeRequest,
+  toHandler,
+  writeNodeResponse,
+  type HttpHandler,
+  type HttpHandlerOptions,
+  type HttpRequest,
+  type HttpRuntime,
+} from '../../core/http/index.js';
 
 export type { HttpHandler, HttpHandlerOptions } from '../../core/http/index.js';
 
@@ -25,6 +33,8 @@ export function eventide(target: HttpRuntime | HttpHandler, options?: HttpHandle
     const parsed: unknown = req.body;
     const body: HttpRequest['body'] =
       parsed === undefined ? req : typeof parsed === 'string' || parsed instanceof Uint8Array ? parsed : JSON.stringify(parsed);
-    handler.handle(fromNodeRequest(req, req.originalUrl, body)).then((response) => (response ? writeNodeResponse(res, response) : next()), next);
+    handler
+      .handle(fromNodeRequest(req, req.originalUrl, body))
+      .then((response) => (response ? writeNodeResponse(res, response) : next()), next);
   };
 }

@@ -14,7 +14,14 @@
  * ```
  */
 import type { FastifyPluginCallback, RouteHandlerMethod } from 'fastify';
-import { fromNodeRequest, toHandler, writeNodeResponse, type HttpHandler, type HttpHandlerOptions, type HttpRuntime } from '../../core/http/index.js';
+import {
+  fromNodeRequest,
+  toHandler,
+  writeNodeResponse,
+  type HttpHandler,
+  type HttpHandlerOptions,
+  type HttpRuntime,
+} from '../../core/http/index.js';
 
 export type { HttpHandler, HttpHandlerOptions } from '../../core/http/index.js';
 

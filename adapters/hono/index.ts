@@ -50,7 +50,10 @@ export function eventideMiddleware(target: HttpRuntime | HttpHandler, options: H
         stream(
           {
             // A client that stops reading is dropped (it resumes with Last-Event-ID), not buffered without bound.
-            write: (chunk) => ((controller.desiredSize ?? 0) < -1024 ? controller.error(new Error('slow client')) : controller.enqueue(encoder.encode(chunk))),
+            write: (chunk) =>
+              (controller.desiredSize ?? 0) < -1024
+                ? controller.error(new Error('slow client'))
+                : controller.enqueue(encoder.encode(chunk)),
             end: () => controller.close(),
           },
           aborted.signal,

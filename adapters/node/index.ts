@@ -12,7 +12,14 @@
  * ```
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import { fromNodeRequest, toHandler, writeNodeResponse, type HttpHandler, type HttpHandlerOptions, type HttpRuntime } from '../../core/http/index.js';
+import {
+  fromNodeRequest,
+  toHandler,
+  writeNodeResponse,
+  type HttpHandler,
+  type HttpHandlerOptions,
+  type HttpRuntime,
+} from '../../core/http/index.js';
 
 export type { HttpHandler, HttpHandlerOptions } from '../../core/http/index.js';
 
@@ -36,6 +43,10 @@ export function eventideListener(target: HttpRuntime | HttpHandler, options?: Ht
 }
 
 /** Serves eventide under its `basePath` and passes every other request to `app`. */
-export function withEventide(target: HttpRuntime | HttpHandler, options: HttpHandlerOptions | undefined, app: RequestListener): RequestListener {
+export function withEventide(
+  target: HttpRuntime | HttpHandler,
+  options: HttpHandlerOptions | undefined,
+  app: RequestListener,
+): RequestListener {
   return listen(toHandler(target, options), (req, res) => void app(req, res));
 }

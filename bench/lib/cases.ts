@@ -9,15 +9,29 @@ import Benchmark from 'benchmark';
 import { createRuntime, defineFunction, type EventPayload, type Runtime } from '../../core/index.js';
 import { encode } from '../../core/codec.js';
 import { createMemoryTransport } from '../../transports/memory/index.js';
-import { benchLogger, cleanupNamespace, pricedInRedisCpu, sleep, transportUrl, uniqueNamespace, urls, withTimeout, type TransportKind } from './env.js';
+import {
+  benchLogger,
+  cleanupNamespace,
+  pricedInRedisCpu,
+  sleep,
+  transportUrl,
+  uniqueNamespace,
+  urls,
+  withTimeout,
+  type TransportKind,
+} from './env.js';
 import { distribution, rounds, type Distribution, type Rounds } from './stats.js';
 
 /** A ~125-byte event, as an endpoint would send it. */
 export function signupEvent(i = 0): EventPayload {
-  return { name: 'user/created', data: { userId: `usr_${String(100000 + i)}`, email: 'ada.lovelace@example.com', plan: 'pro', source: 'web' } };
+  return {
+    name: 'user/created',
+    data: { userId: `usr_${String(100000 + i)}`, email: 'ada.lovelace@example.com', plan: 'pro', source: 'web' },
+  };
 }
 
-export const eventBytes = (): Uint8Array => encode({ v: 1, event: { ...signupEvent(), id: 'evt_0000000000000000000000000', ts: Date.now() } });
+export const eventBytes = (): Uint8Array =>
+  encode({ v: 1, event: { ...signupEvent(), id: 'evt_0000000000000000000000000', ts: Date.now() } });
 
 // ── harness: benchmark.js and a plain timed loop ───────────────────────
 
@@ -95,7 +109,11 @@ export interface Started {
   stop(): Promise<void>;
 }
 
-export async function startRuntime(kind: TransportKind, tag: string, options: Omit<Parameters<typeof createRuntime>[0] & object, 'transport' | 'namespace'> = {}): Promise<Started> {
+export async function startRuntime(
+  kind: TransportKind,
+  tag: string,
+  options: Omit<Parameters<typeof createRuntime>[0] & object, 'transport' | 'namespace'> = {},
+): Promise<Started> {
   const namespace = uniqueNamespace(tag);
   const runtime = createRuntime({ logger: benchLogger, ...options, transport: transportUrl(kind), namespace });
   await withTimeout(runtime.start(), 15_000, `starting a ${kind} runtime`);
@@ -234,8 +252,13 @@ const fanoutIds = ['start-trial', 'send-welcome-email', 'add-to-newsletter'];
  * functions and times from the first send until every run succeeded (counted
  * through `on('run')`). A fresh runtime and namespace per call.
  */
-export async function eventideThroughput(kind: TransportKind, o: { fanout: number; events: number; batch?: number; concurrency?: number; timeoutMs?: number; warmupRuns?: number }): Promise<ThroughputResult> {
-  const functions = fanoutIds.slice(0, o.fanout).map((id) => defineFunction({ id, trigger: { event: 'user/created' } }, async ({ step }) => step.run('work', () => 1)));
+export async function eventideThroughput(
+  kind: TransportKind,
+  o: { fanout: number; events: number; batch?: number; concurrency?: number; timeoutMs?: number; warmupRuns?: number },
+): Promise<ThroughputResult> {
+  const functions = fanoutIds
+    .slice(0, o.fanout)
+    .map((id) => defineFunction({ id, trigger: { event: 'user/created' } }, async ({ step }) => step.run('work', () => 1)));
   const s = await startRuntime(kind, `tp${kind}`, { functions, ...(o.concurrency ? { concurrency: o.concurrency } : {}) });
   let completed = 0;
   let target = Infinity;
@@ -256,9 +279,18 @@ export async function eventideThroughput(kind: TransportKind, o: { fanout: numbe
       for (let j = i; j < Math.min(from + events, i + batch); j++) list.push(signupEvent(j));
       await s.runtime.send(list);
     }
-    await withTimeout(done, o.timeoutMs ?? 60_000, `${expected} runs on ${kind}`).catch((e) => process.stderr.write(`${String(e)}; ${completed} done\n`));
+    await withTimeout(done, o.timeoutMs ?? 60_000, `${expected} runs on ${kind}`).catch((e) =>
+      process.stderr.write(`${String(e)}; ${completed} done\n`),
+    );
     const seconds = (performance.now() - t0) / 1000;
-    return { runsPerSec: completed / seconds, eventsPerSec: completed / o.fanout / seconds, completed, expected, seconds, redisCpuUsPerRun: Number.NaN };
+    return {
+      runsPerSec: completed / seconds,
+      eventsPerSec: completed / o.fanout / seconds,
+      completed,
+      expected,
+      seconds,
+      redisCpuUsPerRun: Number.NaN,
+    };
   };
   try {
     await pass(0, Math.ceil((o.warmupRuns ?? throughputWarmupRuns) / o.fanout));
@@ -268,7 +300,13 @@ export async function eventideThroughput(kind: TransportKind, o: { fanout: numbe
   }
 }
 
-export async function bullmqThroughput(o: { concurrency: number; jobs: number; batch?: number; timeoutMs?: number; warmupRuns?: number }): Promise<ThroughputResult> {
+export async function bullmqThroughput(o: {
+  concurrency: number;
+  jobs: number;
+  batch?: number;
+  timeoutMs?: number;
+  warmupRuns?: number;
+}): Promise<ThroughputResult> {
   const { Worker } = await import('bullmq');
   const q = await bullQueues('bulltp', 1);
   const queue = q.queues[0];
@@ -289,12 +327,22 @@ export async function bullmqThroughput(o: { concurrency: number; jobs: number; b
     const t0 = performance.now();
     for (let i = from; i < from + jobs; i += batch) {
       const list = [];
-      for (let j = i; j < Math.min(from + jobs, i + batch); j++) list.push({ name: 'user/created', data: signupEvent(j).data, opts: jobOpts });
+      for (let j = i; j < Math.min(from + jobs, i + batch); j++)
+        list.push({ name: 'user/created', data: signupEvent(j).data, opts: jobOpts });
       await queue.addBulk(list);
     }
-    await withTimeout(done, o.timeoutMs ?? 60_000, `${jobs} BullMQ jobs`).catch((e) => process.stderr.write(`${String(e)}; ${completed} done\n`));
+    await withTimeout(done, o.timeoutMs ?? 60_000, `${jobs} BullMQ jobs`).catch((e) =>
+      process.stderr.write(`${String(e)}; ${completed} done\n`),
+    );
     const seconds = (performance.now() - t0) / 1000;
-    return { runsPerSec: completed / seconds, eventsPerSec: completed / seconds, completed, expected: jobs, seconds, redisCpuUsPerRun: Number.NaN };
+    return {
+      runsPerSec: completed / seconds,
+      eventsPerSec: completed / seconds,
+      completed,
+      expected: jobs,
+      seconds,
+      redisCpuUsPerRun: Number.NaN,
+    };
   };
   try {
     await pass(0, o.warmupRuns ?? throughputWarmupRuns);

@@ -53,7 +53,10 @@ export interface CaseOutput<R = unknown> {
 }
 
 /** Runs one measurement case in a fresh `node` and returns what it printed. */
-export function runCase<R = unknown>(spec: CaseSpec, options: { exposeGc?: boolean; timeoutMs?: number; onLine?: (line: string) => void } = {}): Promise<CaseOutput<R>> {
+export function runCase<R = unknown>(
+  spec: CaseSpec,
+  options: { exposeGc?: boolean; timeoutMs?: number; onLine?: (line: string) => void } = {},
+): Promise<CaseOutput<R>> {
   const args = [...(options.exposeGc ? ['--expose-gc'] : []), `${benchDir}worker.js`, JSON.stringify(spec)];
   return new Promise((resolve, reject) => {
     const child = track(spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'], env: childEnv }));
@@ -73,7 +76,11 @@ export function runCase<R = unknown>(spec: CaseSpec, options: { exposeGc?: boole
       clearTimeout(timer);
       const line = stdout.split('\n').find((l) => l.startsWith(resultMarker));
       if (code !== 0 || !line) {
-        reject(new Error(`case ${spec.case} exited with ${code}: ${(stderr.trim().split('\n').slice(-3).join(' | ') || 'no output').slice(0, 500)}`));
+        reject(
+          new Error(
+            `case ${spec.case} exited with ${code}: ${(stderr.trim().split('\n').slice(-3).join(' | ') || 'no output').slice(0, 500)}`,
+          ),
+        );
         return;
       }
       resolve(JSON.parse(line.slice(resultMarker.length)) as CaseOutput<R>);
@@ -94,8 +101,14 @@ export interface Server {
 }
 
 /** Starts `bench/<script>.js` with a JSON config and waits for `LISTENING <port>`. */
-export function startServer(script: string, config: unknown, options: { timeoutMs?: number; onLine?: (line: string) => void } = {}): Promise<Server> {
-  const child = track(spawn(process.execPath, [`${benchDir}${script}.js`, JSON.stringify(config)], { stdio: ['pipe', 'pipe', 'pipe'], env: childEnv }));
+export function startServer(
+  script: string,
+  config: unknown,
+  options: { timeoutMs?: number; onLine?: (line: string) => void } = {},
+): Promise<Server> {
+  const child = track(
+    spawn(process.execPath, [`${benchDir}${script}.js`, JSON.stringify(config)], { stdio: ['pipe', 'pipe', 'pipe'], env: childEnv }),
+  );
   return new Promise((resolve, reject) => {
     let out = '';
     let err = '';
@@ -140,7 +153,10 @@ export function startServer(script: string, config: unknown, options: { timeoutM
 
 /** Tiny JSON-over-HTTP client for talking to the children. */
 export async function httpJson<T = unknown>(url: string, body?: unknown): Promise<T> {
-  const res = await fetch(url, body === undefined ? undefined : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(
+    url,
+    body === undefined ? undefined : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) },
+  );
   if (!res.ok) throw new Error(`${url} answered ${res.status}: ${(await res.text()).slice(0, 200)}`);
   return (await res.json()) as T;
 }

@@ -93,7 +93,12 @@ export function oneLine(e: unknown): string {
 /** Is something answering PING at the Redis URL? (BullMQ needs only that.) */
 export async function redisUp(timeoutMs = 2_000): Promise<Probe> {
   const { Redis } = await import('ioredis');
-  const client = new Redis(urls.redis, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: timeoutMs });
+  const client = new Redis(urls.redis, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    connectTimeout: timeoutMs,
+  });
   client.on('error', () => {});
   try {
     await withTimeout(client.connect(), timeoutMs, 'connecting to Redis');
@@ -111,7 +116,11 @@ export async function natsUp(timeoutMs = 2_000): Promise<Probe> {
     const { connect } = await import('nats');
     const nc = await connect({ servers: urls.nats.replace(/^nats:\/\//, ''), timeout: timeoutMs, reconnect: false });
     try {
-      await withTimeout(nc.jetstreamManager().then((m) => m.getAccountInfo()), timeoutMs, 'JetStream account info');
+      await withTimeout(
+        nc.jetstreamManager().then((m) => m.getAccountInfo()),
+        timeoutMs,
+        'JetStream account info',
+      );
       return { ok: true };
     } finally {
       await nc.close();
@@ -161,7 +170,10 @@ export async function cleanupNamespace(kind: TransportKind | 'bullmq', namespace
  * sys) per completed run. When many workers share one Redis, that is what
  * runs out first, whatever one worker process manages. NaN off Redis.
  */
-export async function pricedInRedisCpu<R extends { completed: number; redisCpuUsPerRun: number }>(onRedis: boolean, pass: () => Promise<R>): Promise<R> {
+export async function pricedInRedisCpu<R extends { completed: number; redisCpuUsPerRun: number }>(
+  onRedis: boolean,
+  pass: () => Promise<R>,
+): Promise<R> {
   if (!onRedis) return pass();
   const { Redis } = await import('ioredis');
   const client = new Redis(urls.redis, { maxRetriesPerRequest: 1 });

@@ -29,7 +29,12 @@ interface Pipeline {
   close(): Promise<void>;
 }
 
-export async function rawThroughput(kind: 'nats' | 'redis', events: number, timeoutMs = 60_000, warmupRuns = throughputWarmupRuns): Promise<ThroughputResult> {
+export async function rawThroughput(
+  kind: 'nats' | 'redis',
+  events: number,
+  timeoutMs = 60_000,
+  warmupRuns = throughputWarmupRuns,
+): Promise<ThroughputResult> {
   const pipeline = kind === 'nats' ? await natsPipeline() : await redisPipeline();
   let completed = 0;
   let target = Infinity;
@@ -45,7 +50,14 @@ export async function rawThroughput(kind: 'nats' | 'redis', events: number, time
     for (let i = from; i < from + n; i += batch) await pipeline.send(i, Math.min(batch, from + n - i));
     await withTimeout(done, timeoutMs, `${n} raw ${kind} runs`).catch((e) => process.stderr.write(`${String(e)}; ${completed} done\n`));
     const seconds = (performance.now() - t0) / 1000;
-    return { runsPerSec: completed / seconds, eventsPerSec: completed / seconds, completed, expected: n, seconds, redisCpuUsPerRun: Number.NaN };
+    return {
+      runsPerSec: completed / seconds,
+      eventsPerSec: completed / seconds,
+      completed,
+      expected: n,
+      seconds,
+      redisCpuUsPerRun: Number.NaN,
+    };
   };
   try {
     await pass(0, warmupRuns);
@@ -162,7 +174,19 @@ async function redisPipeline(): Promise<Pipeline> {
         roomMade = undefined;
         continue;
       }
-      const reply = (await reader.callBuffer('XREADGROUP', 'GROUP', 'one', 'c', 'COUNT', inFlightCap - inFlight, 'BLOCK', 5000, 'STREAMS', stream, '>')) as StreamReply;
+      const reply = (await reader.callBuffer(
+        'XREADGROUP',
+        'GROUP',
+        'one',
+        'c',
+        'COUNT',
+        inFlightCap - inFlight,
+        'BLOCK',
+        5000,
+        'STREAMS',
+        stream,
+        '>',
+      )) as StreamReply;
       for (const [, entries] of reply ?? []) {
         inFlight += entries.length;
         void run(

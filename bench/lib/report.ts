@@ -16,7 +16,9 @@ const variantLabel = (v: string) => (v === 'none' ? '–' : v === 'bullmq' ? 'Bu
 export function renderText(r: Results): string {
   const out: string[] = [];
   const roundsNote = (n: number) => (n > 1 ? `median (min–max) of ${n} rounds` : 'one round');
-  out.push(`eventide benchmarks — ${r.mode} · node ${r.machine.node} · ${r.machine.cpus} cpus · load ${r.machine.loadavgAtStart.map((l) => l.toFixed(1)).join(' ')} at start · ${r.seconds.toFixed(0)} s`);
+  out.push(
+    `eventide benchmarks — ${r.mode} · node ${r.machine.node} · ${r.machine.cpus} cpus · load ${r.machine.loadavgAtStart.map((l) => l.toFixed(1)).join(' ')} at start · ${r.seconds.toFixed(0)} s`,
+  );
   out.push(
     `transports: ${(['memory', 'nats', 'redis', 'bullmq'] as const)
       .map((k) => (r.transports[k].ok ? `${k} ✓` : `${k} skipped (${r.transports[k].reason})`))
@@ -34,10 +36,34 @@ export function renderText(r: Results): string {
     );
     const baseline = (c: number) => signup.rows.find((x) => x.endpoint === 'baseline' && x.connections === c);
     const sync = (c: number) => signup.rows.find((x) => x.endpoint === 'sync' && x.connections === c);
-    const rows: string[][] = [['endpoint', 'transport', 'conns', 'req/s', 'p50', 'p90', 'p99', 'max', 'non-2xx', 'in-handler', 'loop p99', '÷ baseline', 'sync ÷', 'entries/accepted t/e/n', 'lost', 'partial']];
+    const rows: string[][] = [
+      [
+        'endpoint',
+        'transport',
+        'conns',
+        'req/s',
+        'p50',
+        'p90',
+        'p99',
+        'max',
+        'non-2xx',
+        'in-handler',
+        'loop p99',
+        '÷ baseline',
+        'sync ÷',
+        'entries/accepted t/e/n',
+        'lost',
+        'partial',
+      ],
+    ];
     for (const row of signup.rows) {
       const isAsync = row.endpoint === 'async';
-      const perAcc = row.endpoint === 'baseline' || !row.perAccepted ? '' : [row.perAccepted.trial, row.perAccepted.email, row.perAccepted.newsletter].map((v) => (Number.isFinite(v) ? v.toFixed(3) : '–')).join(' / ');
+      const perAcc =
+        row.endpoint === 'baseline' || !row.perAccepted
+          ? ''
+          : [row.perAccepted.trial, row.perAccepted.email, row.perAccepted.newsletter]
+              .map((v) => (Number.isFinite(v) ? v.toFixed(3) : '–'))
+              .join(' / ');
       rows.push([
         row.endpoint,
         variantLabel(row.variant),
@@ -58,8 +84,12 @@ export function renderText(r: Results): string {
       ]);
     }
     out.push(table(rows, { alignLeft: 3 }));
-    out.push('   in-handler: p50 of the endpoint’s own critical path (create; async: create + send, or the 3 BullMQ adds). loop p99: event-loop delay');
-    out.push('   of the service during the load. ÷ baseline: async p50 ÷ p50 of the same endpoint doing only the critical path (create, answer).');
+    out.push(
+      '   in-handler: p50 of the endpoint’s own critical path (create; async: create + send, or the 3 BullMQ adds). loop p99: event-loop delay',
+    );
+    out.push(
+      '   of the service during the load. ÷ baseline: async p50 ÷ p50 of the same endpoint doing only the critical path (create, answer).',
+    );
     out.push('   sync ÷: sync p50 ÷ async p50. lost: accepted signups missing an entry at the third party once background work settled.');
     out.push('   partial: signups whose third-party entries stopped midway (sync: a call failed and the request answered 502).');
     for (const s of signup.skipped) out.push(`   skipped ${s.variant}: ${s.reason}`);
@@ -69,8 +99,12 @@ export function renderText(r: Results): string {
   if (isSkipped(send)) out.push(`2. send() critical path — skipped: ${send.skipped}`);
   else {
     const n = send.rows[0]?.us.raw?.values.length ?? 0;
-    out.push(`2. send() critical path — µs per call: benchmark.js mean, and p50 / p99 of a sequential timed loop; ${roundsNote(n)}; ratios per round, same process`);
-    const rows: string[][] = [['transport', 'operation', 'benchmark.js', 'loop p50', 'loop p99', 'send ÷ this (benchmark.js)', 'send ÷ this (p50)']];
+    out.push(
+      `2. send() critical path — µs per call: benchmark.js mean, and p50 / p99 of a sequential timed loop; ${roundsNote(n)}; ratios per round, same process`,
+    );
+    const rows: string[][] = [
+      ['transport', 'operation', 'benchmark.js', 'loop p50', 'loop p99', 'send ÷ this (benchmark.js)', 'send ÷ this (p50)'],
+    ];
     for (const row of send.rows) {
       for (const key of ['send', 'raw', 'bullmqAdd', 'bullmqAdd3']) {
         if (!row.us[key]) continue;
@@ -88,7 +122,9 @@ export function renderText(r: Results): string {
       }
     }
     out.push(table(rows, { alignLeft: 2 }));
-    out.push('   memory: producer-only runtime whose events a bare consumer acks at once; nats/redis: producer-only runtime (worker: false).');
+    out.push(
+      '   memory: producer-only runtime whose events a bare consumer acks at once; nats/redis: producer-only runtime (worker: false).',
+    );
     for (const s of send.skipped) out.push(`   skipped ${s}`);
   }
 
@@ -96,30 +132,65 @@ export function renderText(r: Results): string {
   if (isSkipped(throughput)) out.push(`3. Background runs — skipped: ${throughput.skipped}`);
   else {
     const n = throughput.rows[0]?.oneStepRunsPerSec.values.length ?? throughput.bullmq[0]?.jobsPerSec.values.length ?? 0;
-    out.push(`3. Background runs — runs/s from first send to last success, ${roundsNote(n)}, default concurrency (100 per function); one process per round`);
+    out.push(
+      `3. Background runs — runs/s from first send to last success, ${roundsNote(n)}, default concurrency (100 per function); one process per round`,
+    );
     const lat = (t: string) => throughput.latency.find((l) => l.transport === t);
     const rows: string[][] = [['worker', 'one-step runs/s', '3-fn fan-out runs/s', 'start p50', 'start p99', 'peak RSS', 'Redis CPU/run']];
     const cpu = (r: Rounds | undefined) => (r ? fmtUs(r.median) : '');
-    const floorRow = (f: LatencyRow | undefined, transport: string, raw?: Rounds, rawCpu?: Rounds) => [`${transport} raw floor`, raw ? fmtRounds(raw, (v) => fmtRate(v, '')) : '', '', fmtUs(f?.p50Us), fmtUs(f?.p99Us), '', cpu(rawCpu)];
+    const floorRow = (f: LatencyRow | undefined, transport: string, raw?: Rounds, rawCpu?: Rounds) => [
+      `${transport} raw floor`,
+      raw ? fmtRounds(raw, (v) => fmtRate(v, '')) : '',
+      '',
+      fmtUs(f?.p50Us),
+      fmtUs(f?.p99Us),
+      '',
+      cpu(rawCpu),
+    ];
     for (const row of throughput.rows) {
       const l = lat(row.transport);
-      rows.push([row.transport, fmtRounds(row.oneStepRunsPerSec, (v) => fmtRate(v, '')), fmtRounds(row.fanoutRunsPerSec, (v) => fmtRate(v, '')), fmtUs(l?.p50Us), fmtUs(l?.p99Us), fmtBytes(row.peakRssBytes), cpu(row.redisCpuUsPerRun)]);
+      rows.push([
+        row.transport,
+        fmtRounds(row.oneStepRunsPerSec, (v) => fmtRate(v, '')),
+        fmtRounds(row.fanoutRunsPerSec, (v) => fmtRate(v, '')),
+        fmtUs(l?.p50Us),
+        fmtUs(l?.p99Us),
+        fmtBytes(row.peakRssBytes),
+        cpu(row.redisCpuUsPerRun),
+      ]);
       const floor = throughput.rawFloor.find((f) => f.transport === row.transport);
       if (floor || row.rawOneStepRunsPerSec) rows.push(floorRow(floor, row.transport, row.rawOneStepRunsPerSec, row.rawRedisCpuUsPerRun));
     }
     // A floor still shows when its transport's throughput cases failed.
-    for (const f of throughput.rawFloor) if (!throughput.rows.some((row) => row.transport === f.transport)) rows.push(floorRow(f, f.transport));
+    for (const f of throughput.rawFloor)
+      if (!throughput.rows.some((row) => row.transport === f.transport)) rows.push(floorRow(f, f.transport));
     for (const row of throughput.bullmq) {
       const l = row.concurrency === 1 ? lat('bullmq') : undefined;
-      rows.push([`BullMQ c=${row.concurrency}`, fmtRounds(row.jobsPerSec, (v) => fmtRate(v, '')), '', l ? fmtUs(l.p50Us) : '', l ? fmtUs(l.p99Us) : '', fmtBytes(row.peakRssBytes), cpu(row.redisCpuUsPerJob)]);
+      rows.push([
+        `BullMQ c=${row.concurrency}`,
+        fmtRounds(row.jobsPerSec, (v) => fmtRate(v, '')),
+        '',
+        l ? fmtUs(l.p50Us) : '',
+        l ? fmtUs(l.p99Us) : '',
+        fmtBytes(row.peakRssBytes),
+        cpu(row.redisCpuUsPerJob),
+      ]);
     }
     out.push(table(rows, { alignLeft: 1 }));
-    out.push('   start: event → function start at low load (one event at a time; timestamp in the event vs handler start), including send().');
-    out.push("   Redis CPU/run: the Redis server's own CPU (INFO cpu) over the timed one-step pass, per run (BullMQ: per job), median of rounds.");
+    out.push(
+      '   start: event → function start at low load (one event at a time; timestamp in the event vs handler start), including send().',
+    );
+    out.push(
+      "   Redis CPU/run: the Redis server's own CPU (INFO cpu) over the timed one-step pass, per run (BullMQ: per job), median of rounds.",
+    );
     if (throughput.rawFloor.length || throughput.rows.some((row) => row.rawOneStepRunsPerSec)) {
-      out.push("   raw floor: the raw client in the same run, same protocol, no eventide code. runs/s: per event the server calls a one-step run makes");
+      out.push(
+        '   raw floor: the raw client in the same run, same protocol, no eventide code. runs/s: per event the server calls a one-step run makes',
+      );
       out.push('   (nats.js: js.publish, pull, KV create, KV update, +ACK; ioredis: XADD, XREADGROUP, HSET, HSET + XACK, pipelined);');
-      out.push('   start: publish → receive (nats.js js.publish → pull consumer; ioredis XADD → XREADGROUP), each ack confirmed before the next publish.');
+      out.push(
+        '   start: publish → receive (nats.js js.publish → pull consumer; ioredis XADD → XREADGROUP), each ack confirmed before the next publish.',
+      );
     }
     for (const s of throughput.skipped) out.push(`   skipped ${s}`);
   }
@@ -127,7 +198,9 @@ export function renderText(r: Results): string {
   out.push('');
   if (isSkipped(memory)) out.push(`4. Memory — skipped: ${memory.skipped}`);
   else {
-    out.push(`4. Memory — ${memory.runs.toLocaleString('en')} runs sleeping in step.sleep('nap', '1h') on memory, after a full GC, per run`);
+    out.push(
+      `4. Memory — ${memory.runs.toLocaleString('en')} runs sleeping in step.sleep('nap', '1h') on memory, after a full GC, per run`,
+    );
     out.push(
       table(
         [
@@ -157,7 +230,14 @@ export function renderText(r: Results): string {
 // ── HTML ───────────────────────────────────────────────────────────────
 
 const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] as string);
-const palette: Record<string, string> = { baseline: '#8a8f98', sync: '#d1453b', memory: '#2f7ed8', nats: '#27a243', redis: '#c9302c', bullmq: '#9b59b6' };
+const palette: Record<string, string> = {
+  baseline: '#8a8f98',
+  sync: '#d1453b',
+  memory: '#2f7ed8',
+  nats: '#27a243',
+  redis: '#c9302c',
+  bullmq: '#9b59b6',
+};
 const colourOf = (row: SignupRow) => (row.endpoint === 'async' ? (palette[row.variant] ?? '#333') : palette[row.endpoint]);
 
 function latencyChart(rows: SignupRow[], connections: number): string {
@@ -185,7 +265,9 @@ function latencyChart(rows: SignupRow[], connections: number): string {
   for (let e = Math.ceil(lo); e <= Math.floor(hi); e++) {
     const v = 10 ** e;
     const y = yAt(v);
-    parts.push(`<line x1="${m.l}" x2="${W - m.r}" y1="${y}" y2="${y}" class="grid"/><text x="${m.l - 6}" y="${y + 4}" text-anchor="end">${esc(fmtMs(v))}</text>`);
+    parts.push(
+      `<line x1="${m.l}" x2="${W - m.r}" y1="${y}" y2="${y}" class="grid"/><text x="${m.l - 6}" y="${y + 4}" text-anchor="end">${esc(fmtMs(v))}</text>`,
+    );
   }
   curvePercentiles.forEach((p, i) => {
     const label = p === 0 ? 'min' : p === 100 ? 'max' : `p${p}`;
@@ -197,7 +279,9 @@ function latencyChart(rows: SignupRow[], connections: number): string {
     const dash = row.endpoint === 'async' ? '' : row.endpoint === 'sync' ? ' stroke-dasharray="6 3"' : ' stroke-dasharray="2 3"';
     parts.push(`<polyline fill="none" stroke="${colour}" stroke-width="2"${dash} points="${pts.join(' ')}"/>`);
     const label = row.endpoint === 'async' ? `async · ${variantLabel(row.variant)}` : row.endpoint;
-    parts.push(`<line x1="${W - m.r + 12}" x2="${W - m.r + 36}" y1="${m.t + 8 + k * 18}" y2="${m.t + 8 + k * 18}" stroke="${colour}" stroke-width="2"${dash}/>`);
+    parts.push(
+      `<line x1="${W - m.r + 12}" x2="${W - m.r + 36}" y1="${m.t + 8 + k * 18}" y2="${m.t + 8 + k * 18}" stroke="${colour}" stroke-width="2"${dash}/>`,
+    );
     parts.push(`<text x="${W - m.r + 42}" y="${m.t + 12 + k * 18}">${esc(label)}: p50 ${esc(fmtMs(row.p50.median))}</text>`);
   });
   return `<svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" xmlns="http://www.w3.org/2000/svg">${parts.join('')}</svg>`;
@@ -232,10 +316,26 @@ export function renderHtml(r: Results): string {
     const bars: { label: string; value: number; colour: string; text: string }[] = [];
     const med = (x: Rounds) => x.median;
     for (const row of throughput.rows) {
-      bars.push({ label: `${row.transport} · one-step`, value: med(row.oneStepRunsPerSec), colour: palette[row.transport] ?? '#333', text: fmtRate(med(row.oneStepRunsPerSec), ' runs/s') });
-      bars.push({ label: `${row.transport} · 3-fn fan-out`, value: med(row.fanoutRunsPerSec), colour: palette[row.transport] ?? '#333', text: fmtRate(med(row.fanoutRunsPerSec), ' runs/s') });
+      bars.push({
+        label: `${row.transport} · one-step`,
+        value: med(row.oneStepRunsPerSec),
+        colour: palette[row.transport] ?? '#333',
+        text: fmtRate(med(row.oneStepRunsPerSec), ' runs/s'),
+      });
+      bars.push({
+        label: `${row.transport} · 3-fn fan-out`,
+        value: med(row.fanoutRunsPerSec),
+        colour: palette[row.transport] ?? '#333',
+        text: fmtRate(med(row.fanoutRunsPerSec), ' runs/s'),
+      });
     }
-    for (const row of throughput.bullmq) bars.push({ label: `BullMQ · concurrency ${row.concurrency}`, value: med(row.jobsPerSec), colour: palette.bullmq, text: fmtRate(med(row.jobsPerSec), ' jobs/s') });
+    for (const row of throughput.bullmq)
+      bars.push({
+        label: `BullMQ · concurrency ${row.concurrency}`,
+        value: med(row.jobsPerSec),
+        colour: palette.bullmq,
+        text: fmtRate(med(row.jobsPerSec), ' jobs/s'),
+      });
     charts.push(barChart('Background runs per second vs BullMQ (no-op work, same machine)', bars));
   }
   if (!isSkipped(send)) {
@@ -244,12 +344,22 @@ export function renderHtml(r: Results): string {
       for (const [k, v] of Object.entries(row.loopP50Us)) {
         if (k === 'sendWithRun') continue;
         const label = k === 'send' ? `${row.transport} · runtime.send()` : `${row.transport} · ${row.names[k] ?? k}`;
-        bars.push({ label, value: v.median, colour: k === 'send' ? (palette[row.transport] ?? '#333') : k.startsWith('bullmq') ? palette.bullmq : '#8a8f98', text: fmtUs(v.median) });
+        bars.push({
+          label,
+          value: v.median,
+          colour: k === 'send' ? (palette[row.transport] ?? '#333') : k.startsWith('bullmq') ? palette.bullmq : '#8a8f98',
+          text: fmtUs(v.median),
+        });
       }
     }
     charts.push(barChart('Critical-path cost per call: p50 of a sequential loop (lower is better)', bars));
   }
-  const goals = r.goals.map((g) => `<li class="${g.pass === null ? 'na' : g.pass ? 'ok' : 'ko'}">${tick(g.pass ?? undefined)} ${esc(g.text)}: ${esc(g.detail)}</li>`).join('');
+  const goals = r.goals
+    .map(
+      (g) =>
+        `<li class="${g.pass === null ? 'na' : g.pass ? 'ok' : 'ko'}">${tick(g.pass ?? undefined)} ${esc(g.text)}: ${esc(g.detail)}</li>`,
+    )
+    .join('');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>eventide benchmarks · ${esc(r.startedAt)}</title>
 <style>

@@ -98,7 +98,15 @@ export interface Results {
   startedAt: string;
   finishedAt: string;
   seconds: number;
-  machine: { node: string; platform: string; arch: string; cpus: number; cpuModel: string; totalMemBytes: number; loadavgAtStart: number[] };
+  machine: {
+    node: string;
+    platform: string;
+    arch: string;
+    cpus: number;
+    cpuModel: string;
+    totalMemBytes: number;
+    loadavgAtStart: number[];
+  };
   transports: Record<'memory' | 'nats' | 'redis' | 'bullmq', Availability>;
   sections: {
     signup: SignupSection | Skipped;
@@ -119,7 +127,8 @@ export interface Results {
   errors: string[];
 }
 
-export const isSkipped = (s: unknown): s is Skipped => !!s && typeof s === 'object' && typeof (s as { skipped?: unknown }).skipped === 'string';
+export const isSkipped = (s: unknown): s is Skipped =>
+  !!s && typeof s === 'object' && typeof (s as { skipped?: unknown }).skipped === 'string';
 
 /** a[i] ÷ b[i] for rounds measured side by side. */
 export function ratioRounds(a: Rounds | undefined, b: Rounds | undefined): Rounds | undefined {
@@ -139,14 +148,20 @@ export function computeGoals(r: Results): Goal[] {
     const variants = [...new Set(signup.rows.filter((row) => row.endpoint === 'async').map((row) => row.variant))];
     for (const v of variants) {
       const asyncRows = signup.rows.filter((row) => row.endpoint === 'async' && row.variant === v);
-      const cp = asyncRows.map((row) => ({ c: row.connections, ratio: row.p50.median / (baseline(row.connections)?.p50.median ?? Number.NaN) }));
+      const cp = asyncRows.map((row) => ({
+        c: row.connections,
+        ratio: row.p50.median / (baseline(row.connections)?.p50.median ?? Number.NaN),
+      }));
       goals.push({
         id: `signup.critical.${v}`,
         text: `async p50 ≤ 1.2× the critical path alone (baseline endpoint p50), ${v}`,
         pass: cp.length ? cp.every((e) => e.ratio <= 1.2) : null,
         detail: cp.map((e) => `${x(e.ratio)}× @${e.c} conns`).join(', '),
       });
-      const sp = asyncRows.map((row) => ({ c: row.connections, ratio: (sync(row.connections)?.p50.median ?? Number.NaN) / row.p50.median }));
+      const sp = asyncRows.map((row) => ({
+        c: row.connections,
+        ratio: (sync(row.connections)?.p50.median ?? Number.NaN) / row.p50.median,
+      }));
       goals.push({
         id: `signup.vsSync.${v}`,
         text: `async p50 ≥ 20× faster than sync, ${v}`,
@@ -182,7 +197,9 @@ export function computeGoals(r: Results): Goal[] {
         id: `send.${kind}.vsRaw`,
         text: `${kind} send() p50 ≤ ${limit}× a raw ${op}`,
         pass: Number.isFinite(ratio) ? ratio <= limit : null,
-        detail: Number.isFinite(ratio) ? `${x(ratio)}× (${x(row?.loopP50Us.send?.median ?? 0)} vs ${x(row?.loopP50Us.raw?.median ?? 0)} µs)` : `not measured: needs ${kind}`,
+        detail: Number.isFinite(ratio)
+          ? `${x(ratio)}× (${x(row?.loopP50Us.send?.median ?? 0)} vs ${x(row?.loopP50Us.raw?.median ?? 0)} µs)`
+          : `not measured: needs ${kind}`,
       });
     }
     const redis = send.rows.find((row) => row.transport === 'redis');

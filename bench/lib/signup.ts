@@ -9,7 +9,15 @@ import autocannon from 'autocannon';
 import { performance } from 'node:perf_hooks';
 import { cleanupNamespace, sleep, transportUrl, uniqueNamespace, urls, type TransportKind } from './env.js';
 import { httpJson, startServer, type Server } from './child.js';
-import { kinds, thirdPartyTimeoutMs, type Kind, type PhaseStats, type ServiceConfig, type ThirdPartyConfig, type ThirdPartyStats } from './signup-model.js';
+import {
+  kinds,
+  thirdPartyTimeoutMs,
+  type Kind,
+  type PhaseStats,
+  type ServiceConfig,
+  type ThirdPartyConfig,
+  type ThirdPartyStats,
+} from './signup-model.js';
 import { percentile, rounds, type Rounds } from './stats.js';
 
 export type Variant = 'none' | TransportKind | 'bullmq';
@@ -93,7 +101,13 @@ export interface SignupSection {
 
 type Progress = (line: string) => void;
 
-async function load(server: Server, endpoint: string, connections: number, durationS: number, phase: string): Promise<Omit<LoadRound, 'accepted' | 'rejected' | 'critical' | 'background'>> {
+async function load(
+  server: Server,
+  endpoint: string,
+  connections: number,
+  durationS: number,
+  phase: string,
+): Promise<Omit<LoadRound, 'accepted' | 'rejected' | 'critical' | 'background'>> {
   const samples: number[] = [];
   await httpJson(`${server.url}/loop/reset`, {});
   const instance = autocannon({
@@ -106,7 +120,10 @@ async function load(server: Server, endpoint: string, connections: number, durat
     timeout: 30,
   });
   // Our own record of every response's latency, in ms with µs precision (autocannon's histogram keeps whole ms and 2xx only).
-  (instance as unknown as { on(e: 'response', f: (c: unknown, status: number, bytes: number, ms: number) => void): void }).on('response', (_c, _s, _b, ms) => samples.push(ms));
+  (instance as unknown as { on(e: 'response', f: (c: unknown, status: number, bytes: number, ms: number) => void): void }).on(
+    'response',
+    (_c, _s, _b, ms) => samples.push(ms),
+  );
   const t0 = performance.now();
   const r = await instance;
   const seconds = (performance.now() - t0) / 1000;
@@ -116,7 +133,12 @@ async function load(server: Server, endpoint: string, connections: number, durat
     phase,
     requests: samples.length,
     reqPerSec: samples.length / Math.max(seconds, r.duration || durationS),
-    latency: { p50: percentile(sorted, 50), p90: percentile(sorted, 90), p99: percentile(sorted, 99), max: sorted[sorted.length - 1] ?? Number.NaN },
+    latency: {
+      p50: percentile(sorted, 50),
+      p90: percentile(sorted, 90),
+      p99: percentile(sorted, 99),
+      max: sorted[sorted.length - 1] ?? Number.NaN,
+    },
     curve: curvePercentiles.map((p) => (p === 0 ? sorted[0] : percentile(sorted, p))),
     loopDelayMs,
     non2xx: r.non2xx,
@@ -126,7 +148,13 @@ async function load(server: Server, endpoint: string, connections: number, durat
 }
 
 /** Waits until the service has answered everything in flight and (async) the third party holds every accepted signup's three entries. */
-async function settle(thirdParty: Server, service: Server, phase: string, background: boolean, o: SignupOptions): Promise<{ svc: PhaseStats; background?: Background }> {
+async function settle(
+  thirdParty: Server,
+  service: Server,
+  phase: string,
+  background: boolean,
+  o: SignupOptions,
+): Promise<{ svc: PhaseStats; background?: Background }> {
   const t0 = Date.now();
   let lastProgress = -1;
   let lastChange = Date.now();
@@ -229,7 +257,9 @@ export async function runSignupSection(o: SignupOptions, progress: Progress, onC
             const list: LoadRound[] = [];
             for (let round = 0; round < o.rounds; round++) {
               const phase = `${variant}-${endpoint}-c${connections}-r${round}-${Date.now().toString(36)}`;
-              progress(`signup ${endpoint.padEnd(8)} ${variant === 'none' ? '' : `on ${variant} `}· ${connections} connections · ${o.durationS} s${o.rounds > 1 ? ` · round ${round + 1}/${o.rounds}` : ''}`);
+              progress(
+                `signup ${endpoint.padEnd(8)} ${variant === 'none' ? '' : `on ${variant} `}· ${connections} connections · ${o.durationS} s${o.rounds > 1 ? ` · round ${round + 1}/${o.rounds}` : ''}`,
+              );
               const measured = await load(service, endpoint, connections, o.durationS, phase);
               const t0 = Date.now();
               const { svc, background } = await settle(thirdParty, service, phase, endpoint === 'async', o);
@@ -237,7 +267,13 @@ export async function runSignupSection(o: SignupOptions, progress: Progress, onC
                 progress(
                   `  ${measured.requests} requests, ${svc.accepted} accepted; background ${background.settled ? 'settled' : 'NOT settled'} after ${((Date.now() - t0) / 1000).toFixed(1)} s, ${background.lost} lost`,
                 );
-              list.push({ ...measured, accepted: svc.accepted, rejected: svc.rejected, critical: svc.critical, ...(endpoint === 'baseline' ? {} : { background }) });
+              list.push({
+                ...measured,
+                accepted: svc.accepted,
+                rejected: svc.rejected,
+                critical: svc.critical,
+                ...(endpoint === 'baseline' ? {} : { background }),
+              });
             }
             rows.push(summarise(endpoint, variant, connections, list));
           }

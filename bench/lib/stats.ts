@@ -53,7 +53,10 @@ export function rounds(values: number[]): Rounds {
 }
 
 /** Runs `fn` `n` times and summarises each figure it returns over the rounds. */
-export async function overRounds<K extends string>(n: number, fn: (round: number) => Promise<Record<K, number>>): Promise<Record<K, Rounds>> {
+export async function overRounds<K extends string>(
+  n: number,
+  fn: (round: number) => Promise<Record<K, number>>,
+): Promise<Record<K, Rounds>> {
   const seen: Partial<Record<K, number[]>> = {};
   for (let i = 0; i < n; i++) {
     const r = await fn(i);

@@ -50,10 +50,13 @@ const forwardingHeaders = ['forwarded', 'x-forwarded-for', 'x-real-ip', 'x-forwa
 
 /** Why a dev-mode request is refused, or `undefined` when it may go on. */
 export function devRefusal(remoteAddress: string | undefined, header: (name: string) => string | undefined): string | undefined {
-  if (!isLoopbackAddress(remoteAddress)) return 'dev mode answers loopback clients only; start the handler with a token to serve other hosts';
-  if (forwardingHeaders.some((h) => header(h) !== undefined)) return 'dev mode refuses proxied requests; start the handler with a token behind a proxy';
+  if (!isLoopbackAddress(remoteAddress))
+    return 'dev mode answers loopback clients only; start the handler with a token to serve other hosts';
+  if (forwardingHeaders.some((h) => header(h) !== undefined))
+    return 'dev mode refuses proxied requests; start the handler with a token behind a proxy';
   const host = header('host');
-  if (!isLoopbackHostname(host === undefined ? undefined : hostnameOf(host))) return 'dev mode needs a loopback Host (localhost or 127.0.0.1)';
+  if (!isLoopbackHostname(host === undefined ? undefined : hostnameOf(host)))
+    return 'dev mode needs a loopback Host (localhost or 127.0.0.1)';
   const origin = header('origin');
   if (origin !== undefined && origin !== 'null') {
     let originHost: string | undefined;

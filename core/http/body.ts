@@ -11,7 +11,12 @@ export class HttpError extends Error {
   readonly code: string;
   readonly headers: Record<string, string>;
   readonly details: Record<string, unknown> | undefined;
-  constructor(status: number, code: string, message: string, options: { headers?: Record<string, string>; details?: Record<string, unknown> } & ErrorOptions = {}) {
+  constructor(
+    status: number,
+    code: string,
+    message: string,
+    options: { headers?: Record<string, string>; details?: Record<string, unknown> } & ErrorOptions = {},
+  ) {
     super(message, options);
     this.status = status;
     this.code = code;
@@ -20,7 +25,8 @@ export class HttpError extends Error {
   }
 }
 
-const tooLarge = (limit: number) => new HttpError(413, 'BODY_TOO_LARGE', `request body is larger than ${limit} bytes (maxBodyBytes)`, { headers: { connection: 'close' } });
+const tooLarge = (limit: number) =>
+  new HttpError(413, 'BODY_TOO_LARGE', `request body is larger than ${limit} bytes (maxBodyBytes)`, { headers: { connection: 'close' } });
 
 /** Reads the whole body as UTF-8 text; throws 413 past `limit` bytes (without reading further) and 400 on invalid UTF-8. */
 export async function readText(request: HttpRequest, limit: number, contentLength: string | undefined): Promise<string> {

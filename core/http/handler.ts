@@ -31,7 +31,10 @@ import type { HttpHandler, HttpRequest, HttpResponse } from './types.js';
 import { decodeCursor, deadLetterView, encodeCursor, isAfter, runDetail, runSummary, toJson } from './views.js';
 
 /** The Runtime methods the handler uses. */
-export type HttpRuntime = Pick<Runtime, 'send' | 'on' | 'getRun' | 'listRuns' | 'listEvents' | 'deadLetters' | 'replay' | 'cancel' | 'listFunctions'>;
+export type HttpRuntime = Pick<
+  Runtime,
+  'send' | 'on' | 'getRun' | 'listRuns' | 'listEvents' | 'deadLetters' | 'replay' | 'cancel' | 'listFunctions'
+>;
 
 export interface HttpHandlerOptions {
   /** Path prefix of every route. Default `/eventide`. */
@@ -52,7 +55,15 @@ export interface HttpHandlerOptions {
   logger?: Logger;
 }
 
-const statuses: ReadonlySet<string> = new Set<RunStatus>(['pending', 'running', 'sleeping', 'retrying', 'succeeded', 'failed', 'cancelled']);
+const statuses: ReadonlySet<string> = new Set<RunStatus>([
+  'pending',
+  'running',
+  'sleeping',
+  'retrying',
+  'succeeded',
+  'failed',
+  'cancelled',
+]);
 const jsonHeaders = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' };
 
 type Params = { id?: string };
@@ -64,26 +75,33 @@ interface Route {
   public?: boolean;
 }
 
-const json = (status: number, value: unknown, headers: Record<string, string> = {}): HttpResponse => ({ status, headers: { ...jsonHeaders, ...headers }, body: toJson(value) });
+const json = (status: number, value: unknown, headers: Record<string, string> = {}): HttpResponse => ({
+  status,
+  headers: { ...jsonHeaders, ...headers },
+  body: toJson(value),
+});
 const fail = (status: number, code: string, message: string, headers: Record<string, string> = {}, details?: Record<string, unknown>) =>
   json(status, { error: { code, message, ...details } }, headers);
 
 function intParam(query: URLSearchParams, name: string, fallback: number, max: number): number {
   const raw = query.get(name);
   if (raw === null || raw === '') return fallback;
-  if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > max) throw new HttpError(400, 'INVALID_QUERY', `${name} must be a whole number from 1 to ${max}`);
+  if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > max)
+    throw new HttpError(400, 'INVALID_QUERY', `${name} must be a whole number from 1 to ${max}`);
   return Number(raw);
 }
 
 function statusParam(value: unknown, name: string): RunStatus | undefined {
   if (value === undefined || value === null || value === '') return undefined;
-  if (typeof value !== 'string' || !statuses.has(value)) throw new HttpError(400, 'INVALID_STATUS', `${name} must be one of ${[...statuses].join(', ')}`);
+  if (typeof value !== 'string' || !statuses.has(value))
+    throw new HttpError(400, 'INVALID_STATUS', `${name} must be one of ${[...statuses].join(', ')}`);
   return value as RunStatus;
 }
 
 function normaliseBasePath(basePath: string): string {
   const trimmed = basePath.replace(/\/+$/, '');
-  if (trimmed !== '' && !/^\/[A-Za-z0-9._~\-/]*$/.test(trimmed)) throw new ConfigError(`basePath "${basePath}" must start with '/' and be a plain path`);
+  if (trimmed !== '' && !/^\/[A-Za-z0-9._~\-/]*$/.test(trimmed))
+    throw new ConfigError(`basePath "${basePath}" must start with '/' and be a plain path`);
   return trimmed;
 }
 
@@ -101,12 +119,16 @@ export function createHttpHandler(runtime: HttpRuntime, options: HttpHandlerOpti
   const basePath = normaliseBasePath(options.basePath ?? '/eventide');
   const dev = options.dev === true;
   if (options.token !== undefined && (typeof options.token !== 'string' || options.token.length < 16 || /\s/.test(options.token))) {
-    throw new ConfigError('the HTTP token must be a string of at least 16 characters, without spaces (e.g. crypto.randomBytes(24).toString("base64url"))');
+    throw new ConfigError(
+      'the HTTP token must be a string of at least 16 characters, without spaces (e.g. crypto.randomBytes(24).toString("base64url"))',
+    );
   }
-  if (options.token === undefined && !dev) throw new ConfigError('createHttpHandler needs a token, or dev: true (loopback clients only, no token)');
+  if (options.token === undefined && !dev)
+    throw new ConfigError('createHttpHandler needs a token, or dev: true (loopback clients only, no token)');
   const checkToken = options.token === undefined ? undefined : bearerChecker(options.token);
   const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
-  if (!Number.isInteger(maxBodyBytes) || maxBodyBytes <= 0) throw new ConfigError(`maxBodyBytes must be a whole number > 0, got ${maxBodyBytes}`);
+  if (!Number.isInteger(maxBodyBytes) || maxBodyBytes <= 0)
+    throw new ConfigError(`maxBodyBytes must be a whole number > 0, got ${maxBodyBytes}`);
   const logger = options.logger ?? defaultLogger;
   const stream = new RunStream((listener) => runtime.on('run', listener), {
     bufferSize: options.streamBufferSize ?? 1024,
@@ -139,7 +161,8 @@ export function createHttpHandler(runtime: HttpRuntime, options: HttpHandlerOpti
       methods: {
         POST: async (ctx) => {
           const body = await readJson(ctx);
-          if (body === undefined) throw new HttpError(400, 'EMPTY_BODY', 'request body is empty: send a JSON event { "name", "data" } or an array of them');
+          if (body === undefined)
+            throw new HttpError(400, 'EMPTY_BODY', 'request body is empty: send a JSON event { "name", "data" } or an array of them');
           if (Array.isArray(body) && body.length === 0) throw new HttpError(400, 'EMPTY_BATCH', 'the array of events is empty');
           return json(202, await runtime.send(body as Parameters<HttpRuntime['send']>[0]));
         },
@@ -194,7 +217,8 @@ export function createHttpHandler(runtime: HttpRuntime, options: HttpHandlerOpti
       methods: {
         POST: async (ctx) => {
           const body = await readJson(ctx);
-          if (!body || typeof body !== 'object' || Array.isArray(body)) throw new HttpError(400, 'INVALID_REPLAY', 'send { "functionId", "status"? } or { "runIds": [...] }');
+          if (!body || typeof body !== 'object' || Array.isArray(body))
+            throw new HttpError(400, 'INVALID_REPLAY', 'send { "functionId", "status"? } or { "runIds": [...] }');
           const { functionId, status, runIds } = body as Record<string, unknown>;
           if (runIds !== undefined) {
             if (!Array.isArray(runIds) || runIds.length === 0 || !runIds.every((id) => typeof id === 'string' && id.length > 0)) {
@@ -203,7 +227,8 @@ export function createHttpHandler(runtime: HttpRuntime, options: HttpHandlerOpti
             for (const id of runIds as string[]) if (!(await runtime.getRun(id))) return fail(404, 'RUN_NOT_FOUND', `no run "${id}"`);
             return json(200, { ids: await runtime.replay({ runIds: runIds as string[] }) });
           }
-          if (typeof functionId !== 'string' || functionId.length === 0) throw new HttpError(400, 'INVALID_REPLAY', 'send { "functionId", "status"? } or { "runIds": [...] }');
+          if (typeof functionId !== 'string' || functionId.length === 0)
+            throw new HttpError(400, 'INVALID_REPLAY', 'send { "functionId", "status"? } or { "runIds": [...] }');
           return json(200, { ids: await runtime.replay({ functionId, status: statusParam(status, 'status') ?? 'failed' }) });
         },
       },
@@ -211,7 +236,10 @@ export function createHttpHandler(runtime: HttpRuntime, options: HttpHandlerOpti
     { pattern: /^\/functions$/, methods: { GET: () => json(200, { functions: runtime.listFunctions() }) } },
     {
       pattern: /^\/dead-letters$/,
-      methods: { GET: async ({ query }) => json(200, { deadLetters: (await runtime.deadLetters({ limit: intParam(query, 'limit', 50, 1000) })).map(deadLetterView) }) },
+      methods: {
+        GET: async ({ query }) =>
+          json(200, { deadLetters: (await runtime.deadLetters({ limit: intParam(query, 'limit', 50, 1000) })).map(deadLetterView) }),
+      },
     },
     {
       pattern: /^\/stream$/,
@@ -221,7 +249,12 @@ export function createHttpHandler(runtime: HttpRuntime, options: HttpHandlerOpti
           const lastEventId = header('last-event-id') ?? (query.get('lastEventId') || undefined);
           return {
             status: 200,
-            headers: { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' },
+            headers: {
+              'content-type': 'text/event-stream; charset=utf-8',
+              'cache-control': 'no-store',
+              connection: 'keep-alive',
+              'x-accel-buffering': 'no',
+            },
             stream: (sink, signal) => stream.attach(sink, signal, lastEventId),
           };
         },
@@ -262,7 +295,10 @@ export function createHttpHandler(runtime: HttpRuntime, options: HttpHandlerOpti
     }
     if (!matched) return fail(404, 'NOT_FOUND', `no route ${request.method} ${path}`);
     const action = matched.route.methods[request.method.toUpperCase()];
-    if (!action) return fail(405, 'METHOD_NOT_ALLOWED', `${request.method} is not allowed on ${path}`, { allow: Object.keys(matched.route.methods).join(', ') });
+    if (!action)
+      return fail(405, 'METHOD_NOT_ALLOWED', `${request.method} is not allowed on ${path}`, {
+        allow: Object.keys(matched.route.methods).join(', '),
+      });
     if (!matched.route.public && checkToken && !checkToken(header('authorization'))) {
       return fail(401, 'UNAUTHORIZED', 'send Authorization: Bearer <token>', { 'www-authenticate': 'Bearer realm="eventide"' });
     }
@@ -271,7 +307,18 @@ export function createHttpHandler(runtime: HttpRuntime, options: HttpHandlerOpti
     } catch (e) {
       if (e instanceof HttpError) return fail(e.status, e.code, e.message, e.headers, e.details);
       if (e instanceof EventValidationError) {
-        return fail(400, e.code, e.message, {}, { ...(e.eventName !== undefined ? { eventName: e.eventName } : {}), ...(e.issues.length ? { issues: e.issues.map((i) => ({ message: i.message, ...(i.path ? { path: i.path.map(String) } : {}) })) } : {}) });
+        return fail(
+          400,
+          e.code,
+          e.message,
+          {},
+          {
+            ...(e.eventName !== undefined ? { eventName: e.eventName } : {}),
+            ...(e.issues.length
+              ? { issues: e.issues.map((i) => ({ message: i.message, ...(i.path ? { path: i.path.map(String) } : {}) })) }
+              : {}),
+          },
+        );
       }
       if (e instanceof ConfigError) return fail(400, 'INVALID_REQUEST', e.message);
       if (e instanceof RuntimeStoppedError) return fail(503, 'RUNTIME_STOPPED', e.message);

@@ -93,7 +93,8 @@ function replacer(_key: string, value: unknown): unknown {
   if (typeof value === 'bigint') return value.toString();
   if (value instanceof Map) return Object.fromEntries(value);
   if (value instanceof Set) return [...value];
-  if (ArrayBuffer.isView(value) && !(value instanceof DataView)) return { $bytes: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64') };
+  if (ArrayBuffer.isView(value) && !(value instanceof DataView))
+    return { $bytes: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64') };
   return value;
 }
 

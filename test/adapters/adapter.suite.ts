@@ -42,7 +42,12 @@ interface Reply {
 }
 
 /** A raw HTTP request (node:http, so Host, Origin and chunked bodies are ours to set). */
-export function call(base: string, method: string, path: string, options: { headers?: Record<string, string>; body?: string | Buffer; chunked?: boolean } = {}): Promise<Reply> {
+export function call(
+  base: string,
+  method: string,
+  path: string,
+  options: { headers?: Record<string, string>; body?: string | Buffer; chunked?: boolean } = {},
+): Promise<Reply> {
   const url = new URL(path, base);
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = { ...options.headers };
@@ -145,7 +150,12 @@ export function adapterSuite(name: string, startServer: StartServer): void {
       });
       const base = `${server.url}${handler.basePath}`;
       const settled = (count: number, query: { functionId?: string } = {}) =>
-        until(async () => (await runtime.listRuns(query)).filter((r) => ['succeeded', 'failed', 'cancelled'].includes(r.status)).length >= count, 10_000, `${count} runs to end`);
+        until(
+          async () =>
+            (await runtime.listRuns(query)).filter((r) => ['succeeded', 'failed', 'cancelled'].includes(r.status)).length >= count,
+          10_000,
+          `${count} runs to end`,
+        );
       return { runtime, handler, server, base, url: server.url, settled };
     }
 
@@ -167,12 +177,19 @@ export function adapterSuite(name: string, startServer: StartServer): void {
       const fns = await call(base, 'GET', `${base}/functions`, { headers: auth });
       expect(fns.json).toEqual({ functions: [{ id: 'greet', trigger: 'user/created', retries: 3 }] });
 
-      const one = await call(base, 'POST', `${base}/events`, { headers: auth, body: JSON.stringify({ name: 'user/created', data: { name: 'Ada' } }) });
+      const one = await call(base, 'POST', `${base}/events`, {
+        headers: auth,
+        body: JSON.stringify({ name: 'user/created', data: { name: 'Ada' } }),
+      });
       expect(one.status).toBe(202);
       expect(one.json.ids).toHaveLength(1);
       const many = await call(base, 'POST', `${base}/events`, {
         headers: auth,
-        body: JSON.stringify([1, 2, 3, 4].map((i) => ({ name: 'user/created', data: { name: `u${i}` } })).concat([{ name: 'other/thing', data: { name: 'x' } }])),
+        body: JSON.stringify(
+          [1, 2, 3, 4]
+            .map((i) => ({ name: 'user/created', data: { name: `u${i}` } }))
+            .concat([{ name: 'other/thing', data: { name: 'x' } }]),
+        ),
       });
       expect(many.status).toBe(202);
       expect(many.json.ids).toHaveLength(5);
@@ -213,7 +230,12 @@ export function adapterSuite(name: string, startServer: StartServer): void {
       const detail = await call(base, 'GET', `${base}/runs/${byEvent.json.runs[0].id}`, { headers: auth });
       expect(detail.status).toBe(200);
       const run = detail.json.run;
-      expect(run).toMatchObject({ functionId: 'greet', status: 'succeeded', output: 'hello Ada', event: { name: 'user/created', data: { name: 'Ada' } } });
+      expect(run).toMatchObject({
+        functionId: 'greet',
+        status: 'succeeded',
+        output: 'hello Ada',
+        event: { name: 'user/created', data: { name: 'Ada' } },
+      });
       expect(run).not.toHaveProperty('machine');
       expect(run.steps.map((s: { id: string }) => s.id)).toEqual(['load', 'greet']);
       expect(run.steps[0]).toMatchObject({ status: 'succeeded', attempts: 1 });
@@ -247,7 +269,9 @@ export function adapterSuite(name: string, startServer: StartServer): void {
         expect(none.json.error.code).toBe('UNAUTHORIZED');
         expect((await call(base, 'GET', `${base}${path}`, { headers: { authorization: `Bearer ${TOKEN}x` } })).status, path).toBe(401);
       }
-      expect((await call(base, 'GET', `${base}/functions`, { headers: { authorization: `Bearer ${TOKEN.slice(0, -1)}` } })).status).toBe(401);
+      expect((await call(base, 'GET', `${base}/functions`, { headers: { authorization: `Bearer ${TOKEN.slice(0, -1)}` } })).status).toBe(
+        401,
+      );
       expect((await call(base, 'GET', `${base}/functions`, { headers: { authorization: TOKEN } })).status).toBe(401);
       expect((await call(base, 'POST', `${base}/events`, { body: JSON.stringify({ name: 'user/created', data: {} }) })).status).toBe(401);
       expect((await call(base, 'GET', `${base}/functions`, { headers: { authorization: `bearer ${TOKEN}` } })).status).toBe(200);
@@ -259,12 +283,18 @@ export function adapterSuite(name: string, startServer: StartServer): void {
       const host = new URL(url).host;
       expect((await call(base, 'GET', `${base}/functions`)).status).toBe(200);
       expect((await call(base, 'GET', `${base}/functions`, { headers: { host: `localhost:${new URL(url).port}` } })).status).toBe(200);
-      const sent = await call(base, 'POST', `${base}/events`, { headers: { origin: `http://${host}` }, body: JSON.stringify({ name: 'user/created', data: { name: 'x' } }) });
+      const sent = await call(base, 'POST', `${base}/events`, {
+        headers: { origin: `http://${host}` },
+        body: JSON.stringify({ name: 'user/created', data: { name: 'x' } }),
+      });
       expect(sent.status).toBe(202);
       const rebinding = await call(base, 'GET', `${base}/functions`, { headers: { host: 'evil.example' } });
       expect(rebinding.status).toBe(403);
       expect(rebinding.json.error.message).toContain('loopback Host');
-      const crossSite = await call(base, 'POST', `${base}/events`, { headers: { origin: 'https://evil.example' }, body: JSON.stringify({ name: 'user/created', data: {} }) });
+      const crossSite = await call(base, 'POST', `${base}/events`, {
+        headers: { origin: 'https://evil.example' },
+        body: JSON.stringify({ name: 'user/created', data: {} }),
+      });
       expect(crossSite.status).toBe(403);
       expect((await call(base, 'GET', `${base}/functions`, { headers: { 'x-forwarded-for': '203.0.113.9' } })).status).toBe(403);
       expect((await call(base, 'GET', `${base}/`, { headers: { forwarded: 'for=203.0.113.9' } })).status).toBe(403);
@@ -273,17 +303,20 @@ export function adapterSuite(name: string, startServer: StartServer): void {
     const external = Object.values(networkInterfaces())
       .flat()
       .find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
-    it.runIf(external !== undefined)('dev mode refuses a client that is not on loopback (the adapter passes the real peer address)', async () => {
-      const { url, handler } = await setup([greet], { dev: true }, '0.0.0.0');
-      const port = new URL(url).port;
-      const remote = `http://${external}:${port}`;
-      const refused = await call(remote, 'GET', `${remote}${handler.basePath}/functions`, { headers: { host: `127.0.0.1:${port}` } });
-      expect(refused.status).toBe(403);
-      expect(refused.json.error.message).toContain('loopback clients only');
-      expect((await call(remote, 'GET', `${remote}${handler.basePath}/`, { headers: { host: `127.0.0.1:${port}` } })).status).toBe(403);
-      const local = `http://127.0.0.1:${port}`;
-      expect((await call(local, 'GET', `${local}${handler.basePath}/functions`)).status).toBe(200);
-    });
+    it.runIf(external !== undefined)(
+      'dev mode refuses a client that is not on loopback (the adapter passes the real peer address)',
+      async () => {
+        const { url, handler } = await setup([greet], { dev: true }, '0.0.0.0');
+        const port = new URL(url).port;
+        const remote = `http://${external}:${port}`;
+        const refused = await call(remote, 'GET', `${remote}${handler.basePath}/functions`, { headers: { host: `127.0.0.1:${port}` } });
+        expect(refused.status).toBe(403);
+        expect(refused.json.error.message).toContain('loopback clients only');
+        expect((await call(remote, 'GET', `${remote}${handler.basePath}/`, { headers: { host: `127.0.0.1:${port}` } })).status).toBe(403);
+        const local = `http://127.0.0.1:${port}`;
+        expect((await call(local, 'GET', `${local}${handler.basePath}/functions`)).status).toBe(200);
+      },
+    );
 
     it('refuses oversize bodies (413), malformed JSON and invalid events (400)', async () => {
       const { base, runtime } = await setup([greet]);
@@ -307,24 +340,44 @@ export function adapterSuite(name: string, startServer: StartServer): void {
       expect(noName.json.error).toEqual({ code: 'INVALID_NAME', message: 'event #0 needs a non-empty string name' });
       const batch = await call(base, 'POST', `${base}/events`, {
         headers: auth,
-        body: JSON.stringify([{ name: 'user/created', data: {} }, { name: 'user/created', id: '' }]),
+        body: JSON.stringify([
+          { name: 'user/created', data: {} },
+          { name: 'user/created', id: '' },
+        ]),
       });
       expect(batch.status).toBe(400);
       expect(batch.json.error).toMatchObject({ code: 'INVALID_ID', eventName: 'user/created' });
-      expect((await call(base, 'POST', `${base}/events`, { headers: auth, body: '"just a string"' })).json.error.code).toBe('INVALID_EVENT');
+      expect((await call(base, 'POST', `${base}/events`, { headers: auth, body: '"just a string"' })).json.error.code).toBe(
+        'INVALID_EVENT',
+      );
       expect(await runtime.listEvents()).toEqual([]);
       // the body is JSON whatever the content type says (the framework's own parsers are not in the way)
-      const plain = await call(base, 'POST', `${base}/events`, { headers: { ...auth, 'content-type': 'text/plain' }, body: '{"name":"user/created","data":{"name":"t"}}' });
+      const plain = await call(base, 'POST', `${base}/events`, {
+        headers: { ...auth, 'content-type': 'text/plain' },
+        body: '{"name":"user/created","data":{"name":"t"}}',
+      });
       expect(plain.status).toBe(202);
       await until(async () => (await runtime.listEvents()).length === 1, 5_000, 'the event');
       expect((await runtime.listEvents())[0].data).toEqual({ name: 't' });
 
       // a small limit, and a body that comes in chunks
       const { base: small } = await setup([greet], { token: TOKEN, maxBodyBytes: 64 });
-      const over = await call(small, 'POST', `${small}/events`, { headers: auth, body: JSON.stringify({ name: 'user/created', data: { pad: 'y'.repeat(100) } }), chunked: true });
+      const over = await call(small, 'POST', `${small}/events`, {
+        headers: auth,
+        body: JSON.stringify({ name: 'user/created', data: { pad: 'y'.repeat(100) } }),
+        chunked: true,
+      });
       expect(over.status).toBe(413);
       expect(over.json.error.message).toBe('request body is larger than 64 bytes (maxBodyBytes)');
-      expect((await call(small, 'POST', `${small}/events`, { headers: auth, body: JSON.stringify({ name: 'user/created', data: {} }), chunked: true })).status).toBe(202);
+      expect(
+        (
+          await call(small, 'POST', `${small}/events`, {
+            headers: auth,
+            body: JSON.stringify({ name: 'user/created', data: {} }),
+            chunked: true,
+          })
+        ).status,
+      ).toBe(202);
     });
 
     it('streams run changes in order, resumes with Last-Event-ID, and unsubscribes on disconnect', async () => {
@@ -346,7 +399,12 @@ export function adapterSuite(name: string, startServer: StartServer): void {
       await settled(1);
       await until(() => s1.runs().length >= 4, 5_000, '4 run changes');
       const first = s1.runs();
-      expect(first.map((r) => `${r.change.from}>${r.change.to}`)).toEqual(['pending>running', 'running>retrying', 'retrying>running', 'running>succeeded']);
+      expect(first.map((r) => `${r.change.from}>${r.change.to}`)).toEqual([
+        'pending>running',
+        'running>retrying',
+        'retrying>running',
+        'running>succeeded',
+      ]);
       expect(first.map((r) => r.id)).toEqual([1, 2, 3, 4]);
       expect(first[1].change.error?.message).toBe('first try fails');
       await until(() => s1.frames.some((f) => f.comment === 'ping'), 5_000, 'a heartbeat');
@@ -354,7 +412,13 @@ export function adapterSuite(name: string, startServer: StartServer): void {
       // disconnect; more changes happen while away
       s1.close();
       await until(() => handler.openStreams === 0, 5_000, 'the stream to unsubscribe');
-      await call(base, 'POST', `${base}/events`, { headers: auth, body: JSON.stringify([{ name: 'job/go', data: { n: 2 } }, { name: 'job/go', data: { n: 3 } }]) });
+      await call(base, 'POST', `${base}/events`, {
+        headers: auth,
+        body: JSON.stringify([
+          { name: 'job/go', data: { n: 2 } },
+          { name: 'job/go', data: { n: 3 } },
+        ]),
+      });
       await settled(3);
 
       const s2 = openStream(base, `${base}/stream`, { ...auth, 'last-event-id': '2' });
@@ -376,7 +440,10 @@ export function adapterSuite(name: string, startServer: StartServer): void {
     it('resets a client whose Last-Event-ID has left the ring buffer', async () => {
       const quick = defineFunction({ id: 'quick', trigger: { event: 'job/go' } }, async () => 'ok');
       const { base, settled } = await setup([quick], { token: TOKEN, streamBufferSize: 4 });
-      await call(base, 'POST', `${base}/events`, { headers: auth, body: JSON.stringify([1, 2, 3].map((n) => ({ name: 'job/go', data: { n } }))) });
+      await call(base, 'POST', `${base}/events`, {
+        headers: auth,
+        body: JSON.stringify([1, 2, 3].map((n) => ({ name: 'job/go', data: { n } }))),
+      });
       await settled(3);
       // 6 changes happened; the ring keeps 3..6
       const fine = openStream(base, `${base}/stream`, { ...auth, 'last-event-id': '2' });
@@ -403,14 +470,23 @@ export function adapterSuite(name: string, startServer: StartServer): void {
         await step.sleep('long', '1h');
       });
       const { base, runtime, settled } = await setup([charge, nap]);
-      await call(base, 'POST', `${base}/events`, { headers: auth, body: JSON.stringify([{ name: 'order/paid', data: { n: 1 } }, { name: 'order/paid', data: { n: 2 } }]) });
+      await call(base, 'POST', `${base}/events`, {
+        headers: auth,
+        body: JSON.stringify([
+          { name: 'order/paid', data: { n: 1 } },
+          { name: 'order/paid', data: { n: 2 } },
+        ]),
+      });
       await settled(2, { functionId: 'charge' });
       const failed = await call(base, 'GET', `${base}/runs?functionId=charge&status=failed`, { headers: auth });
       expect(failed.json.runs).toHaveLength(2);
       expect(failed.json.runs[0].error).toEqual({ name: 'NonRetriableError', message: 'card processor misconfigured' });
 
       broken = false;
-      const replay = await call(base, 'POST', `${base}/replay`, { headers: auth, body: JSON.stringify({ functionId: 'charge', status: 'failed' }) });
+      const replay = await call(base, 'POST', `${base}/replay`, {
+        headers: auth,
+        body: JSON.stringify({ functionId: 'charge', status: 'failed' }),
+      });
       expect(replay.status).toBe(200);
       expect(replay.json.ids).toHaveLength(2);
       await settled(4, { functionId: 'charge' });
@@ -419,13 +495,23 @@ export function adapterSuite(name: string, startServer: StartServer): void {
         expect(r.json.run).toMatchObject({ status: 'succeeded', output: { charged: true } });
         expect(failed.json.runs.map((f: { id: string }) => f.id)).toContain(r.json.run.replayOf);
       }
-      const byIds = await call(base, 'POST', `${base}/replay`, { headers: auth, body: JSON.stringify({ runIds: [failed.json.runs[0].id] }) });
+      const byIds = await call(base, 'POST', `${base}/replay`, {
+        headers: auth,
+        body: JSON.stringify({ runIds: [failed.json.runs[0].id] }),
+      });
       expect(byIds.json.ids).toHaveLength(1);
       await settled(5, { functionId: 'charge' });
-      expect((await call(base, 'POST', `${base}/replay`, { headers: auth, body: JSON.stringify({ runIds: ['run_missing'] }) })).status).toBe(404);
+      expect(
+        (await call(base, 'POST', `${base}/replay`, { headers: auth, body: JSON.stringify({ runIds: ['run_missing'] }) })).status,
+      ).toBe(404);
       expect((await call(base, 'POST', `${base}/replay`, { headers: auth, body: JSON.stringify({}) })).status).toBe(400);
-      expect((await call(base, 'POST', `${base}/replay`, { headers: auth, body: JSON.stringify({ functionId: 'nope' }) })).status).toBe(200);
-      expect((await call(base, 'POST', `${base}/replay`, { headers: auth, body: JSON.stringify({ functionId: 'charge', status: 'weird' }) })).status).toBe(400);
+      expect((await call(base, 'POST', `${base}/replay`, { headers: auth, body: JSON.stringify({ functionId: 'nope' }) })).status).toBe(
+        200,
+      );
+      expect(
+        (await call(base, 'POST', `${base}/replay`, { headers: auth, body: JSON.stringify({ functionId: 'charge', status: 'weird' }) }))
+          .status,
+      ).toBe(400);
 
       const sent = await call(base, 'POST', `${base}/events`, { headers: auth, body: JSON.stringify({ name: 'nap/start', data: {} }) });
       await until(async () => (await runtime.listRuns({ functionId: 'nap' }))[0]?.status === 'sleeping', 5_000, 'the nap to sleep');

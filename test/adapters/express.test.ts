@@ -15,16 +15,21 @@ adapterSuite('express', async (handler, host = '127.0.0.1') => {
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 });
 
 describe('express adapter: after a global body parser', () => {
   it('uses what express.json() parsed', async () => {
-    const runtime = createRuntime({ logger: silentLogger, transport: 'memory://', namespace: `http_express_json_${process.pid}_${Date.now()}` });
+    const runtime = createRuntime({
+      logger: silentLogger,
+      transport: 'memory://',
+      namespace: `http_express_json_${process.pid}_${Date.now()}`,
+    });
     await runtime.start();
     const app = express();
     app.use(express.json());
@@ -33,7 +38,10 @@ describe('express adapter: after a global body parser', () => {
     await new Promise((r) => server.once('listening', r));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     try {
-      const sent = await call(url, 'POST', '/eventide/events', { headers: { authorization: `Bearer ${TOKEN}` }, body: JSON.stringify({ name: 'a/b', data: { x: 1 } }) });
+      const sent = await call(url, 'POST', '/eventide/events', {
+        headers: { authorization: `Bearer ${TOKEN}` },
+        body: JSON.stringify({ name: 'a/b', data: { x: 1 } }),
+      });
       expect(sent.status).toBe(202);
       expect((await runtime.listEvents())[0]).toMatchObject({ name: 'a/b', data: { x: 1 } });
     } finally {

@@ -34,7 +34,8 @@ describe('createHttpHandler', () => {
     const rt = await runtime();
     const handler = createHttpHandler(rt, { dev: true });
     open.push({ runtime: rt, handler });
-    const get = (remoteAddress: string | undefined, host = '127.0.0.1:80') => handler.handle({ method: 'GET', url: '/eventide/functions', headers: { host }, remoteAddress });
+    const get = (remoteAddress: string | undefined, host = '127.0.0.1:80') =>
+      handler.handle({ method: 'GET', url: '/eventide/functions', headers: { host }, remoteAddress });
     expect((await get('127.0.0.1'))?.status).toBe(200);
     expect((await get('127.8.9.10'))?.status).toBe(200);
     expect((await get('::1', '[::1]:80'))?.status).toBe(200);
@@ -47,12 +48,15 @@ describe('createHttpHandler', () => {
 
     const both = createHttpHandler(rt, { dev: true, token: 'x'.repeat(20) });
     open.push({ runtime: rt, handler: both });
-    expect((await both.handle({ method: 'GET', url: '/eventide/runs', headers: { host: 'localhost' }, remoteAddress: '127.0.0.1' }))?.status).toBe(401);
+    expect(
+      (await both.handle({ method: 'GET', url: '/eventide/runs', headers: { host: 'localhost' }, remoteAddress: '127.0.0.1' }))?.status,
+    ).toBe(401);
   });
 
   it('isLoopbackAddress', () => {
     for (const a of ['127.0.0.1', '127.255.0.1', '::1', '::ffff:127.0.0.1']) expect(isLoopbackAddress(a), a).toBe(true);
-    for (const a of ['10.0.0.1', '::ffff:10.0.0.1', '0.0.0.0', '::', '', undefined, 'localhost', '127.0.0.1.evil']) expect(isLoopbackAddress(a), String(a)).toBe(false);
+    for (const a of ['10.0.0.1', '::ffff:10.0.0.1', '0.0.0.0', '::', '', undefined, 'localhost', '127.0.0.1.evil'])
+      expect(isLoopbackAddress(a), String(a)).toBe(false);
   });
 
   it('caps open streams (503) and ends them on close()', async () => {

@@ -10,10 +10,11 @@ async function listen(server: Server, host = '127.0.0.1') {
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -21,9 +22,15 @@ adapterSuite('node', (handler, host) => listen(createServer(eventideListener(han
 
 describe('node adapter: mounting', () => {
   it('serves eventide next to the app’s own routes, made from a runtime and options', async () => {
-    const runtime = createRuntime({ logger: silentLogger, transport: 'memory://', namespace: `http_node_mount_${process.pid}_${Date.now()}` });
+    const runtime = createRuntime({
+      logger: silentLogger,
+      transport: 'memory://',
+      namespace: `http_node_mount_${process.pid}_${Date.now()}`,
+    });
     await runtime.start();
-    const server = await listen(createServer(withEventide(runtime, { token: TOKEN, basePath: '/ops/eventide' }, (_req, res) => void res.end('app'))));
+    const server = await listen(
+      createServer(withEventide(runtime, { token: TOKEN, basePath: '/ops/eventide' }, (_req, res) => void res.end('app'))),
+    );
     try {
       expect((await call(server.url, 'GET', '/signup')).text).toBe('app');
       expect((await call(server.url, 'GET', '/eventide/functions')).text).toBe('app');

@@ -40,7 +40,10 @@ const finiteRounds = (r: Rounds) => {
 beforeAll(async () => {
   if (!existsSync(runner)) {
     // Type errors elsewhere in the tree must not stop the bench from being emitted.
-    spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], { cwd: root, stdio: 'ignore' });
+    spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], {
+      cwd: root,
+      stdio: 'ignore',
+    });
   }
   expect(existsSync(runner), 'dist/bench/run.js: run `npm run build` first').toBe(true);
   const code = await new Promise<number | null>((resolve) => {

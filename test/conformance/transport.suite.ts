@@ -37,8 +37,16 @@ export function transportConformance({ name, create, cleanup }: ConformanceOptio
       await t.connect();
       const entry = { t, ns, consumers: [] as Consumer[] };
       open.push(entry);
-      const consume = async (subject: string, group: string, handler: (d: Delivery) => unknown, opts: { concurrency?: number; ackWaitMs?: number } = {}) => {
-        const c = await t.consume(subject, group, async (d) => void (await handler(d)), { concurrency: opts.concurrency ?? 10, ackWaitMs: opts.ackWaitMs ?? 30_000 });
+      const consume = async (
+        subject: string,
+        group: string,
+        handler: (d: Delivery) => unknown,
+        opts: { concurrency?: number; ackWaitMs?: number } = {},
+      ) => {
+        const c = await t.consume(subject, group, async (d) => void (await handler(d)), {
+          concurrency: opts.concurrency ?? 10,
+          ackWaitMs: opts.ackWaitMs ?? 30_000,
+        });
         entry.consumers.push(c);
         return c;
       };
@@ -240,16 +248,26 @@ export function transportConformance({ name, create, cleanup }: ConformanceOptio
       const { t, consume } = await make();
       const first: Delivery[] = [];
       const second: Delivery[] = [];
-      const a = await consume('events', 'g', async (d) => {
-        first.push(d);
-        await sleep(60_000);
-      }, { ackWaitMs: 60_000, concurrency: 1 });
+      const a = await consume(
+        'events',
+        'g',
+        async (d) => {
+          first.push(d);
+          await sleep(60_000);
+        },
+        { ackWaitMs: 60_000, concurrency: 1 },
+      );
       await t.publish('events', enc('handoff'), { msgId: 'h1' });
       await until(() => first.length === 1, 10_000, 'first member got it');
-      await consume('events', 'g', async (d) => {
-        second.push(d);
-        await d.ack();
-      }, { ackWaitMs: 60_000 });
+      await consume(
+        'events',
+        'g',
+        async (d) => {
+          second.push(d);
+          await d.ack();
+        },
+        { ackWaitMs: 60_000 },
+      );
       const stopped = Date.now();
       await a.stop({ timeoutMs: 50 });
       await until(() => second.length === 1, 10_000, 'handed back');

@@ -27,7 +27,10 @@ declare const document: { documentElement: { scrollWidth: number } };
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const TOKEN = 'dashboard-test-token-0123456789';
 // The README's screenshots are refreshed only on request (EVENTIDE_SCREENSHOTS=1), so a test run leaves the tree clean.
-const docs = process.env.EVENTIDE_SCREENSHOTS === '1' ? fileURLToPath(new URL('../../docs/', import.meta.url)) : `${mkdtempSync(join(tmpdir(), 'eventide-shots-'))}/`;
+const docs =
+  process.env.EVENTIDE_SCREENSHOTS === '1'
+    ? fileURLToPath(new URL('../../docs/', import.meta.url))
+    : `${mkdtempSync(join(tmpdir(), 'eventide-shots-'))}/`;
 const fast = { type: 'fixed', delay: 150, jitter: false } as const;
 
 let broken = true;
@@ -36,23 +39,26 @@ const reportGate = new Promise<void>((resolve) => (releaseReport = resolve));
 const welcomeTries = new Map<string, number>();
 
 const functions = [
-  defineFunction({ id: 'send-welcome-email', trigger: { event: 'user/created' }, retries: 4, backoff: fast }, async ({ event, step, logger }) => {
-    const { email } = event.data as { email: string };
-    const user = await step.run('load-user', async () => {
-      await pause(40);
-      return { email };
-    });
-    logger.info('rendering template', { template: 'welcome-v3' });
-    await step.run('send', async () => {
-      await pause(60);
-      const n = (welcomeTries.get(email) ?? 0) + 1;
-      welcomeTries.set(email, n);
-      if (n === 1) throw new Error('mailer answered 503 Service Unavailable');
-      return { messageId: `msg_${n}` };
-    });
-    logger.info('welcome email sent', { to: user.email });
-    return { sent: true, to: user.email };
-  }),
+  defineFunction(
+    { id: 'send-welcome-email', trigger: { event: 'user/created' }, retries: 4, backoff: fast },
+    async ({ event, step, logger }) => {
+      const { email } = event.data as { email: string };
+      const user = await step.run('load-user', async () => {
+        await pause(40);
+        return { email };
+      });
+      logger.info('rendering template', { template: 'welcome-v3' });
+      await step.run('send', async () => {
+        await pause(60);
+        const n = (welcomeTries.get(email) ?? 0) + 1;
+        welcomeTries.set(email, n);
+        if (n === 1) throw new Error('mailer answered 503 Service Unavailable');
+        return { messageId: `msg_${n}` };
+      });
+      logger.info('welcome email sent', { to: user.email });
+      return { sent: true, to: user.email };
+    },
+  ),
   defineFunction({ id: 'start-trial', trigger: { event: 'user/created' } }, async ({ step }) => {
     return step.run('create-trial', async () => {
       await pause(25);
@@ -101,13 +107,21 @@ describe('dashboard', () => {
 
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) return; // each test then fails with the reason (never skips)
-    runtime = createRuntime({ logger: silentLogger, transport: 'memory://', namespace: `dash_${process.pid}_${Date.now().toString(36)}`, functions });
+    runtime = createRuntime({
+      logger: silentLogger,
+      transport: 'memory://',
+      namespace: `dash_${process.pid}_${Date.now().toString(36)}`,
+      functions,
+    });
     await runtime.start();
     handler = createHttpHandler(runtime, { token: TOKEN });
     server = createServer(eventideListener(handler));
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/eventide/`;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
   });
 
   afterAll(async () => {
@@ -123,7 +137,10 @@ describe('dashboard', () => {
 
   const problems: string[] = [];
   function needChromium(): void {
-    if (!browser) throw new Error(`Chromium is not installed at ${CHROMIUM}: the dashboard test needs it (apt-get install -y chromium, or set CHROMIUM_PATH).`);
+    if (!browser)
+      throw new Error(
+        `Chromium is not installed at ${CHROMIUM}: the dashboard test needs it (apt-get install -y chromium, or set CHROMIUM_PATH).`,
+      );
   }
   async function openPage(width: number, height: number): Promise<Page> {
     needChromium();
@@ -247,7 +264,15 @@ describe('dashboard', () => {
   });
 });
 
-async function waitForRuns(runtime: Runtime, query: { functionId: string; status: 'failed' | 'succeeded' | 'running' | 'retrying' | 'sleeping' }, count: number) {
-  await until(async () => (await runtime.listRuns(query)).length >= count, 15_000, `${count} ${query.status} run(s) of ${query.functionId}`);
+async function waitForRuns(
+  runtime: Runtime,
+  query: { functionId: string; status: 'failed' | 'succeeded' | 'running' | 'retrying' | 'sleeping' },
+  count: number,
+) {
+  await until(
+    async () => (await runtime.listRuns(query)).length >= count,
+    15_000,
+    `${count} ${query.status} run(s) of ${query.functionId}`,
+  );
   return runtime.listRuns(query);
 }

@@ -55,7 +55,14 @@ export function crashSuite({ name, url, cleanup }: CrashSuiteOptions): void {
           return [];
         }
       };
-      const env = { ...process.env, EVENTIDE_TRANSPORT: url, EVENTIDE_NAMESPACE: namespace, EVENTIDE_LOG: log, SLOW_MS: '1500', ACK_WAIT_MS: '1500' };
+      const env = {
+        ...process.env,
+        EVENTIDE_TRANSPORT: url,
+        EVENTIDE_NAMESPACE: namespace,
+        EVENTIDE_LOG: log,
+        SLOW_MS: '1500',
+        ACK_WAIT_MS: '1500',
+      };
 
       const a = await start(env);
       children.push(a);
@@ -66,13 +73,21 @@ export function crashSuite({ name, url, cleanup }: CrashSuiteOptions): void {
       await producer.send(Array.from({ length: n }, (_, i) => ({ name: 'job/created', data: { i }, id: `job-${i}` })));
 
       // The first worker takes the runs and sits inside the second step of each.
-      await until(() => lines().filter((l) => l.startsWith('second-start') && l.endsWith(` ${a.pid}`)).length === n, 20_000, 'all runs inside step two on worker A');
+      await until(
+        () => lines().filter((l) => l.startsWith('second-start') && l.endsWith(` ${a.pid}`)).length === n,
+        20_000,
+        'all runs inside step two on worker A',
+      );
       const b = await start(env);
       children.push(b);
       a.kill('SIGKILL');
       await new Promise((r) => a.once('exit', r));
 
-      await until(async () => (await producer.listRuns({ limit: 1000 })).filter((r) => r.status === 'succeeded').length === n, 45_000, 'every run to succeed on worker B');
+      await until(
+        async () => (await producer.listRuns({ limit: 1000 })).filter((r) => r.status === 'succeeded').length === n,
+        45_000,
+        'every run to succeed on worker B',
+      );
       const runs = await producer.listRuns({ limit: 1000 });
       expect(runs).toHaveLength(n);
       const all = lines();

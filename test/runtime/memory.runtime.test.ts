@@ -4,5 +4,8 @@ import { runtimeSuite } from './runtime.suite.js';
 runtimeSuite({
   name: 'memory',
   transport: () => 'memory://',
-  publishRaw: (namespace, bytes) => createMemoryTransport({ namespace }).publish('events', bytes).then(() => undefined),
+  publishRaw: (namespace, bytes) =>
+    createMemoryTransport({ namespace })
+      .publish('events', bytes)
+      .then(() => undefined),
 });

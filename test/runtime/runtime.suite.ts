@@ -52,7 +52,11 @@ export function runtimeSuite({ name, transport, publishRaw, cleanup }: RuntimeSu
       return rt;
     };
     const settled = (rt: Runtime, count: number, query: { functionId?: string } = {}) =>
-      until(async () => (await rt.listRuns(query)).filter((r) => ['succeeded', 'failed', 'cancelled'].includes(r.status)).length >= count, 20_000, `${count} runs to end`);
+      until(
+        async () => (await rt.listRuns(query)).filter((r) => ['succeeded', 'failed', 'cancelled'].includes(r.status)).length >= count,
+        20_000,
+        `${count} runs to end`,
+      );
 
     afterEach(async () => {
       for (const rt of runtimes.splice(0)) await rt.stop({ timeoutMs: 1_000 });
@@ -95,7 +99,14 @@ export function runtimeSuite({ name, transport, publishRaw, cleanup }: RuntimeSu
       expect(emailRun.output).toEqual({ sentOn: 3 });
       expect(emailRun.steps.send.attempts).toBe(3);
       const path = changes.filter((c) => c.runId === emailRun.id).map((c) => `${c.from}>${c.to}`);
-      expect(path).toEqual(['pending>running', 'running>retrying', 'retrying>running', 'running>retrying', 'retrying>running', 'running>succeeded']);
+      expect(path).toEqual([
+        'pending>running',
+        'running>retrying',
+        'retrying>running',
+        'running>retrying',
+        'retrying>running',
+        'running>succeeded',
+      ]);
       const retrying = changes.find((c) => c.runId === emailRun.id && c.to === 'retrying');
       expect(retrying?.error?.message).toBe('mailer down (1)');
     });
@@ -183,11 +194,14 @@ export function runtimeSuite({ name, transport, publishRaw, cleanup }: RuntimeSu
       const namespace = ns();
       let aborted = 0;
       let calls = 0;
-      const fn = defineFunction({ id: 'slow', trigger: { event: 'x/y' }, retries: 1, timeoutMs: 100, backoff: fast }, async ({ signal }) => {
-        calls++;
-        signal.addEventListener('abort', () => aborted++);
-        await sleep(2_000);
-      });
+      const fn = defineFunction(
+        { id: 'slow', trigger: { event: 'x/y' }, retries: 1, timeoutMs: 100, backoff: fast },
+        async ({ signal }) => {
+          calls++;
+          signal.addEventListener('abort', () => aborted++);
+          await sleep(2_000);
+        },
+      );
       const rt = await make({ namespace, functions: [fn] });
       await rt.send({ name: 'x/y', data: {} });
       await settled(rt, 1);
@@ -216,12 +230,18 @@ export function runtimeSuite({ name, transport, publishRaw, cleanup }: RuntimeSu
       broken = false;
       const ids = await rt.replay({ functionId: 'import', status: 'failed' });
       expect(ids).toHaveLength(3);
-      await until(async () => (await Promise.all(ids.map((id) => rt.getRun(id)))).every((r) => r?.status === 'succeeded'), 20_000, 'replays');
+      await until(
+        async () => (await Promise.all(ids.map((id) => rt.getRun(id)))).every((r) => r?.status === 'succeeded'),
+        20_000,
+        'replays',
+      );
       const replays = await Promise.all(ids.map((id) => rt.getRun(id)));
       expect(replays.map((r) => (r?.output as { rows: number }).rows).sort()).toEqual([1, 2, 3]);
       expect(new Set(replays.map((r) => r?.replayOf))).toEqual(new Set(failed.map((r) => r.id)));
       // the originals stay as they were: failed, with their error
-      expect((await rt.listRuns({ functionId: 'import', status: 'failed' })).map((r) => r.id).sort()).toEqual(failed.map((r) => r.id).sort());
+      expect((await rt.listRuns({ functionId: 'import', status: 'failed' })).map((r) => r.id).sort()).toEqual(
+        failed.map((r) => r.id).sort(),
+      );
       const again = await rt.replay({ runIds: [failed[0].id] });
       expect(again).toHaveLength(1);
       expect(again[0]).not.toBe(ids[0]);
@@ -276,7 +296,12 @@ export function runtimeSuite({ name, transport, publishRaw, cleanup }: RuntimeSu
         expect(err.code).toBe(code);
       }
       // a batch with one bad event enqueues none of it
-      const batch = await rt.send([{ name: 'user/created', data: { userId: 'ok' } }, { name: 'user/created', data: {} }]).catch((e) => e);
+      const batch = await rt
+        .send([
+          { name: 'user/created', data: { userId: 'ok' } },
+          { name: 'user/created', data: {} },
+        ])
+        .catch((e) => e);
       expect(batch).toBeInstanceOf(EventValidationError);
       expect(batch.message).toContain('userId must be a string');
       await sleep(200);
@@ -443,7 +468,10 @@ export function runtimeSuite({ name, transport, publishRaw, cleanup }: RuntimeSu
       const namespace = ns();
       let followUps = 0;
       const parent = defineFunction({ id: 'parent', trigger: { event: 'a/start' }, backoff: fast }, async ({ step, attempt }) => {
-        const { ids } = await step.sendEvent('fan', [{ name: 'a/child', data: { k: 1 } }, { name: 'a/child', data: { k: 2 } }]);
+        const { ids } = await step.sendEvent('fan', [
+          { name: 'a/child', data: { k: 1 } },
+          { name: 'a/child', data: { k: 2 } },
+        ]);
         if (attempt < 3) throw new Error('fails after sending');
         return ids;
       });
@@ -491,8 +519,19 @@ export function runtimeSuite({ name, transport, publishRaw, cleanup }: RuntimeSu
         await new Promise<void>((resolve) => signal.addEventListener('abort', () => ((aborted = true), resolve())));
       });
       const rt = await make({ namespace, functions: [napper, worker] });
-      await rt.send([{ name: 'nap', data: {} }, { name: 'work', data: {} }]);
-      await until(async () => (await rt.listRuns()).map((r) => r.status).sort().join() === 'running,sleeping', 10_000, 'one running, one sleeping');
+      await rt.send([
+        { name: 'nap', data: {} },
+        { name: 'work', data: {} },
+      ]);
+      await until(
+        async () =>
+          (await rt.listRuns())
+            .map((r) => r.status)
+            .sort()
+            .join() === 'running,sleeping',
+        10_000,
+        'one running, one sleeping',
+      );
       for (const r of await rt.listRuns()) {
         const cancelled = await rt.cancel(r.id);
         expect(cancelled.status).toBe('cancelled');

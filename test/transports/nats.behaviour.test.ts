@@ -30,8 +30,16 @@ describe('NATS transport behaviour', () => {
     return t;
   }
   const fresh = () => `beh_${process.pid}_${counter++}`;
-  async function consume(t: NatsTransport, group: string, handler: (d: Delivery) => unknown, opts: { concurrency?: number; ackWaitMs?: number } = {}) {
-    const c = await t.consume('events', group, async (d) => void (await handler(d)), { concurrency: opts.concurrency ?? 10, ackWaitMs: opts.ackWaitMs ?? 30_000 });
+  async function consume(
+    t: NatsTransport,
+    group: string,
+    handler: (d: Delivery) => unknown,
+    opts: { concurrency?: number; ackWaitMs?: number } = {},
+  ) {
+    const c = await t.consume('events', group, async (d) => void (await handler(d)), {
+      concurrency: opts.concurrency ?? 10,
+      ackWaitMs: opts.ackWaitMs ?? 30_000,
+    });
     consumers.push(c);
     return c;
   }
@@ -154,10 +162,15 @@ describe('NATS transport behaviour', () => {
     const ns = fresh();
     const t = await open(ns);
     const first: Delivery[] = [];
-    const a = await consume(t, 'g', async (d) => {
-      first.push(d);
-      await sleep(60_000);
-    }, { concurrency: 3 });
+    const a = await consume(
+      t,
+      'g',
+      async (d) => {
+        first.push(d);
+        await sleep(60_000);
+      },
+      { concurrency: 3 },
+    );
     for (let i = 0; i < 3; i++) await t.publish('events', enc(`h${i}`), { msgId: `h${i}` });
     await until(() => first.length === 3, 5_000, 'three in flight');
     await a.stop({ timeoutMs: 50 });
@@ -294,7 +307,12 @@ describe('NATS transport behaviour', () => {
     const jsm = await t.connection!.jetstreamManager();
     const subjects: string[] = [];
     for (let seq = 1; seq <= 4; seq++) subjects.push((await jsm.streams.getMessage(`${ns}_events`, { seq })).subject);
-    expect(subjects).toEqual([`${ns}.events`, `${ns}.events.user=2Fcreated`, `${ns}.events.app=2Fuser.created`, `${ns}.events.user=2Fcreated`]);
+    expect(subjects).toEqual([
+      `${ns}.events`,
+      `${ns}.events.user=2Fcreated`,
+      `${ns}.events.app=2Fuser.created`,
+      `${ns}.events.user=2Fcreated`,
+    ]);
     expect((await jsm.streams.info(`${ns}_events`)).config.subjects).toEqual([`${ns}.events`, `${ns}.events.>`]);
   });
 
@@ -328,8 +346,14 @@ describe('NATS transport behaviour', () => {
   it("puts a runtime's events under <ns>.events.> and its run-state changes on <ns>.runs.<functionId>", async () => {
     const ns = fresh();
     namespaces.add(ns);
-    const welcome = defineFunction({ id: 'welcome', trigger: { event: 'user/created' } }, async ({ step }) => step.run('greet', () => 'hi'));
-    const rt = createRuntime({ transport: createNatsTransport({ url, namespace: ns, storage: 'memory' }), functions: [welcome], logger: silentLogger });
+    const welcome = defineFunction({ id: 'welcome', trigger: { event: 'user/created' } }, async ({ step }) =>
+      step.run('greet', () => 'hi'),
+    );
+    const rt = createRuntime({
+      transport: createNatsTransport({ url, namespace: ns, storage: 'memory' }),
+      functions: [welcome],
+      logger: silentLogger,
+    });
     const observer = await open(ns);
     const changes: string[] = [];
     const sub = observer.connection!.subscribe(`${ns}.runs.welcome`, {

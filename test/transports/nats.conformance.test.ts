@@ -2,4 +2,8 @@ import { createNatsTransport, destroyNamespace } from '../../transports/nats/ind
 import { transportConformance } from '../conformance/transport.suite.js';
 
 const url = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
-transportConformance({ name: 'nats', create: (namespace) => createNatsTransport({ url, namespace, storage: 'file' }), cleanup: (namespace) => destroyNamespace(url, namespace) });
+transportConformance({
+  name: 'nats',
+  create: (namespace) => createNatsTransport({ url, namespace, storage: 'file' }),
+  cleanup: (namespace) => destroyNamespace(url, namespace),
+});

@@ -100,7 +100,28 @@ export async function startCluster({ masters = 3, replicas = 0, nodeTimeoutMs = 
       const home = join(dir, String(i));
       mkdirSync(home);
       // The bus port is set explicitly: the default, port + 10000, may be taken or past 65535.
-      const args = ['--port', String(port), '--cluster-port', String(bus), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-config-file', join(home, 'nodes.conf'), '--cluster-node-timeout', String(nodeTimeoutMs), '--appendonly', 'no', '--save', '', '--dir', home, '--logfile', join(home, 'redis.log')];
+      const args = [
+        '--port',
+        String(port),
+        '--cluster-port',
+        String(bus),
+        '--bind',
+        '127.0.0.1',
+        '--cluster-enabled',
+        'yes',
+        '--cluster-config-file',
+        join(home, 'nodes.conf'),
+        '--cluster-node-timeout',
+        String(nodeTimeoutMs),
+        '--appendonly',
+        'no',
+        '--save',
+        '',
+        '--dir',
+        home,
+        '--logfile',
+        join(home, 'redis.log'),
+      ];
       procs.push(spawn('redis-server', args, { stdio: 'ignore' }));
     }
     for (const { port } of ports) {
@@ -123,7 +144,9 @@ export async function startCluster({ masters = 3, replicas = 0, nodeTimeoutMs = 
         await sleep(100);
       }
     };
-    await until('every node to know every other', async () => (await infos()).every((info) => info.includes(`cluster_known_nodes:${total}`)));
+    await until('every node to know every other', async () =>
+      (await infos()).every((info) => info.includes(`cluster_known_nodes:${total}`)),
+    );
     for (let r = masters; r < total; r++) await admins[r].call('CLUSTER', 'REPLICATE', ids[(r - masters) % masters]);
     await until('the cluster to be ok', async () => (await infos()).every((info) => info.includes('cluster_state:ok')));
     await until('every replica to be in sync', async () => {
@@ -166,7 +189,8 @@ export async function startCluster({ masters = 3, replicas = 0, nodeTimeoutMs = 
           await admins[from].call('MIGRATE', '127.0.0.1', ports[to].port, '', 0, 5000, 'KEYS', ...keys);
         }
         // The new owner first, then the old one (which from then on answers MOVED), then everyone else.
-        for (const a of [admins[to], admins[from], ...admins.filter((_, i) => !dead.has(i))]) await a.call('CLUSTER', 'SETSLOT', slot, 'NODE', ids[to]);
+        for (const a of [admins[to], admins[from], ...admins.filter((_, i) => !dead.has(i))])
+          await a.call('CLUSTER', 'SETSLOT', slot, 'NODE', ids[to]);
       };
     };
     const kill = async (node: number) => {

@@ -29,7 +29,13 @@ async function runtimeOn(ns: string, options: { ackWaitMs?: number } = {}) {
     await step.run('greet', () => `hello ${id}`);
     done.add(id);
   });
-  const rt = createRuntime({ logger: silentLogger, transport: { kind: 'redis', cluster: cluster.nodes }, namespace: ns, functions: [fn], ackWaitMs: options.ackWaitMs ?? 5_000 });
+  const rt = createRuntime({
+    logger: silentLogger,
+    transport: { kind: 'redis', cluster: cluster.nodes },
+    namespace: ns,
+    functions: [fn],
+    ackWaitMs: options.ackWaitMs ?? 5_000,
+  });
   runtimes.push(rt);
   await rt.start();
   return { rt, done };
@@ -57,7 +63,10 @@ describe('redis transport on Redis Cluster', () => {
     namespaces.push(ns);
     const url = `redis+cluster://${cluster.nodes.map((n) => n.replace('redis://', '')).join(',')}`;
     const ran: string[] = [];
-    const fn = defineFunction({ id: 'greet', trigger: { event: 'user/created' } }, async ({ event }) => void ran.push((event.data as { id: string }).id));
+    const fn = defineFunction(
+      { id: 'greet', trigger: { event: 'user/created' } },
+      async ({ event }) => void ran.push((event.data as { id: string }).id),
+    );
     const rt = createRuntime({ logger: silentLogger, transport: url, namespace: ns, functions: [fn] });
     runtimes.push(rt);
     await rt.start();
@@ -121,7 +130,11 @@ describe('redis transport on Redis Cluster', () => {
     expect(refused).toEqual([]);
     expect(sent.length).toBeGreaterThan(100);
     await until(() => sent.every((id) => done.has(id)), 30_000, 'every sent event to run');
-    await until(async () => (await rt.listRuns({ status: 'succeeded', limit: 10_000 })).length === sent.length, 10_000, 'a succeeded record per event');
+    await until(
+      async () => (await rt.listRuns({ status: 'succeeded', limit: 10_000 })).length === sent.length,
+      10_000,
+      'a succeeded record per event',
+    );
     const runs = await rt.listRuns({ limit: 10_000 });
     expect(runs.filter((r) => r.status !== 'succeeded')).toEqual([]);
     expect(new Set(runs.map((r) => r.eventId)).size).toBe(sent.length);

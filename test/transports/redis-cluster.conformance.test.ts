@@ -5,4 +5,8 @@ import { startCluster } from './own-redis.js';
 
 const { nodes, stop } = await startCluster();
 afterAll(stop);
-transportConformance({ name: 'redis cluster', create: (ns) => createRedisTransport({ cluster: nodes, namespace: ns }), cleanup: async (ns) => void (await destroyNamespace({ cluster: nodes }, ns)) });
+transportConformance({
+  name: 'redis cluster',
+  create: (ns) => createRedisTransport({ cluster: nodes, namespace: ns }),
+  cleanup: async (ns) => void (await destroyNamespace({ cluster: nodes }, ns)),
+});

@@ -25,7 +25,13 @@ describe('redis transport on Redis Cluster when a master fails over', () => {
       await step.run('greet', () => `hello ${id}`);
       done.add(id);
     });
-    const rt = createRuntime({ logger: silentLogger, transport: { kind: 'redis', cluster: cluster.nodes, commandTimeoutMs: 2_000 }, namespace: ns, functions: [fn], ackWaitMs: 2_000 });
+    const rt = createRuntime({
+      logger: silentLogger,
+      transport: { kind: 'redis', cluster: cluster.nodes, commandTimeoutMs: 2_000 },
+      namespace: ns,
+      functions: [fn],
+      ackWaitMs: 2_000,
+    });
     await rt.start();
     try {
       const accepted: { id: string; at: number }[] = [];

@@ -43,10 +43,20 @@ describe('TickBatch', () => {
 });
 
 describe('packItems', () => {
-  it("reaches a script as the same strings the values would have been as arguments, at every msgpack size class", async () => {
+  it('reaches a script as the same strings the values would have been as arguments, at every msgpack size class', async () => {
     const { open } = namespace();
     const t = await open();
-    const values: (string | Buffer)[] = ['', 'a', 'x'.repeat(31), 'y'.repeat(32), 'z'.repeat(255), 'w'.repeat(256), 'é€😀', Buffer.from([0, 255, 128, 10]), Buffer.alloc(70_000, 7)];
+    const values: (string | Buffer)[] = [
+      '',
+      'a',
+      'x'.repeat(31),
+      'y'.repeat(32),
+      'z'.repeat(255),
+      'w'.repeat(256),
+      'é€😀',
+      Buffer.from([0, 255, 128, 10]),
+      Buffer.alloc(70_000, 7),
+    ];
     for (const list of [values, Array.from({ length: 15 }, (_, i) => `s${i}`), Array.from({ length: 70_000 }, (_, i) => String(i))]) {
       const got = (await t.client.callBuffer('EVAL', 'return cmsgpack.unpack(ARGV[1])', 0, packItems(list))) as Buffer[];
       expect(got.length).toBe(list.length);
@@ -63,7 +73,10 @@ describe('redis transport: one tick, one script call', () => {
     expect(created[0]).toBeGreaterThan(0);
     expect(created[1]).toBeUndefined();
     expect(created[2]).toBeGreaterThan(0);
-    const [stale, fresh] = await Promise.all([t.store.update('a', enc('x'), (created[0] as number) + 1000), t.store.update('b', enc('4'), created[2] as number)]);
+    const [stale, fresh] = await Promise.all([
+      t.store.update('a', enc('x'), (created[0] as number) + 1000),
+      t.store.update('b', enc('4'), created[2] as number),
+    ]);
     expect(stale).toBeUndefined();
     expect(fresh).toBeGreaterThan(created[2] as number);
     expect(dec((await t.store.get('a'))!.value)).toBe('1');

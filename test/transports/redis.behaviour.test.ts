@@ -73,7 +73,8 @@ describe('redis transport: stale deliveries and crashed workers', () => {
       'g',
       async (d) => {
         counts.push(d.deliveryCount);
-        if (d.deliveryCount === 1) first = d; // neither settles nor signs life: reclaimed after 300 ms
+        if (d.deliveryCount === 1)
+          first = d; // neither settles nor signs life: reclaimed after 300 ms
         else await d.ack();
       },
       10,
@@ -97,16 +98,28 @@ describe('redis transport: stale deliveries and crashed workers', () => {
     const alive = await open();
     const got: { who: string; count: number; at: number }[] = [];
     // The dying worker takes the message and never finishes (as if its process hung or died).
-    await consume(dying, 'g', (d) => {
-      got.push({ who: 'dying', count: d.deliveryCount, at: Date.now() });
-      return new Promise(() => {});
-    }, 1, 400);
+    await consume(
+      dying,
+      'g',
+      (d) => {
+        got.push({ who: 'dying', count: d.deliveryCount, at: Date.now() });
+        return new Promise(() => {});
+      },
+      1,
+      400,
+    );
     await dying.publish('events', enc('job'), { msgId: 'job' });
     await until(() => got.length === 1, 5000, 'first delivery');
-    await consume(alive, 'g', async (d) => {
-      got.push({ who: 'alive', count: d.deliveryCount, at: Date.now() });
-      await d.ack();
-    }, 5, 400);
+    await consume(
+      alive,
+      'g',
+      async (d) => {
+        got.push({ who: 'alive', count: d.deliveryCount, at: Date.now() });
+        await d.ack();
+      },
+      5,
+      400,
+    );
     await until(() => got.some((g) => g.who === 'alive'), 5000, 'reclaimed by the live worker');
     const taken = got.find((g) => g.who === 'alive')!;
     expect(taken.count).toBe(2);
@@ -119,16 +132,28 @@ describe('redis transport: stale deliveries and crashed workers', () => {
     const b = await open();
     const first: Delivery[] = [];
     const second: Delivery[] = [];
-    const stoppable = await consume(a, 'g', async (d) => {
-      first.push(d);
-      await sleep(10_000);
-    }, 1, 60_000);
+    const stoppable = await consume(
+      a,
+      'g',
+      async (d) => {
+        first.push(d);
+        await sleep(10_000);
+      },
+      1,
+      60_000,
+    );
     await a.publish('events', enc('handoff'), { msgId: 'h' });
     await until(() => first.length === 1, 5000, 'first member got it');
-    await consume(b, 'g', async (d) => {
-      second.push(d);
-      await d.ack();
-    }, 5, 60_000);
+    await consume(
+      b,
+      'g',
+      async (d) => {
+        second.push(d);
+        await d.ack();
+      },
+      5,
+      60_000,
+    );
     const stopped = Date.now();
     await stoppable.stop({ timeoutMs: 50 });
     await until(() => second.length === 1, 5000, 'handed back');
@@ -180,10 +205,16 @@ describe('redis transport: ids, store, configuration, cleanup', () => {
     expect(() => createRedisTransport({ cluster: [] })).toThrow(/cluster must be a non-empty list of seed nodes/);
     expect(() => createRedisTransport({ cluster: ['redis://127.0.0.1:7000'], url })).toThrow(/give url \(one server\) or cluster/);
     const client = new Redis(url, { lazyConnect: true });
-    expect(() => createRedisTransport({ cluster: ['redis://127.0.0.1:7000'], redis: client })).toThrow(/a client of your own goes alone in redis/);
+    expect(() => createRedisTransport({ cluster: ['redis://127.0.0.1:7000'], redis: client })).toThrow(
+      /a client of your own goes alone in redis/,
+    );
     client.disconnect();
-    expect(() => createRedisTransport({ url: 'redis+cluster://' })).toThrow(/is not a cluster URL; use redis\+cluster:\/\/\[user:password@\]host:port,host:port/);
-    expect(() => createRedisTransport({ url: 'redis+cluster://10.0.0.1:6379,10.0.0.2:99999' })).toThrow(/"10.0.0.2:99999" in a cluster URL is not host:port/);
+    expect(() => createRedisTransport({ url: 'redis+cluster://' })).toThrow(
+      /is not a cluster URL; use redis\+cluster:\/\/\[user:password@\]host:port,host:port/,
+    );
+    expect(() => createRedisTransport({ url: 'redis+cluster://10.0.0.1:6379,10.0.0.2:99999' })).toThrow(
+      /"10.0.0.2:99999" in a cluster URL is not host:port/,
+    );
     const tls = createRedisTransport({ url: 'rediss+cluster://app:p%40ss@10.0.0.1:7000,10.0.0.2', namespace: 'parsed' });
     expect(tls.client.isCluster).toBe(true);
     expect((tls.client as Cluster).options.redisOptions).toMatchObject({ username: 'app', password: 'p@ss', tls: {} });
@@ -306,7 +337,11 @@ describe('redis transport: retention of finished runs', () => {
         { name: 'job/done', data: {} },
         { name: 'job/nap', data: {} },
       ]);
-      await until(() => changes.some((c) => c.to === 'succeeded') && changes.some((c) => c.to === 'sleeping'), 10_000, 'one done, one asleep');
+      await until(
+        () => changes.some((c) => c.to === 'succeeded') && changes.some((c) => c.to === 'sleeping'),
+        10_000,
+        'one done, one asleep',
+      );
       const ttl = (to: string) => admin.client.pttl(`{${ns}}:kv:run.${changes.find((c) => c.to === to)?.runId}`);
       expect(await ttl('succeeded')).toBeGreaterThan(4_000);
       expect(await ttl('succeeded')).toBeLessThanOrEqual(5_000);

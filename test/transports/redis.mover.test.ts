@@ -69,7 +69,10 @@ describe('redis transport: due entries across processes', () => {
     const { open, consumers } = namespace();
     const transports = await Promise.all(Array.from({ length: 4 }, () => open()));
     const got: string[] = [];
-    for (const t of transports) consumers.push(await t.consume('events', 'g', async (d) => void (got.push(dec(d.data)), await d.ack()), { concurrency: 10, ackWaitMs: 30_000 }));
+    for (const t of transports)
+      consumers.push(
+        await t.consume('events', 'g', async (d) => void (got.push(dec(d.data)), await d.ack()), { concurrency: 10, ackWaitMs: 30_000 }),
+      );
     // Every transport hears the same wake-up and runs its mover at the same moment.
     await transports[0].publish('events', enc('once'), { msgId: 'once', delayMs: 250 });
     await until(() => got.length === 1, 5000, 'the delayed message');

@@ -28,7 +28,26 @@ class OwnRedis {
   }
 
   async start(): Promise<void> {
-    this.proc = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', this.dir, '--save', '', '--logfile', join(this.dir, 'redis.log')], { stdio: 'ignore' });
+    this.proc = spawn(
+      'redis-server',
+      [
+        '--port',
+        String(this.port),
+        '--bind',
+        '127.0.0.1',
+        '--appendonly',
+        'yes',
+        '--appendfsync',
+        'always',
+        '--dir',
+        this.dir,
+        '--save',
+        '',
+        '--logfile',
+        join(this.dir, 'redis.log'),
+      ],
+      { stdio: 'ignore' },
+    );
     await answers(this.port);
   }
 
@@ -119,7 +138,10 @@ describe('redis transport when Redis cannot answer', () => {
   it('rejects connect() at once with a clear TransportError when nothing listens', async () => {
     const t = createRedisTransport({ url: `redis://127.0.0.1:${await freePort()}`, namespace: 'nobody', commandTimeoutMs: 1000 });
     const began = Date.now();
-    const err = await t.connect().then(() => undefined, (e: unknown) => e);
+    const err = await t.connect().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(TransportError);
     expect((err as TransportError).code).toBe('UNAVAILABLE');
     expect((err as Error).message).toMatch(/cannot connect to redis:\/\/127\.0\.0\.1:\d+/);
@@ -135,7 +157,10 @@ describe('redis transport when Redis cannot answer', () => {
 
     const attempt = async () => {
       const began = Date.now();
-      const err = await t.publish('events', enc('during'), { msgId: `d${began}` }).then(() => undefined, (e: unknown) => e);
+      const err = await t.publish('events', enc('during'), { msgId: `d${began}` }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       return { err, took: Date.now() - began };
     };
 
@@ -160,7 +185,11 @@ describe('redis transport when Redis cannot answer', () => {
     await server.start();
     const end = Date.now() + 10_000;
     let ok = false;
-    while (!ok && Date.now() < end) ok = await t.publish('events', enc('after'), { msgId: `a${Date.now()}` }).then(() => true, () => false);
+    while (!ok && Date.now() < end)
+      ok = await t.publish('events', enc('after'), { msgId: `a${Date.now()}` }).then(
+        () => true,
+        () => false,
+      );
     expect(ok).toBe(true);
     await t.close();
   });

@@ -39,7 +39,12 @@ describe('run-state broadcasts', () => {
     const a = defineFunction({ id: 'welcome', trigger: { event: 'user/created' } }, async ({ step }) => step.run('greet', () => 1));
     const b = defineFunction({ id: 'billing', trigger: { event: 'user/created' } }, async ({ step }) => step.run('charge', () => 2));
     const worker = createRuntime({ transport, functions: [a, b], logger: silentLogger });
-    const observer = createRuntime({ transport: createMemoryTransport({ hub, namespace: 'window' }), functions: [], worker: false, logger: silentLogger });
+    const observer = createRuntime({
+      transport: createMemoryTransport({ hub, namespace: 'window' }),
+      functions: [],
+      worker: false,
+      logger: silentLogger,
+    });
     runtimes.push(worker, observer);
     const seen: RunStateChange[] = [];
     await observer.start();
@@ -54,7 +59,9 @@ describe('run-state broadcasts', () => {
     expect(changes).toBe(12);
     expect(sent.length).toBeLessThan(changes);
     expect(seen.map((c) => `${c.functionId}:${c.to}`).sort()).toEqual(
-      [...Array(3).fill(['billing:running', 'billing:succeeded']), ...Array(3).fill(['welcome:running', 'welcome:succeeded'])].flat().sort(),
+      [...Array(3).fill(['billing:running', 'billing:succeeded']), ...Array(3).fill(['welcome:running', 'welcome:succeeded'])]
+        .flat()
+        .sort(),
     );
   });
 

@@ -1,6 +1,18 @@
 /** Memory-only behaviours driven by a TestClock: long sleeps and backoffs without real waiting. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConfigError, RetryAfterError, RuntimeStoppedError, TestClock, TransportError, createRuntime, defineFunction, silentLogger, type Runtime, type RuntimeOptions, type RunStateChange } from '../../core/index.js';
+import {
+  ConfigError,
+  RetryAfterError,
+  RuntimeStoppedError,
+  TestClock,
+  TransportError,
+  createRuntime,
+  defineFunction,
+  silentLogger,
+  type Runtime,
+  type RuntimeOptions,
+  type RunStateChange,
+} from '../../core/index.js';
 import { createMemoryTransport, MemoryHub } from '../../transports/memory/index.js';
 
 const runtimes: Runtime[] = [];
@@ -10,7 +22,14 @@ afterEach(async () => {
 
 async function clocked(functions: RuntimeOptions['functions'], extra: RuntimeOptions = {}) {
   const clock = new TestClock();
-  const rt = createRuntime({ clock, functions, logger: silentLogger, transport: 'memory://', namespace: `clk${runtimes.length}`, ...extra });
+  const rt = createRuntime({
+    clock,
+    functions,
+    logger: silentLogger,
+    transport: 'memory://',
+    namespace: `clk${runtimes.length}`,
+    ...extra,
+  });
   runtimes.push(rt);
   await rt.start();
   const changes: RunStateChange[] = [];
@@ -121,7 +140,12 @@ describe('boundaries', () => {
   it('refuses to grow a memory queue past its limit, with a clear error', async () => {
     const hub = new MemoryHub(new TestClock(), { maxQueued: 3 });
     const fn = defineFunction({ id: 'never-done', trigger: { event: 'x' } }, async () => new Promise(() => {}));
-    const rt = createRuntime({ transport: createMemoryTransport({ hub, namespace: 'limit' }), functions: [fn], logger: silentLogger, concurrency: 1 });
+    const rt = createRuntime({
+      transport: createMemoryTransport({ hub, namespace: 'limit' }),
+      functions: [fn],
+      logger: silentLogger,
+      concurrency: 1,
+    });
     runtimes.push(rt);
     await rt.start();
     for (let i = 0; i < 3; i++) await rt.send({ name: 'x', data: { i } });

@@ -13,8 +13,45 @@ function viaMsgpackr(fields: Record<string, unknown>): unknown {
   return out;
 }
 
-const strings = ['', 'a', 'x'.repeat(31), 'x'.repeat(32), 'x'.repeat(255), 'x'.repeat(256), 'x'.repeat(65_535), 'x'.repeat(65_536), 'café', 'ünïcödé '.repeat(10), '😀', 'a\u0000b'];
-const numbers = [0, 1, 127, 128, 255, 256, 65_535, 65_536, 2 ** 32 - 1, 2 ** 32, Number.MAX_SAFE_INTEGER, -1, -32, -33, -(2 ** 31), -(2 ** 53), 1.5, -0.25, 1e-300, Number.NaN, Infinity, -Infinity, 1_795_712_440_604];
+const strings = [
+  '',
+  'a',
+  'x'.repeat(31),
+  'x'.repeat(32),
+  'x'.repeat(255),
+  'x'.repeat(256),
+  'x'.repeat(65_535),
+  'x'.repeat(65_536),
+  'café',
+  'ünïcödé '.repeat(10),
+  '😀',
+  'a\u0000b',
+];
+const numbers = [
+  0,
+  1,
+  127,
+  128,
+  255,
+  256,
+  65_535,
+  65_536,
+  2 ** 32 - 1,
+  2 ** 32,
+  Number.MAX_SAFE_INTEGER,
+  -1,
+  -32,
+  -33,
+  -(2 ** 31),
+  -(2 ** 53),
+  1.5,
+  -0.25,
+  1e-300,
+  Number.NaN,
+  Infinity,
+  -Infinity,
+  1_795_712_440_604,
+];
 
 describe('plain-data writer', () => {
   it('reads back as msgpackr would for every size class of string and number', () => {
@@ -43,7 +80,15 @@ describe('plain-data writer', () => {
     }
     const bare = Object.create(null) as Record<string, unknown>;
     bare.k = 1;
-    const value = { d: new Date(1_700_000_000_000), m: new Map([['a', 1]]), s: new Set([1, 2]), b: new Uint8Array([1, 2, 3]), p: new Point(1, 2), bare, big: 2n ** 70n };
+    const value = {
+      d: new Date(1_700_000_000_000),
+      m: new Map([['a', 1]]),
+      s: new Set([1, 2]),
+      b: new Uint8Array([1, 2, 3]),
+      p: new Point(1, 2),
+      bare,
+      big: 2n ** 70n,
+    };
     expect(isDeepStrictEqual(decode(writeFields(value)), viaMsgpackr(value))).toBe(true);
   });
 
@@ -67,7 +112,8 @@ describe('plain-data writer', () => {
   });
 
   it('writes any value on its own as msgpackr does', () => {
-    for (const v of [[{ a: 1, e: { name: 'E', message: 'm' } }, { b: undefined }], 'x', 3, null, new Date(5)]) expect(isDeepStrictEqual(decode(writeValue(v)), decode(encode(v)))).toBe(true);
+    for (const v of [[{ a: 1, e: { name: 'E', message: 'm' } }, { b: undefined }], 'x', 3, null, new Date(5)])
+      expect(isDeepStrictEqual(decode(writeValue(v)), decode(encode(v)))).toBe(true);
   });
 
   it('writes values bigger than its scratch space, and small ones after them', () => {
@@ -84,7 +130,12 @@ describe('plain-data writer', () => {
 });
 
 describe('records and envelopes', () => {
-  const event = { name: 'user/created', data: { userId: 'usr_1', email: 'ada@example.com', tags: ['a', 'b'], n: 3.5 }, id: 'evt_1', ts: 1_795_712_440_604 };
+  const event = {
+    name: 'user/created',
+    data: { userId: 'usr_1', email: 'ada@example.com', tags: ['a', 'b'], n: 3.5 },
+    id: 'evt_1',
+    ts: 1_795_712_440_604,
+  };
 
   it('encodes a record so that it decodes to what msgpackr would give, at every stage of a run', () => {
     const record: RunRecord = newRecord('run_1', 'fn', { v: 1, event }, 1_795_712_440_604);
@@ -92,7 +143,15 @@ describe('records and envelopes', () => {
     record.attempt = 1;
     apply(record, 'START');
     stages.push(structuredClone(record));
-    record.steps.work = { id: 'work', kind: 'run', status: 'succeeded', attempts: 1, startedAt: 1, endedAt: 2, output: { ok: true, list: [1, 2] } };
+    record.steps.work = {
+      id: 'work',
+      kind: 'run',
+      status: 'succeeded',
+      attempts: 1,
+      startedAt: 1,
+      endedAt: 2,
+      output: { ok: true, list: [1, 2] },
+    };
     record.logs.push({ level: 'info', message: 'hé', at: 3, attempt: 1, fields: { k: 'v' } });
     record.nextAttemptAt = undefined;
     record.error = undefined;
@@ -100,7 +159,8 @@ describe('records and envelopes', () => {
     apply(record, 'SUCCEED');
     record.endedAt = 4;
     stages.push(record);
-    for (const r of stages) expect(isDeepStrictEqual(decodeRecord(encodeRecord(r)), viaMsgpackr(r as unknown as Record<string, unknown>))).toBe(true);
+    for (const r of stages)
+      expect(isDeepStrictEqual(decodeRecord(encodeRecord(r)), viaMsgpackr(r as unknown as Record<string, unknown>))).toBe(true);
   });
 
   it('finds the event inside an envelope it wrote, and nowhere else', () => {

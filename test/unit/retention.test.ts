@@ -23,13 +23,26 @@ function store(expires: boolean) {
   return { s, deleted };
 }
 
-const change = (runId: string, to: RunStateChange['to'], at: number): RunStateChange => ({ runId, functionId: 'f', eventId: 'e', from: 'running', to, attempt: 1, at });
+const change = (runId: string, to: RunStateChange['to'], at: number): RunStateChange => ({
+  runId,
+  functionId: 'f',
+  eventId: 'e',
+  from: 'running',
+  to,
+  attempt: 1,
+  at,
+});
 
 describe('retention of finished runs', () => {
   it('leaves expiry to a store that expires values, tracking only what a count needs', async () => {
     const clock = new TestClock();
     const { s, deleted } = store(true);
-    const r = new Retention({ ageMs: 60_000, count: 2 }, clock, () => s, () => {});
+    const r = new Retention(
+      { ageMs: 60_000, count: 2 },
+      clock,
+      () => s,
+      () => {},
+    );
     expect(r.expireMs()).toBe(60_000);
     for (let i = 0; i < 4; i++) r.ended(change(`ok${i}`, 'succeeded', clock.now()), `run.ok${i}`);
     r.ended(change('bad', 'failed', clock.now()), 'run.bad');
@@ -42,7 +55,12 @@ describe('retention of finished runs', () => {
   it(`remembers at most ${maxTracked} runs per kind for a store that cannot expire; older ones are forgotten, never deleted early`, async () => {
     const clock = new TestClock();
     const { s, deleted } = store(false);
-    const r = new Retention({ ageMs: 60_000, count: Infinity }, clock, () => s, () => {});
+    const r = new Retention(
+      { ageMs: 60_000, count: Infinity },
+      clock,
+      () => s,
+      () => {},
+    );
     expect(r.expireMs()).toBeUndefined();
     const n = maxTracked + 5;
     for (let i = 0; i < n; i++) r.ended(change(`r${i}`, 'succeeded', clock.now()), `run.r${i}`);

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { createRuntime, defineFunction, EventValidationError, silentLogger, TestClock, type StandardSchemaV1 } from '../../core/index.js';
 
 /** A minimal Standard Schema v1 object, as zod 4, valibot and arktype produce. */
-function object<T extends Record<string, 'string' | 'number'>>(shape: T): StandardSchemaV1<unknown, { [K in keyof T]: T[K] extends 'string' ? string : number }> {
+function object<T extends Record<string, 'string' | 'number'>>(
+  shape: T,
+): StandardSchemaV1<unknown, { [K in keyof T]: T[K] extends 'string' ? string : number }> {
   return {
     '~standard': {
       version: 1,
@@ -21,13 +23,16 @@ function object<T extends Record<string, 'string' | 'number'>>(shape: T): Standa
 describe('schemas', () => {
   it('type event.data from the trigger schema and validate at send', async () => {
     const seen: string[] = [];
-    const fn = defineFunction({ id: 'typed', trigger: { event: 'user/created', schema: object({ userId: 'string', age: 'number' }) } }, async ({ event }) => {
-      const id: string = event.data.userId;
-      // @ts-expect-error age is a number, not a string
-      const wrong: string = event.data.age;
-      void wrong;
-      seen.push(id);
-    });
+    const fn = defineFunction(
+      { id: 'typed', trigger: { event: 'user/created', schema: object({ userId: 'string', age: 'number' }) } },
+      async ({ event }) => {
+        const id: string = event.data.userId;
+        // @ts-expect-error age is a number, not a string
+        const wrong: string = event.data.age;
+        void wrong;
+        seen.push(id);
+      },
+    );
     const clock = new TestClock();
     const rt = createRuntime({ functions: [fn], logger: silentLogger, clock, namespace: 'schemas' });
     await rt.start();

@@ -59,8 +59,10 @@ describe('codec', () => {
     const shared = { n: 1 };
     expect(unserialisableReason({ a: shared, b: shared })).toBeUndefined();
   });
-  it('names the path through maps, sets and arrays, and the caller\'s root', () => {
-    expect(unserialisableReason({ m: new Map([['k', [0, () => 1]]]) }, 'output of step "a"')).toBe('output of step "a".m.get(k)[1] is a function');
+  it("names the path through maps, sets and arrays, and the caller's root", () => {
+    expect(unserialisableReason({ m: new Map([['k', [0, () => 1]]]) }, 'output of step "a"')).toBe(
+      'output of step "a".m.get(k)[1] is a function',
+    );
     expect(unserialisableReason([new Set([Symbol('s')])])).toBe('data[0]{} is a symbol');
     expect(unserialisableReason({ a: { [Symbol('k')]: 1 } })).toBe('data.a has symbol keys');
     expect(unserialisableReason(() => 1, 'the run output')).toBe('the run output is a function');

@@ -161,7 +161,8 @@ class Group {
 
   deadLetter(flight: InFlight, reason: string): void {
     const { msg } = flight.entry;
-    if (this.settle(flight)) this.hub.addDeadLetter({ id: msg.id, subject: msg.subject, group: this.name, reason, data: msg.data, at: this.hub.clock.now() });
+    if (this.settle(flight))
+      this.hub.addDeadLetter({ id: msg.id, subject: msg.subject, group: this.name, reason, data: msg.data, at: this.hub.clock.now() });
   }
 
   retry(flight: InFlight, delayMs: number): void {
@@ -184,7 +185,12 @@ class Group {
   }
 
   requeue(entry: Entry, delayMs: number): void {
-    this.enqueue({ msg: entry.msg, deliveryCount: entry.deliveryCount + 1, due: this.hub.clock.now() + Math.max(0, delayMs), seq: this.hub.nextSeq() });
+    this.enqueue({
+      msg: entry.msg,
+      deliveryCount: entry.deliveryCount + 1,
+      due: this.hub.clock.now() + Math.max(0, delayMs),
+      seq: this.hub.nextSeq(),
+    });
   }
 
   /** Hands back a member's unsettled deliveries so another member gets them at once. */
@@ -306,11 +312,17 @@ export class MemoryHub {
     const stream = this.stream(subject);
     for (const group of stream.groups.values()) {
       if (group.size >= this.limits.maxQueued) {
-        throw new TransportError(`memory transport: group "${group.name}" on "${subject}" holds ${group.size} messages, its limit (maxQueued); refusing more until it drains`, { code: 'QUEUE_FULL' });
+        throw new TransportError(
+          `memory transport: group "${group.name}" on "${subject}" holds ${group.size} messages, its limit (maxQueued); refusing more until it drains`,
+          { code: 'QUEUE_FULL' },
+        );
       }
     }
     if (stream.groups.size === 0 && stream.history.size >= this.limits.maxHistory) {
-      throw new TransportError(`memory transport: "${subject}" has no consumer yet and already holds ${stream.history.size} messages (maxHistory); refusing more so none is dropped`, { code: 'QUEUE_FULL' });
+      throw new TransportError(
+        `memory transport: "${subject}" has no consumer yet and already holds ${stream.history.size} messages (maxHistory); refusing more so none is dropped`,
+        { code: 'QUEUE_FULL' },
+      );
     }
     const msg: Message = { id: msgId ?? `m${this.nextSeq()}`, subject, data, at: now };
     if (dedupKey !== undefined) this.dedup.set(dedupKey, now + this.limits.dedupWindowMs);
@@ -364,7 +376,10 @@ export class MemoryHub {
   }
 
   deadLetters(prefix: string, limit: number): DeadLetter[] {
-    return this.dead.filter((d) => d.subject.startsWith(prefix)).slice(-limit).reverse();
+    return this.dead
+      .filter((d) => d.subject.startsWith(prefix))
+      .slice(-limit)
+      .reverse();
   }
 
   kvGet(key: string): StoredValue | undefined {

@@ -10,7 +10,18 @@
  * ```
  */
 import { systemClock, type Clock } from '../../core/clock.js';
-import type { Consumer, ConsumeOptions, DeadLetter, DeliveryHandler, HistoryEntry, KVStore, PublishOptions, PublishResult, Transport, Unsubscribe } from '../../core/transport.js';
+import type {
+  Consumer,
+  ConsumeOptions,
+  DeadLetter,
+  DeliveryHandler,
+  HistoryEntry,
+  KVStore,
+  PublishOptions,
+  PublishResult,
+  Transport,
+  Unsubscribe,
+} from '../../core/transport.js';
 import { TransportError } from '../../core/transport.js';
 import { MemoryHub, type HubLimits, type Member } from './hub.js';
 
@@ -82,7 +93,8 @@ export class MemoryTransport implements Transport {
     const member: Member = {
       handler,
       write: ({ key, value, revision }) =>
-        (revision === undefined ? this.hub.kvCreate(this.prefix + key, value) : this.hub.kvUpdate(this.prefix + key, value, revision)) !== undefined,
+        (revision === undefined ? this.hub.kvCreate(this.prefix + key, value) : this.hub.kvUpdate(this.prefix + key, value, revision)) !==
+        undefined,
       concurrency: Math.max(1, options.concurrency),
       ackWaitMs: options.ackWaitMs,
       active: 0,

@@ -71,7 +71,10 @@ class NatsDelivery implements Delivery {
 }
 
 function closedError(e: unknown): TransportError {
-  return new TransportError('NATS transport: cannot settle the delivery, the connection is closed; it will be redelivered after its ack wait', { cause: e, code: 'CLOSED' });
+  return new TransportError(
+    'NATS transport: cannot settle the delivery, the connection is closed; it will be redelivered after its ack wait',
+    { cause: e, code: 'CLOSED' },
+  );
 }
 
 export class GroupConsumer implements Consumer {
@@ -143,7 +146,14 @@ export class GroupConsumer implements Consumer {
     d.settled = true;
     this.unsettled.delete(d);
     try {
-      await this.sink({ id: d.id, subject: this.subject, group: this.group, reason, data: d.data, dedupId: `${this.durable}.${ackInfo(d.msg).streamSeq}` });
+      await this.sink({
+        id: d.id,
+        subject: this.subject,
+        group: this.group,
+        reason,
+        data: d.data,
+        dedupId: `${this.durable}.${ackInfo(d.msg).streamSeq}`,
+      });
     } catch (e) {
       // Not recorded, so not terminated: it stays in flight and comes back.
       d.settled = false;

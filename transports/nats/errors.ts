@@ -25,9 +25,12 @@ export function readAck(msg: Msg): PubAck {
 
 export function ackError(ack: PubAck, what: string): TransportError {
   const e = ack.error;
-  return new TransportError(`NATS transport: ${what} refused by JetStream: ${e?.description ?? 'no stream in the acknowledgement'} (${e?.err_code ?? e?.code ?? 'invalid ack'})`, {
-    code: e?.err_code === 10077 || /maximum/i.test(e?.description ?? '') ? 'QUEUE_FULL' : 'REFUSED',
-  });
+  return new TransportError(
+    `NATS transport: ${what} refused by JetStream: ${e?.description ?? 'no stream in the acknowledgement'} (${e?.err_code ?? e?.code ?? 'invalid ack'})`,
+    {
+      code: e?.err_code === 10077 || /maximum/i.test(e?.description ?? '') ? 'QUEUE_FULL' : 'REFUSED',
+    },
+  );
 }
 
 /** Maps a failed request (timeout, no responders, closed connection) to a TransportError. */
@@ -36,10 +39,16 @@ export function requestError(err: unknown, what: string, timeoutMs: number): Tra
   const code = (err as { code?: string })?.code;
   const message = (err as Error)?.message ?? String(err);
   if (code === 'TIMEOUT') {
-    return new TransportError(`NATS transport: ${what} was not acknowledged within ${timeoutMs} ms; the server is down, unreachable or overloaded (the client keeps reconnecting)`, { cause: err, code: 'TIMEOUT' });
+    return new TransportError(
+      `NATS transport: ${what} was not acknowledged within ${timeoutMs} ms; the server is down, unreachable or overloaded (the client keeps reconnecting)`,
+      { cause: err, code: 'TIMEOUT' },
+    );
   }
   if (code === '503') {
-    return new TransportError(`NATS transport: ${what} found no JetStream stream to take it; was the namespace destroyed or JetStream disabled?`, { cause: err, code: 'NO_STREAM' });
+    return new TransportError(
+      `NATS transport: ${what} found no JetStream stream to take it; was the namespace destroyed or JetStream disabled?`,
+      { cause: err, code: 'NO_STREAM' },
+    );
   }
   if (code === 'CONNECTION_CLOSED' || code === 'CONNECTION_DRAINING') {
     return new TransportError(`NATS transport: ${what} failed: the connection is closed`, { cause: err, code: 'CLOSED' });

@@ -19,7 +19,10 @@ export interface StoredMessage {
 
 async function streamBounds(nc: NatsConnection, stream: string, timeoutMs: number): Promise<{ first: number; last: number } | undefined> {
   const msg = await nc.request(`$JS.API.STREAM.INFO.${stream}`, undefined, { timeout: timeoutMs });
-  const info = JSON.parse(new TextDecoder().decode(msg.data)) as { error?: { code: number; description: string }; state?: { first_seq: number; last_seq: number; messages: number } };
+  const info = JSON.parse(new TextDecoder().decode(msg.data)) as {
+    error?: { code: number; description: string };
+    state?: { first_seq: number; last_seq: number; messages: number };
+  };
   if (info.error) {
     if (info.error.code === 404) return undefined;
     throw new Error(`NATS transport: stream ${stream}: ${info.error.description}`);

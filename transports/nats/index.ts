@@ -11,8 +11,32 @@
  * // or simply: createRuntime({ transport: 'nats://127.0.0.1:4222', namespace: 'shop', functions })
  * ```
  */
-import { AckPolicy, connect, DeliverPolicy, Events, headers, nanos, nuid, StorageType, type JetStreamManager, type Msg, type NatsConnection, type Subscription } from 'nats';
-import type { Consumer, ConsumeOptions, DeadLetter, DeliveryHandler, HistoryEntry, KVStore, PublishOptions, PublishResult, Transport, Unsubscribe } from '../../core/transport.js';
+import {
+  AckPolicy,
+  connect,
+  DeliverPolicy,
+  Events,
+  headers,
+  nanos,
+  nuid,
+  StorageType,
+  type JetStreamManager,
+  type Msg,
+  type NatsConnection,
+  type Subscription,
+} from 'nats';
+import type {
+  Consumer,
+  ConsumeOptions,
+  DeadLetter,
+  DeliveryHandler,
+  HistoryEntry,
+  KVStore,
+  PublishOptions,
+  PublishResult,
+  Transport,
+  Unsubscribe,
+} from '../../core/transport.js';
 import { TransportError } from '../../core/transport.js';
 import { ConfigError } from '../../core/errors.js';
 import { GroupConsumer, type DeadLetterSink } from './consumer.js';
@@ -93,13 +117,19 @@ export class NatsTransport implements Transport {
     try {
       nc = await connect(this.options.connection);
     } catch (e) {
-      throw new TransportError(`NATS transport: cannot connect to ${String(servers)}: ${(e as Error).message}`, { cause: e, code: 'CONNECT' });
+      throw new TransportError(`NATS transport: cannot connect to ${String(servers)}: ${(e as Error).message}`, {
+        cause: e,
+        code: 'CONNECT',
+      });
     }
     try {
       this.jsm = await nc.jetstreamManager();
     } catch (e) {
       await nc.close().catch(() => undefined);
-      throw new TransportError(`NATS transport: JetStream is not available on ${String(servers)} (start nats-server with -js): ${(e as Error).message}`, { cause: e, code: 'NO_JETSTREAM' });
+      throw new TransportError(
+        `NATS transport: JetStream is not available on ${String(servers)} (start nats-server with -js): ${(e as Error).message}`,
+        { cause: e, code: 'NO_JETSTREAM' },
+      );
     }
     this.conn = nc;
     this.publisher = new Publisher(nc, this.options.publishTimeoutMs);
@@ -123,7 +153,11 @@ export class NatsTransport implements Transport {
     await Promise.all(configs.map((c) => ensureStream(jsm, c)));
     await this.nc()
       .jetstream()
-      .views.kv(this.names.bucket, { history: 1, storage: r.storage === 'memory' ? StorageType.Memory : StorageType.File, replicas: r.replicas });
+      .views.kv(this.names.bucket, {
+        history: 1,
+        storage: r.storage === 'memory' ? StorageType.Memory : StorageType.File,
+        replicas: r.replicas,
+      });
   }
 
   /** Pull requests die with a connection: after a reconnect every consumer asks again, and the namespace is re-checked (memory storage loses it on a restart). */
@@ -233,7 +267,19 @@ export class NatsTransport implements Transport {
       await this.ensureStreams();
       await ensureConsumer(jsm, stream, config);
     };
-    const consumer = new GroupConsumer(nc, stream, durable, subject, group, handler, options.concurrency, recreate, this.deadLetterSink, (c) => this.consumers.delete(c), this.store);
+    const consumer = new GroupConsumer(
+      nc,
+      stream,
+      durable,
+      subject,
+      group,
+      handler,
+      options.concurrency,
+      recreate,
+      this.deadLetterSink,
+      (c) => this.consumers.delete(c),
+      this.store,
+    );
     this.consumers.add(consumer);
     return consumer;
   }
@@ -284,7 +330,14 @@ export class NatsTransport implements Transport {
   async deadLetters(limit: number): Promise<DeadLetter[]> {
     const found = await readBackwards(this.nc(), this.names.dead, limit, this.options.publishTimeoutMs);
     const text = (m: (typeof found)[number], name: string) => decodeURIComponent(m.header(name) ?? '');
-    return found.map((m) => ({ id: text(m, DEAD.id), subject: text(m, DEAD.subject), group: text(m, DEAD.group), reason: text(m, DEAD.reason), data: m.data, at: m.at }));
+    return found.map((m) => ({
+      id: text(m, DEAD.id),
+      subject: text(m, DEAD.subject),
+      group: text(m, DEAD.group),
+      reason: text(m, DEAD.reason),
+      data: m.data,
+      at: m.at,
+    }));
   }
 
   private channelFor(channel: string): string {
@@ -346,7 +399,10 @@ export class NatsTransport implements Transport {
     this.opening = undefined;
     if (sender) {
       sender.publisher.close();
-      await Promise.race([sender.nc.drain().catch(() => undefined), new Promise((r) => setTimeout(r, this.options.publishTimeoutMs).unref?.())]);
+      await Promise.race([
+        sender.nc.drain().catch(() => undefined),
+        new Promise((r) => setTimeout(r, this.options.publishTimeoutMs).unref?.()),
+      ]);
       if (!sender.nc.isClosed()) await sender.nc.close().catch(() => undefined);
     }
     if (nc.isClosed()) return;
@@ -365,7 +421,9 @@ function publishResult(msg: Msg): PublishResult {
 }
 
 function sharedName(name: string): ConfigError {
-  return new ConfigError(`NATS transport: "${name}" is used both as a durable subject and as a broadcast channel; both live under <ns>.${name}, so pick two names`);
+  return new ConfigError(
+    `NATS transport: "${name}" is used both as a durable subject and as a broadcast channel; both live under <ns>.${name}, so pick two names`,
+  );
 }
 
 function notConnected(): TransportError {

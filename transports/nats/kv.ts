@@ -9,7 +9,18 @@
  * bucket any NATS tool can read. A revision is the stream sequence of the
  * key's latest write.
  */
-import { AckPolicy, createInbox, DeliverPolicy, Empty, headers, nanos, type JetStreamManager, type Msg, type MsgHdrs, type NatsConnection } from 'nats';
+import {
+  AckPolicy,
+  createInbox,
+  DeliverPolicy,
+  Empty,
+  headers,
+  nanos,
+  type JetStreamManager,
+  type Msg,
+  type MsgHdrs,
+  type NatsConnection,
+} from 'nats';
 import type { KVStore, Revision, StoredValue } from '../../core/transport.js';
 import { TransportError } from '../../core/transport.js';
 import { ackInfo } from './acks.js';
@@ -154,7 +165,11 @@ export class NatsKVStore implements KVStore {
     } catch (e) {
       throw requestError(e, `listing keys "${prefix}*"`, this.ctx.timeoutMs);
     } finally {
-      if (name) this.ctx.jsm().consumers.delete(stream, name).catch(() => undefined);
+      if (name)
+        this.ctx
+          .jsm()
+          .consumers.delete(stream, name)
+          .catch(() => undefined);
     }
     const out: string[] = [];
     for (const [encoded, e] of latest) {

@@ -23,7 +23,9 @@ const reserved = new Set(['delayed', 'dead']);
 
 export function validateNamespace(namespace: unknown): string {
   if (typeof namespace !== 'string' || !namespacePattern.test(namespace)) {
-    throw new ConfigError(`NATS transport: namespace ${JSON.stringify(namespace)} is not usable: it names streams and subjects, so use letters, digits, '_' and '-' only`);
+    throw new ConfigError(
+      `NATS transport: namespace ${JSON.stringify(namespace)} is not usable: it names streams and subjects, so use letters, digits, '_' and '-' only`,
+    );
   }
   return namespace;
 }

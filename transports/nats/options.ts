@@ -39,11 +39,24 @@ export interface ResolvedOptions {
   connection: ConnectionOptions;
 }
 
-const transportKeys = new Set(['servers', 'url', 'namespace', 'storage', 'replicas', 'maxBytes', 'maxAge', 'duplicateWindowMs', 'publishTimeoutMs', 'maxDeadLetters', 'kind']);
+const transportKeys = new Set([
+  'servers',
+  'url',
+  'namespace',
+  'storage',
+  'replicas',
+  'maxBytes',
+  'maxAge',
+  'duplicateWindowMs',
+  'publishTimeoutMs',
+  'maxDeadLetters',
+  'kind',
+]);
 
 function positive(value: unknown, name: string, fallback: number): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new ConfigError(`NATS transport: ${name} must be a positive number, got ${JSON.stringify(value)}`);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)
+    throw new ConfigError(`NATS transport: ${name} must be a positive number, got ${JSON.stringify(value)}`);
   return value;
 }
 
@@ -57,7 +70,8 @@ function serverList(options: NatsTransportOptions): string[] {
 export function resolveOptions(options: NatsTransportOptions): ResolvedOptions {
   const namespace = validateNamespace(options.namespace ?? 'eventide');
   const storage = options.storage ?? 'file';
-  if (storage !== 'file' && storage !== 'memory') throw new ConfigError(`NATS transport: storage must be 'file' or 'memory', got ${JSON.stringify(storage)}`);
+  if (storage !== 'file' && storage !== 'memory')
+    throw new ConfigError(`NATS transport: storage must be 'file' or 'memory', got ${JSON.stringify(storage)}`);
   const maxAgeMs = options.maxAge === undefined ? 0 : toMs(options.maxAge, 'NATS transport maxAge');
   let duplicateWindowMs = positive(options.duplicateWindowMs, 'duplicateWindowMs', 120_000);
   // JetStream refuses a duplicate window longer than the stream's max age.

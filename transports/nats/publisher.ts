@@ -110,7 +110,12 @@ export class Publisher {
   close(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    for (const p of this.pending.values()) p.reject(new TransportError(`NATS transport: ${p.label} failed: the transport was closed before the server acknowledged it`, { code: 'CLOSED' }));
+    for (const p of this.pending.values())
+      p.reject(
+        new TransportError(`NATS transport: ${p.label} failed: the transport was closed before the server acknowledged it`, {
+          code: 'CLOSED',
+        }),
+      );
     this.pending.clear();
     try {
       this.sub.unsubscribe();

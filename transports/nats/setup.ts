@@ -2,7 +2,19 @@
  * Creating (idempotently, from many processes at once) and destroying what
  * a namespace keeps on the server.
  */
-import { AckPolicy, connect, DeliverPolicy, DiscardPolicy, nanos, RetentionPolicy, StorageType, type ConsumerConfig, type JetStreamManager, type NatsConnection, type StreamConfig } from 'nats';
+import {
+  AckPolicy,
+  connect,
+  DeliverPolicy,
+  DiscardPolicy,
+  nanos,
+  RetentionPolicy,
+  StorageType,
+  type ConsumerConfig,
+  type JetStreamManager,
+  type NatsConnection,
+  type StreamConfig,
+} from 'nats';
 import { namesFor, type Names } from './names.js';
 
 export interface Retention {
@@ -109,7 +121,11 @@ export function groupConsumerConfig(durable: string, ackWaitMs: number): Partial
 }
 
 /** Creates the durable consumer, or updates its ack wait (the group shares one: the last consumer started sets it). */
-export async function ensureConsumer(jsm: JetStreamManager, stream: string, config: Partial<ConsumerConfig> & { durable_name: string }): Promise<void> {
+export async function ensureConsumer(
+  jsm: JetStreamManager,
+  stream: string,
+  config: Partial<ConsumerConfig> & { durable_name: string },
+): Promise<void> {
   try {
     const info = await jsm.consumers.info(stream, config.durable_name);
     if (info.config.ack_wait !== config.ack_wait || info.config.max_ack_pending !== config.max_ack_pending) {

@@ -68,4 +68,3 @@ export class BroadcastWatch {
     await this.loop?.catch(noop);
   }
 }
-

@@ -46,9 +46,15 @@ export function openCommandConnection(input: RedisConnectionInput | undefined, s
     // commandTimeout bounds every command; the retry count would only add a second, vaguer, limit.
     maxRetriesPerRequest: null,
   };
-  const clusterWide: ClusterOptions = { lazyConnect: true, enableAutoPipelining: settings.autoPipelining, clusterRetryStrategy: retryStrategy, scripts };
+  const clusterWide: ClusterOptions = {
+    lazyConnect: true,
+    enableAutoPipelining: settings.autoPipelining,
+    clusterRetryStrategy: retryStrategy,
+    scripts,
+  };
   let client: RedisClient;
-  if (input instanceof Cluster) client = input.duplicate([], { ...clusterWide, redisOptions: { ...input.options.redisOptions, ...perNode } });
+  if (input instanceof Cluster)
+    client = input.duplicate([], { ...clusterWide, redisOptions: { ...input.options.redisOptions, ...perNode } });
   else if (isClusterInput(input)) {
     // While a slot moves or a master fails over, Redis answers TRYAGAIN, CLUSTERDOWN or MOVED (nodes disagree until the
     // new owner is known everywhere) and ioredis asks again, up to maxRedirections times. With the defaults (16, MOVED
@@ -56,9 +62,13 @@ export function openCommandConnection(input: RedisConnectionInput | undefined, s
     // (one timer per command, from its first send) is what ends the wait, as on a single server.
     const retryDelayOnMoved = 50;
     const maxRedirections = Math.max(16, Math.ceil(settings.commandTimeoutMs / retryDelayOnMoved));
-    client = new Cluster(input.cluster, { ...clusterWide, maxRedirections, retryDelayOnMoved, redisOptions: { ...input.redisOptions, ...perNode } });
-  }
-  else {
+    client = new Cluster(input.cluster, {
+      ...clusterWide,
+      maxRedirections,
+      retryDelayOnMoved,
+      redisOptions: { ...input.redisOptions, ...perNode },
+    });
+  } else {
     const own: RedisOptions = { ...perNode, lazyConnect: true, enableAutoPipelining: settings.autoPipelining, retryStrategy, scripts };
     if (input instanceof Redis) client = input.duplicate(own);
     else if (typeof input === 'string') client = new Redis(input, own);
@@ -110,7 +120,9 @@ export function describe(input: RedisConnectionInput | undefined): string {
 }
 
 function nodeList(nodes: ClusterNode[]): string {
-  return nodes.map((n) => (typeof n === 'object' ? `${n.host ?? '127.0.0.1'}:${n.port ?? 6379}` : String(n).replace(/\/\/[^@/]*@/, '//***@'))).join(',');
+  return nodes
+    .map((n) => (typeof n === 'object' ? `${n.host ?? '127.0.0.1'}:${n.port ?? 6379}` : String(n).replace(/\/\/[^@/]*@/, '//***@')))
+    .join(',');
 }
 
 /** Turns what ioredis throws into a TransportError that says what failed and why. */
@@ -118,7 +130,10 @@ export function transportError(err: unknown, what: string, commandTimeoutMs: num
   if (err instanceof TransportError) return err;
   const message = err instanceof Error ? err.message : String(err);
   if (message === 'Command timed out') {
-    return new TransportError(`redis transport: ${what}: Redis did not answer within ${commandTimeoutMs} ms (commandTimeoutMs); it may be down or unreachable. The operation may still have been applied: retry with the same msgId`, { cause: err, code: 'TIMEOUT' });
+    return new TransportError(
+      `redis transport: ${what}: Redis did not answer within ${commandTimeoutMs} ms (commandTimeoutMs); it may be down or unreachable. The operation may still have been applied: retry with the same msgId`,
+      { cause: err, code: 'TIMEOUT' },
+    );
   }
   if (/Connection is closed|Stream isn't writeable|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|ENOTFOUND|EHOSTUNREACH/.test(message)) {
     return new TransportError(`redis transport: ${what}: Redis is unreachable (${message})`, { cause: err, code: 'UNAVAILABLE' });

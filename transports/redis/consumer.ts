@@ -160,7 +160,21 @@ export class RedisConsumer implements Consumer, DeliveryOwner {
           this.readerIdStale = false;
           this.readerId = (await reader.client('ID')) as number;
         }
-        reply = (await reader.callBuffer('XREADGROUP', 'GROUP', this.group, this.name, 'COUNT', want, 'BLOCK', this.settings.blockMs, 'STREAMS', stream, this.retryStream, '>', '>')) as StreamReply;
+        reply = (await reader.callBuffer(
+          'XREADGROUP',
+          'GROUP',
+          this.group,
+          this.name,
+          'COUNT',
+          want,
+          'BLOCK',
+          this.settings.blockMs,
+          'STREAMS',
+          stream,
+          this.retryStream,
+          '>',
+          '>',
+        )) as StreamReply;
         backoff = 0;
       } catch (err) {
         if (this.stopping) break;
@@ -206,7 +220,16 @@ export class RedisConsumer implements Consumer, DeliveryOwner {
       else if (f === 0x69) msgId = fields[i + 1].toString();
       else if (f === 0x6e) base = Number(fields[i + 1].toString()) || 1;
     }
-    return new RedisDelivery(this, source, entryId, msgId ?? entryId, this.subject, data ?? Buffer.alloc(0), base + timesDelivered - 1, timesDelivered);
+    return new RedisDelivery(
+      this,
+      source,
+      entryId,
+      msgId ?? entryId,
+      this.subject,
+      data ?? Buffer.alloc(0),
+      base + timesDelivered - 1,
+      timesDelivered,
+    );
   }
 
   private take(d: RedisDelivery): void {
@@ -237,7 +260,11 @@ export class RedisConsumer implements Consumer, DeliveryOwner {
       result = undefined;
     }
     // A handler that returns or throws without settling frees its slot; its delivery comes back after the ack wait, as on any broker.
-    if (result && typeof (result as Promise<void>).then === 'function') (result as Promise<void>).then(() => this.finished(d), () => this.finished(d));
+    if (result && typeof (result as Promise<void>).then === 'function')
+      (result as Promise<void>).then(
+        () => this.finished(d),
+        () => this.finished(d),
+      );
     else this.finished(d);
   }
 
@@ -293,7 +320,9 @@ export class RedisConsumer implements Consumer, DeliveryOwner {
    * check: even a late ack means the work was done; at worst it settles an entry another consumer
    * now runs, whose own ack then does nothing.
    */
-  private readonly acks = new TickBatch<string, boolean>((ids) => this.cmd.xack(this.subjectKeys.stream, this.group, ...ids).then(() => ids.map(yes)));
+  private readonly acks = new TickBatch<string, boolean>((ids) =>
+    this.cmd.xack(this.subjectKeys.stream, this.group, ...ids).then(() => ids.map(yes)),
+  );
 
   async retry(d: RedisDelivery, delayMs: number, write?: StoreWrite): Promise<boolean> {
     const delay = Math.max(0, Math.ceil(Number(delayMs) || 0));
@@ -316,25 +345,66 @@ export class RedisConsumer implements Consumer, DeliveryOwner {
   /** One script call for every commit of a tick (see TickBatch). */
   private readonly commits = new TickBatch<Commit, number>((batch) => {
     const k = this.keys;
-    const args: (string | Buffer | number)[] = [batch.length + 6, k.kvIndex, k.kvSeq, k.kvExpiry, this.subjectKeys.stream, this.retryDue, this.retryStream];
+    const args: (string | Buffer | number)[] = [
+      batch.length + 6,
+      k.kvIndex,
+      k.kvSeq,
+      k.kvExpiry,
+      this.subjectKeys.stream,
+      this.retryDue,
+      this.retryStream,
+    ];
     const items: (string | Buffer)[] = [];
     for (const { d, write, mode, delay } of batch) {
       args.push(k.kv(write.key));
       const revision = write.revision === undefined ? '' : String(write.revision);
-      items.push(asBuffer(write.value), write.key, revision, mode, d.entryId, String(d.timesDelivered), String(delay), String(d.deliveryCount + 1), d.source === 1 ? '1' : '0', String(expireOf(write)));
+      items.push(
+        asBuffer(write.value),
+        write.key,
+        revision,
+        mode,
+        d.entryId,
+        String(d.timesDelivered),
+        String(delay),
+        String(d.deliveryCount + 1),
+        d.source === 1 ? '1' : '0',
+        String(expireOf(write)),
+      );
     }
     args.push(this.group, this.name, Date.now(), k.kv(''), packItems(items));
     return this.cmd.eventideCommit(...args);
   });
 
   private requeue(d: RedisDelivery, delayMs: number, nextCount: number): Promise<number> {
-    return this.cmd.eventideRequeue(this.sourceKey(d), this.retryDue, this.retryStream, this.group, this.name, d.entryId, d.timesDelivered, delayMs, nextCount, d.source === 1 ? '1' : '0');
+    return this.cmd.eventideRequeue(
+      this.sourceKey(d),
+      this.retryDue,
+      this.retryStream,
+      this.group,
+      this.name,
+      d.entryId,
+      d.timesDelivered,
+      delayMs,
+      nextCount,
+      d.source === 1 ? '1' : '0',
+    );
   }
 
   async deadLetter(d: RedisDelivery, reason: string): Promise<void> {
     if (!this.settle(d)) return;
     await this.cmd
-      .eventideDeadLetter(this.sourceKey(d), this.keys.deadLetters, this.group, this.name, d.entryId, d.timesDelivered, String(reason), this.subject, this.settings.maxDeadLetters, d.source === 1 ? '1' : '0')
+      .eventideDeadLetter(
+        this.sourceKey(d),
+        this.keys.deadLetters,
+        this.group,
+        this.name,
+        d.entryId,
+        d.timesDelivered,
+        String(reason),
+        this.subject,
+        this.settings.maxDeadLetters,
+        d.source === 1 ? '1' : '0',
+      )
       .catch(this.failed('deadLetter'));
   }
 
@@ -398,7 +468,16 @@ export class RedisConsumer implements Consumer, DeliveryOwner {
     if (free <= 0) return;
     this.reclaiming = true;
     try {
-      const [c1, c2, entries] = await this.cmd.eventideReclaimBuffer(this.subjectKeys.stream, this.retryStream, this.group, this.name, this.ackWaitMs, free, this.cursors[0], this.cursors[1]);
+      const [c1, c2, entries] = await this.cmd.eventideReclaimBuffer(
+        this.subjectKeys.stream,
+        this.retryStream,
+        this.group,
+        this.name,
+        this.ackWaitMs,
+        free,
+        this.cursors[0],
+        this.cursors[1],
+      );
       this.cursors = [c1.toString(), c2.toString()];
       for (const [s, id, fields, times] of entries) {
         const d = this.toDelivery(s === 2 ? 1 : 0, id.toString(), fields, Number(times));
@@ -444,14 +523,25 @@ export class RedisConsumer implements Consumer, DeliveryOwner {
     const rest = [...this.unsettled];
     this.backlog.length = 0;
     for (const d of rest) this.settle(d);
-    await Promise.all(rest.map((d) => this.requeue(d, 0, started.has(d) ? d.deliveryCount + 1 : d.deliveryCount).catch((err) => this.report(err, 'hand back (it comes back after its ack wait instead)'))));
-    await this.cmd.eventideRetireConsumers(this.subjectKeys.stream, this.retryStream, this.group, this.name, this.settings.staleConsumerMs).catch(noop);
+    await Promise.all(
+      rest.map((d) =>
+        this.requeue(d, 0, started.has(d) ? d.deliveryCount + 1 : d.deliveryCount).catch((err) =>
+          this.report(err, 'hand back (it comes back after its ack wait instead)'),
+        ),
+      ),
+    );
+    await this.cmd
+      .eventideRetireConsumers(this.subjectKeys.stream, this.retryStream, this.group, this.name, this.settings.staleConsumerMs)
+      .catch(noop);
     if (this.reader) await closeConnection(this.reader, 250);
     this.onStopped(this);
   }
 
   private report(err: unknown, what: string): void {
-    const e = err instanceof TransportError ? err : transportError(err, `${what} on ${JSON.stringify(this.subject)}/${JSON.stringify(this.group)}`, this.settings.commandTimeoutMs);
+    const e =
+      err instanceof TransportError
+        ? err
+        : transportError(err, `${what} on ${JSON.stringify(this.subject)}/${JSON.stringify(this.group)}`, this.settings.commandTimeoutMs);
     try {
       this.settings.onError(e);
     } catch {
@@ -462,7 +552,13 @@ export class RedisConsumer implements Consumer, DeliveryOwner {
 
 async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const done = await Promise.race([promise.then(() => true, () => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), ms)))]);
+  const done = await Promise.race([
+    promise.then(
+      () => true,
+      () => true,
+    ),
+    new Promise<boolean>((r) => (timer = setTimeout(() => r(false), ms))),
+  ]);
   clearTimeout(timer);
   return done;
 }

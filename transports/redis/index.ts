@@ -20,9 +20,27 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Cluster, Redis, type ClusterNode, type RedisOptions } from 'ioredis';
-import type { Consumer, ConsumeOptions, DeadLetter, DeliveryHandler, HistoryEntry, KVStore, PublishOptions, PublishResult, Transport, Unsubscribe } from '../../core/transport.js';
+import type {
+  Consumer,
+  ConsumeOptions,
+  DeadLetter,
+  DeliveryHandler,
+  HistoryEntry,
+  KVStore,
+  PublishOptions,
+  PublishResult,
+  Transport,
+  Unsubscribe,
+} from '../../core/transport.js';
 import { TransportError } from '../../core/transport.js';
-import { closeConnection, describe, openCommandConnection, transportError, type RedisClient, type RedisConnectionInput } from './connection.js';
+import {
+  closeConnection,
+  describe,
+  openCommandConnection,
+  transportError,
+  type RedisClient,
+  type RedisConnectionInput,
+} from './connection.js';
 import { RedisConsumer, type ConsumerSettings } from './consumer.js';
 import { Keys } from './keys.js';
 import type { ScriptedRedis } from './scripts/index.js';
@@ -144,7 +162,8 @@ export class RedisTransport implements Transport {
     const input = connectionInput(options);
     this.where = describe(input);
     this.cmd = openCommandConnection(input, { commandTimeoutMs: this.commandTimeoutMs, autoPipelining: options.autoPipelining ?? false });
-    this.openPublisher = () => openCommandConnection(input, { commandTimeoutMs: this.commandTimeoutMs, autoPipelining: options.autoPipelining ?? false });
+    this.openPublisher = () =>
+      openCommandConnection(input, { commandTimeoutMs: this.commandTimeoutMs, autoPipelining: options.autoPipelining ?? false });
     this.subs = new Subscriptions(this.cmd);
     this.store = new RedisKVStore(this.cmd, this.keys, this.commandTimeoutMs);
     this.settings = {
@@ -171,7 +190,10 @@ export class RedisTransport implements Transport {
       } catch (err) {
         // Stop the reconnect loop: the caller decides whether to try again.
         this.cmd.disconnect();
-        throw new TransportError(`redis transport: cannot connect to ${this.where}: ${(err as Error).message}`, { cause: err, code: 'UNAVAILABLE' });
+        throw new TransportError(`redis transport: cannot connect to ${this.where}: ${(err as Error).message}`, {
+          cause: err,
+          code: 'UNAVAILABLE',
+        });
       }
       return;
     }
@@ -216,7 +238,11 @@ export class RedisTransport implements Transport {
           throw transportError(err, `publish to ${JSON.stringify(subject)}`, this.commandTimeoutMs);
         },
       );
-    if (delay > 0) void result.then(() => this.wakeLocal(k.wakeName, delay), () => {});
+    if (delay > 0)
+      void result.then(
+        () => this.wakeLocal(k.wakeName, delay),
+        () => {},
+      );
     return result;
   }
 
@@ -235,7 +261,10 @@ export class RedisTransport implements Transport {
       const lone = items.length === 1 ? items[0] : undefined;
       if (lone && lone.delay === 0 && !check) {
         // Without a marker to set there is nothing to make atomic: a plain XADD (measured alone, it woke a blocked reader ~50 µs sooner than the script).
-        if (lone.window === 0) return (lone.msgId ? conn.xadd(k.stream, '*', 'i', lone.msgId, 'd', lone.data) : conn.xadd(k.stream, '*', 'd', lone.data)).then(() => [0]);
+        if (lone.window === 0)
+          return (lone.msgId ? conn.xadd(k.stream, '*', 'i', lone.msgId, 'd', lone.data) : conn.xadd(k.stream, '*', 'd', lone.data)).then(
+            () => [0],
+          );
         return conn.eventidePublishOne(k.stream, k.dedupPrefix + lone.msgId, lone.data, lone.msgId, lone.window).then((r) => [r]);
       }
       const args: (string | Buffer | number)[] = [items.length + 3, k.stream, k.delayed, k.trimWait];
@@ -260,7 +289,9 @@ export class RedisTransport implements Transport {
       this.pub.connect().catch(() => undefined);
     }
     await this.listenForWakes();
-    const consumer = new RedisConsumer(this.cmd, this.keys, subject, group, handler, options, this.settings, (c) => this.consumers.delete(c));
+    const consumer = new RedisConsumer(this.cmd, this.keys, subject, group, handler, options, this.settings, (c) =>
+      this.consumers.delete(c),
+    );
     await consumer.start();
     this.consumers.add(consumer);
     return consumer;
@@ -282,9 +313,11 @@ export class RedisTransport implements Transport {
 
   async history(subject: string, limit: number): Promise<HistoryEntry[]> {
     if (limit <= 0) return [];
-    const entries = (await this.cmd.xrevrangeBuffer(this.keys.subject(subject).stream, '+', '-', 'COUNT', Math.floor(limit)).catch((err) => {
-      throw transportError(err, `history(${JSON.stringify(subject)})`, this.commandTimeoutMs);
-    })) as [Buffer, Buffer[]][];
+    const entries = (await this.cmd
+      .xrevrangeBuffer(this.keys.subject(subject).stream, '+', '-', 'COUNT', Math.floor(limit))
+      .catch((err) => {
+        throw transportError(err, `history(${JSON.stringify(subject)})`, this.commandTimeoutMs);
+      })) as [Buffer, Buffer[]][];
     return entries.map(([rawId, fields]) => {
       const entryId = rawId.toString();
       const f = fieldMap(fields);
@@ -320,7 +353,9 @@ export class RedisTransport implements Transport {
   async watch(channel: string, listener: (data: Uint8Array) => void): Promise<Unsubscribe> {
     this.open();
     const what = `watch(${JSON.stringify(channel)})`;
-    const w = new BroadcastWatch(this.cmd, this.keys.channel(channel), listener, this.settings.blockMs, (err) => this.settings.onError(transportError(err, what, this.commandTimeoutMs)));
+    const w = new BroadcastWatch(this.cmd, this.keys.channel(channel), listener, this.settings.blockMs, (err) =>
+      this.settings.onError(transportError(err, what, this.commandTimeoutMs)),
+    );
     try {
       await w.start();
     } catch (err) {
@@ -349,9 +384,12 @@ function connectionInput({ url, redis, cluster }: RedisTransportOptions): RedisC
   const fromUrl = url !== undefined && /^rediss?\+cluster:/i.test(url) ? parseClusterUrl(url) : undefined;
   const seeds = cluster ?? fromUrl?.nodes;
   if (seeds === undefined) return redis ?? url;
-  if (cluster !== undefined && (!Array.isArray(cluster) || cluster.length === 0)) throw new TypeError('redis transport: cluster must be a non-empty list of seed nodes, e.g. ["redis://10.0.0.1:6379"]');
-  if (cluster !== undefined && url !== undefined) throw new TypeError('redis transport: give url (one server) or cluster (seed nodes of a Redis Cluster), not both');
-  if (redis instanceof Redis || redis instanceof Cluster) throw new TypeError('redis transport: on a cluster, redis can only be options for each node; a client of your own goes alone in redis');
+  if (cluster !== undefined && (!Array.isArray(cluster) || cluster.length === 0))
+    throw new TypeError('redis transport: cluster must be a non-empty list of seed nodes, e.g. ["redis://10.0.0.1:6379"]');
+  if (cluster !== undefined && url !== undefined)
+    throw new TypeError('redis transport: give url (one server) or cluster (seed nodes of a Redis Cluster), not both');
+  if (redis instanceof Redis || redis instanceof Cluster)
+    throw new TypeError('redis transport: on a cluster, redis can only be options for each node; a client of your own goes alone in redis');
   return { cluster: seeds, redisOptions: { ...fromUrl?.redisOptions, ...redis } };
 }
 
@@ -389,7 +427,8 @@ function entryTime(entryId: string): number {
 
 function positive(value: number | undefined, fallback: number, name: string): number {
   if (value === undefined) return fallback;
-  if (!Number.isFinite(value) || value <= 0) throw new TypeError(`redis transport: ${name} must be a positive number of milliseconds or entries, got ${value}`);
+  if (!Number.isFinite(value) || value <= 0)
+    throw new TypeError(`redis transport: ${name} must be a positive number of milliseconds or entries, got ${value}`);
   return value;
 }
 

@@ -21,7 +21,9 @@ const NAMESPACE = /^[A-Za-z0-9_-]+$/;
 
 export function validateNamespace(namespace: string): string {
   if (typeof namespace !== 'string' || !NAMESPACE.test(namespace)) {
-    throw new TypeError(`redis transport: namespace ${JSON.stringify(namespace)} is invalid; use letters, digits, "_" and "-" only (it becomes the Redis hash tag of every key)`);
+    throw new TypeError(
+      `redis transport: namespace ${JSON.stringify(namespace)} is invalid; use letters, digits, "_" and "-" only (it becomes the Redis hash tag of every key)`,
+    );
   }
   return namespace;
 }

@@ -59,12 +59,16 @@ export class RedisKVStore implements KVStore {
   }
 
   async create(key: string, value: Uint8Array, options?: WriteOptions): Promise<Revision | undefined> {
-    const rev = await this.writes.add({ key, value: asBuffer(value), expected: '', expireMs: expireOf(options) }).catch(this.fail('create', key));
+    const rev = await this.writes
+      .add({ key, value: asBuffer(value), expected: '', expireMs: expireOf(options) })
+      .catch(this.fail('create', key));
     return rev || undefined;
   }
 
   async update(key: string, value: Uint8Array, revision: Revision, options?: WriteOptions): Promise<Revision | undefined> {
-    const rev = await this.writes.add({ key, value: asBuffer(value), expected: revision, expireMs: expireOf(options) }).catch(this.fail('update', key));
+    const rev = await this.writes
+      .add({ key, value: asBuffer(value), expected: revision, expireMs: expireOf(options) })
+      .catch(this.fail('update', key));
     return rev || undefined;
   }
 
@@ -77,7 +81,9 @@ export class RedisKVStore implements KVStore {
     const upper = Buffer.concat([Buffer.from(`(${prefix}`), HIGH]);
     let lower: string | Buffer = `[${prefix}`;
     for (;;) {
-      const page: string[] = await this.cmd.zrangebylex(this.keysOf.kvIndex, lower, upper, 'LIMIT', 0, PAGE).catch(this.fail('keys', prefix));
+      const page: string[] = await this.cmd
+        .zrangebylex(this.keysOf.kvIndex, lower, upper, 'LIMIT', 0, PAGE)
+        .catch(this.fail('keys', prefix));
       out.push(...page);
       if (page.length < PAGE) return out;
       lower = `(${page[page.length - 1]}`;
