@@ -24,7 +24,7 @@ import { createHash } from 'node:crypto';
 import { Agent, createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import { createRuntime, defineFunction, type Runtime } from '../core/index.js';
+import { createRuntime, defineFunction, type Runtime } from '../index.js';
 import { exitWithParent } from './lib/child.js';
 import { benchLogger } from './lib/env.js';
 import { kinds, thirdPartyTimeoutMs, type Kind, type PhaseStats, type ServiceConfig } from './lib/signup-model.js';

@@ -15,12 +15,21 @@ import { apply, changeOf, handleDelivery, runKey, type Attempt, type ExecutorDep
 import type { EventideFunction } from './function.js';
 import { newEventId, newReplaySalt, runIdFor } from './ids.js';
 import { defaultLogger, type Logger } from './logger.js';
-import { createTransportFrom, isTransport, parseTransportOption, type TransportConfig, type TransportOption } from './resolve-transport.js';
 import { Retention } from './retention.js';
 import { Slots } from './slots.js';
 import { toMs, type Duration } from './duration.js';
 import { validateData, type SchemaMap } from './schema.js';
-import type { Consumer, DeadLetter, Delivery, Transport, Unsubscribe } from './transport.js';
+import {
+  isTransport,
+  type Consumer,
+  type DeadLetter,
+  type Delivery,
+  type Transport,
+  type TransportConfig,
+  type TransportOption,
+  type TransportResolver,
+  type Unsubscribe,
+} from './transport.js';
 import {
   terminalStatuses,
   type EventPayload,
@@ -110,7 +119,11 @@ export class Runtime {
   private readonly keepFinishedRuns: { age?: Duration; count?: number };
   private readonly retentionAgeMs: number;
 
-  constructor(options: RuntimeOptions = {}) {
+  constructor(
+    options: RuntimeOptions = {},
+    /** Turns a URL or config into a transport; without one, `transport` must be a Transport instance. */
+    private readonly resolver?: TransportResolver,
+  ) {
     this.namespace = options.namespace ?? 'eventide';
     if (!namespacePattern.test(this.namespace)) throw new ConfigError(`namespace "${this.namespace}" must be letters, digits, '-' or '_'`);
     this.logger = options.logger ?? defaultLogger;
@@ -128,7 +141,7 @@ export class Runtime {
     if (count !== undefined && !(count === Infinity || (Number.isInteger(count) && count >= 0)))
       throw new ConfigError('keepFinishedRuns.count must be a whole number ≥ 0 (or Infinity)');
     const option = options.transport ?? process.env.EVENTIDE_TRANSPORT;
-    this.transportOption = isTransport(option) ? option : parseTransportOption(option);
+    this.transportOption = isTransport(option) ? option : this.resolverFor(option).parse(option);
     for (const fn of options.functions ?? []) {
       if (!fn || typeof fn.id !== 'string' || typeof fn.matches !== 'function')
         throw new ConfigError('functions must be made with defineFunction');
@@ -142,6 +155,13 @@ export class Runtime {
         throw new ConfigError(`schema for "${name}" is not a Standard Schema v1 object`);
       this.schemas.set(name, schema);
     }
+  }
+
+  private resolverFor(option: string | TransportConfig | undefined): TransportResolver {
+    if (this.resolver) return this.resolver;
+    throw new ConfigError(
+      `transport ${JSON.stringify(typeof option === 'string' ? option : option?.kind)} needs a resolver: import createRuntime from 'eventide', or pass a Transport instance`,
+    );
   }
 
   /** Connects the transport and, unless `worker: false`, starts consuming for every function. */
@@ -235,7 +255,9 @@ export class Runtime {
       return Promise.reject(new RuntimeStoppedError('the runtime is stopped: send() and other calls are refused'));
     this.connecting ??= (async () => {
       const option = this.transportOption;
-      const transport = isTransport(option) ? option : await createTransportFrom(option, { namespace: this.namespace, clock: this.clock });
+      const transport = isTransport(option)
+        ? option
+        : await this.resolverFor(option).create(option, { namespace: this.namespace, clock: this.clock });
       await transport.connect();
       this.transport = transport;
       this.retention = new Retention(
@@ -542,6 +564,6 @@ function positiveInt(value: number, name: string): number {
   return value;
 }
 
-export function createRuntime(options: RuntimeOptions = {}): Runtime {
-  return new Runtime(options);
+export function createRuntime(options: RuntimeOptions = {}, resolver?: TransportResolver): Runtime {
+  return new Runtime(options, resolver);
 }

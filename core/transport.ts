@@ -20,6 +20,7 @@
  * only ever sees bytes and the subject/group/key names the core gives it; it
  * prefixes them with its namespace so apps and tests can share a server.
  */
+import type { Clock } from './clock.js';
 
 /** Revision of a stored value; compare-and-set compares it. */
 export type Revision = number;
@@ -143,6 +144,45 @@ export interface KVStore {
 }
 
 export type Unsubscribe = () => void | Promise<void>;
+
+/**
+ * A transport named by configuration instead of given as an instance: the
+ * `kind` picks the transport, every other field is that transport's option.
+ */
+export interface TransportConfig {
+  kind: string;
+  namespace?: string;
+  url?: string;
+}
+
+/** What `createRuntime({ transport })` takes: a URL (`redis://…`), a config object, or a Transport. */
+export type TransportOption = string | TransportConfig | Transport;
+
+/**
+ * Turns a URL or config into a transport. The core knows no transport by
+ * name: the package entry hands the runtime a resolver that does.
+ */
+export interface TransportResolver {
+  /** Reads a URL or config without loading anything, so that a typo fails at `createRuntime`, not at `start`. */
+  parse(option: string | TransportConfig | undefined): TransportConfig;
+  /** Loads the transport (lazily: the NATS and Redis clients load only for apps that use them) and makes one. */
+  create(config: TransportConfig, defaults: TransportDefaults): Promise<Transport>;
+}
+
+/** What the runtime adds to a config it resolves: its namespace, and its clock for transports that keep time themselves. */
+export interface TransportDefaults {
+  namespace: string;
+  clock: Clock;
+}
+
+export function isTransport(value: unknown): value is Transport {
+  return (
+    !!value &&
+    typeof value === 'object' &&
+    typeof (value as Transport).publish === 'function' &&
+    typeof (value as Transport).consume === 'function'
+  );
+}
 
 export interface Transport {
   /** Short name for messages and logs: 'memory', 'nats', 'redis'. */

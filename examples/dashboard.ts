@@ -12,7 +12,7 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createRuntime, defineFunction, NonRetriableError } from '../core/index.js';
+import { createRuntime, defineFunction, NonRetriableError } from '../index.js';
 import { createHttpHandler } from '../core/http/index.js';
 import { eventideListener } from '../adapters/node/index.js';
 

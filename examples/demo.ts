@@ -14,7 +14,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { withEventide } from '../adapters/node/index.js';
 import { createHttpHandler } from '../core/http/index.js';
-import { createRuntime, defineFunction, type RunStateChange } from '../core/index.js';
+import { createRuntime, defineFunction, type RunStateChange } from '../index.js';
 
 const users = new Map<string, { id: string; email: string }>();
 let mailerCalls = 0;

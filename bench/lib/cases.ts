@@ -6,7 +6,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import Benchmark from 'benchmark';
-import { createRuntime, defineFunction, type EventPayload, type Runtime } from '../../core/index.js';
+import { createRuntime, defineFunction, type EventPayload, type Runtime } from '../../index.js';
 import { encode } from '../../core/codec.js';
 import { createMemoryTransport } from '../../transports/memory/index.js';
 import {

@@ -4,7 +4,7 @@
  * now (a transport counts when a runtime on it starts and runs a function),
  * and cleaning up what a run left on Redis and NATS.
  */
-import { createRuntime, defineFunction, type Logger } from '../../core/index.js';
+import { createRuntime, defineFunction, type Logger } from '../../index.js';
 
 export type TransportKind = 'memory' | 'nats' | 'redis';
 export const transportKinds: TransportKind[] = ['memory', 'nats', 'redis'];

@@ -16,7 +16,7 @@ import {
   type EventideFunction,
   type RunStateChange,
   type Runtime,
-} from '../../core/index.js';
+} from '../../index.js';
 import { createHttpHandler, type HttpHandler, type HttpHandlerOptions } from '../../core/http/index.js';
 import { until } from '../conformance/transport.suite.js';
 

@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { describe, expect, it } from 'vitest';
 import { eventide } from '../../adapters/express/index.js';
-import { createRuntime, silentLogger } from '../../core/index.js';
+import { createRuntime, silentLogger } from '../../index.js';
 import { adapterSuite, call, TOKEN } from './adapter.suite.js';
 
 adapterSuite('express', async (handler, host = '127.0.0.1') => {

@@ -1,6 +1,6 @@
 /** The core handler without a server: configuration, dev-mode checks, stream limits. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createRuntime, silentLogger, type Runtime } from '../../core/index.js';
+import { createRuntime, silentLogger, type Runtime } from '../../index.js';
 import { createHttpHandler, isLoopbackAddress, type HttpHandler, type HttpResponse, type StreamSink } from '../../core/http/index.js';
 
 let n = 0;

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { createRuntime, silentLogger } from '../../core/index.js';
+import { createRuntime, silentLogger } from '../../index.js';
 import { eventideListener, withEventide } from '../../adapters/node/index.js';
 import { adapterSuite, call, TOKEN } from './adapter.suite.js';
 

@@ -14,7 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRuntime, defineFunction, NonRetriableError, RetryAfterError, silentLogger, type Runtime } from '../../core/index.js';
+import { createRuntime, defineFunction, NonRetriableError, RetryAfterError, silentLogger, type Runtime } from '../../index.js';
 import { createHttpHandler, type HttpHandler } from '../../core/http/index.js';
 import { eventideListener } from '../../adapters/node/index.js';
 import { until } from '../conformance/transport.suite.js';

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createRuntime, silentLogger, type Runtime } from '../../core/index.js';
+import { createRuntime, silentLogger, type Runtime } from '../../index.js';
 import { until } from '../conformance/transport.suite.js';
 
 export interface CrashSuiteOptions {

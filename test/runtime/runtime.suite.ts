@@ -18,7 +18,7 @@ import {
   type RuntimeOptions,
   type StandardSchemaV1,
   type TransportOption,
-} from '../../core/index.js';
+} from '../../index.js';
 import { encode } from '../../core/codec.js';
 import { until } from '../conformance/transport.suite.js';
 

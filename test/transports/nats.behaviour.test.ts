@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../core/errors.js';
-import { createRuntime, defineFunction, silentLogger } from '../../core/index.js';
+import { createRuntime, defineFunction, silentLogger } from '../../index.js';
 import type { Consumer, Delivery } from '../../core/transport.js';
 import { createNatsTransport, createTransport, destroyNamespace, type NatsTransport } from '../../transports/nats/index.js';
 import { until } from '../conformance/transport.suite.js';

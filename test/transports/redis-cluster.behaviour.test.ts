@@ -4,7 +4,7 @@
  * another master (resharding) mid-flow.
  */
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { createRuntime, defineFunction, silentLogger, type Runtime } from '../../core/index.js';
+import { createRuntime, defineFunction, silentLogger, type Runtime } from '../../index.js';
 import { createRedisTransport, destroyNamespace } from '../../transports/redis/index.js';
 import { until } from '../conformance/transport.suite.js';
 import { sleep, startCluster } from './own-redis.js';

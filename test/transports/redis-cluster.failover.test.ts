@@ -7,7 +7,7 @@
  * the replica serves the slot runs to success.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { createRuntime, defineFunction, silentLogger } from '../../core/index.js';
+import { createRuntime, defineFunction, silentLogger } from '../../index.js';
 import { TransportError } from '../../core/transport.js';
 import { destroyNamespace } from '../../transports/redis/index.js';
 import { until } from '../conformance/transport.suite.js';

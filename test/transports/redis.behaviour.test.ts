@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Cluster, Redis } from 'ioredis';
-import { createRuntime, defineFunction, type RunStateChange } from '../../core/index.js';
+import { createRuntime, defineFunction, type RunStateChange } from '../../index.js';
 import type { Delivery } from '../../core/transport.js';
 import { createRedisTransport, createTransport, destroyNamespace, type RedisTransport } from '../../transports/redis/index.js';
 import { until } from '../conformance/transport.suite.js';

@@ -12,7 +12,7 @@ import {
   type Runtime,
   type RuntimeOptions,
   type RunStateChange,
-} from '../../core/index.js';
+} from '../../index.js';
 import { createMemoryTransport, MemoryHub } from '../../transports/memory/index.js';
 
 const runtimes: Runtime[] = [];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createRuntime, defineFunction, EventValidationError, silentLogger, TestClock, type StandardSchemaV1 } from '../../core/index.js';
+import { createRuntime, defineFunction, EventValidationError, silentLogger, TestClock, type StandardSchemaV1 } from '../../index.js';
 
 /** A minimal Standard Schema v1 object, as zod 4, valibot and arktype produce. */
 function object<T extends Record<string, 'string' | 'number'>>(
