@@ -13,7 +13,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRuntime, defineFunction, NonRetriableError } from '../index.js';
-import { createHttpHandler } from '../core/http/index.js';
+import { createHttpHandler } from '../adapters/http/index.js';
 import { eventideListener } from '../adapters/node/index.js';
 
 const stay = process.argv.includes('--stay');

@@ -13,7 +13,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { withEventide } from '../adapters/node/index.js';
-import { createHttpHandler } from '../core/http/index.js';
+import { createHttpHandler } from '../adapters/http/index.js';
 import { createRuntime, defineFunction, type RunStateChange } from '../index.js';
 
 const users = new Map<string, { id: string; email: string }>();

@@ -22,9 +22,9 @@ import {
   type HttpHandlerOptions,
   type HttpRequest,
   type HttpRuntime,
-} from '../../core/http/index.js';
+} from '../http/index.js';
 
-export type { HttpHandler, HttpHandlerOptions } from '../../core/http/index.js';
+export type { HttpHandler, HttpHandlerOptions } from '../http/index.js';
 
 export function eventide(target: HttpRuntime | HttpHandler, options?: HttpHandlerOptions): RequestHandler {
   const handler = toHandler(target, options);

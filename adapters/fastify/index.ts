@@ -21,9 +21,9 @@ import {
   type HttpHandler,
   type HttpHandlerOptions,
   type HttpRuntime,
-} from '../../core/http/index.js';
+} from '../http/index.js';
 
-export type { HttpHandler, HttpHandlerOptions } from '../../core/http/index.js';
+export type { HttpHandler, HttpHandlerOptions } from '../http/index.js';
 
 export function eventide(target: HttpRuntime | HttpHandler, options?: HttpHandlerOptions): FastifyPluginCallback {
   const handler = toHandler(target, options);

@@ -16,9 +16,9 @@
  * ```
  */
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
-import { toHandler, type HttpHandler, type HttpHandlerOptions, type HttpRuntime } from '../../core/http/index.js';
+import { toHandler, type HttpHandler, type HttpHandlerOptions, type HttpRuntime } from '../http/index.js';
 
-export type { HttpHandler, HttpHandlerOptions } from '../../core/http/index.js';
+export type { HttpHandler, HttpHandlerOptions } from '../http/index.js';
 
 export interface HonoAdapterOptions extends HttpHandlerOptions {
   remoteAddress?: (c: Context) => string | undefined;

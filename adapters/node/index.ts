@@ -19,9 +19,9 @@ import {
   type HttpHandler,
   type HttpHandlerOptions,
   type HttpRuntime,
-} from '../../core/http/index.js';
+} from '../http/index.js';
 
-export type { HttpHandler, HttpHandlerOptions } from '../../core/http/index.js';
+export type { HttpHandler, HttpHandlerOptions } from '../http/index.js';
 
 function listen(handler: HttpHandler, fallback: (req: IncomingMessage, res: ServerResponse) => void): RequestListener {
   return (req, res) => {

@@ -17,7 +17,7 @@ import {
   type RunStateChange,
   type Runtime,
 } from '../../index.js';
-import { createHttpHandler, type HttpHandler, type HttpHandlerOptions } from '../../core/http/index.js';
+import { createHttpHandler, type HttpHandler, type HttpHandlerOptions } from '../../adapters/http/index.js';
 import { until } from '../conformance/transport.suite.js';
 
 export interface StartedServer {

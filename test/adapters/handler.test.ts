@@ -1,7 +1,7 @@
 /** The core handler without a server: configuration, dev-mode checks, stream limits. */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRuntime, silentLogger, type Runtime } from '../../index.js';
-import { createHttpHandler, isLoopbackAddress, type HttpHandler, type HttpResponse, type StreamSink } from '../../core/http/index.js';
+import { createHttpHandler, isLoopbackAddress, type HttpHandler, type HttpResponse, type StreamSink } from '../../adapters/http/index.js';
 
 let n = 0;
 const open: { runtime: Runtime; handler?: HttpHandler }[] = [];

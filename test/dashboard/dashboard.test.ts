@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRuntime, defineFunction, NonRetriableError, RetryAfterError, silentLogger, type Runtime } from '../../index.js';
-import { createHttpHandler, type HttpHandler } from '../../core/http/index.js';
+import { createHttpHandler, type HttpHandler } from '../../adapters/http/index.js';
 import { eventideListener } from '../../adapters/node/index.js';
 import { until } from '../conformance/transport.suite.js';
 

@@ -14,7 +14,7 @@
  *   event: reset   data: {"lastEventId":<current>}                  (gap on resume)
  *   : ping                                                          (heartbeat)
  */
-import type { RunStateChange } from '../types.js';
+import type { RunStateChange } from '../../core/types.js';
 import type { StreamSink } from './types.js';
 
 export interface RunStreamOptions {

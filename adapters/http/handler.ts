@@ -19,10 +19,10 @@
  * The handler reaches the runtime's data only through Runtime methods.
  */
 import { randomBytes } from 'node:crypto';
-import { ConfigError, EventValidationError, RuntimeStoppedError, coerceError } from '../errors.js';
-import { defaultLogger, type Logger } from '../logger.js';
-import type { Runtime } from '../runtime.js';
-import type { RunStatus } from '../types.js';
+import { ConfigError, EventValidationError, RuntimeStoppedError, coerceError } from '../../core/errors.js';
+import { defaultLogger, type Logger } from '../../core/logger.js';
+import type { Runtime } from '../../core/runtime.js';
+import type { RunStatus } from '../../core/types.js';
 import { bearerChecker, devRefusal } from './auth.js';
 import { HttpError, parseJson, readText } from './body.js';
 import { dashboardHtml } from './dashboard-html.js';

@@ -5,9 +5,9 @@
  * their raw bytes, and a JSON encoder that does not throw on the odd values
  * msgpack can carry (bigint, Map, Set, byte arrays).
  */
-import type { SerializedError } from '../errors.js';
-import type { DeadLetter } from '../transport.js';
-import type { RunRecord, RunStatus, StepRecord, StoredEvent } from '../types.js';
+import type { SerializedError } from '../../core/errors.js';
+import type { DeadLetter } from '../../core/transport.js';
+import type { RunRecord, RunStatus, StepRecord, StoredEvent } from '../../core/types.js';
 
 export interface RunSummary {
   id: string;
