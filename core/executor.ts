@@ -12,7 +12,9 @@
  */
 import { retryDelay } from './backoff.js';
 import type { Clock, TimerHandle } from './clock.js';
-import { decodeEnvelope, decodeRecord, unserialisableReason, type Envelope } from './codec.js';
+import { decodeEnvelope, type Envelope, eventBytesOf } from './codec/envelope.js';
+import { decodeRecord } from './codec/record.js';
+import { unserialisableReason } from './codec/values.js';
 import { NonRetriableError, StepFailedError, TimeoutError, coerceError, serializeError } from './errors.js';
 import type { EventideFunction } from './function.js';
 import { runIdFor } from './ids.js';
@@ -20,7 +22,6 @@ import type { Logger } from './logger.js';
 import { createRunLogger, type RunLogger } from './run-logger.js';
 import { move, persistedSnapshot, type RunMachineEventType } from './run-machine.js';
 import { RunWriter } from './run-writer.js';
-import { eventBytesOf } from './record-codec.js';
 import { Interrupt, createStepTools, type StepHost } from './step.js';
 import type { Delivery, KVStore } from './transport.js';
 import { terminalStatuses, type EventPayload, type RunRecord, type RunStateChange, type RunStatus } from './types.js';

@@ -15,7 +15,7 @@
  * so they can still be replayed.
  */
 import type { Clock, TimerHandle } from './clock.js';
-import { Fifo } from './fifo.js';
+import { Fifo } from './lib/fifo.js';
 import type { KVStore } from './transport.js';
 import type { RunStateChange } from './types.js';
 

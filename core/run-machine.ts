@@ -15,10 +15,10 @@
  * so no live actor is kept per run: the persisted snapshot lives in the run
  * record, and moves are computed with XState's pure `transition()` over it.
  * There are seven states and six events, so each (state, event) pair is
- * resolved by the machine once and then served from a table.
+ * resolved by the machine once, when this module loads, and then served
+ * from a table.
  */
 import { setup, transition, type SnapshotFrom } from 'xstate';
-import { fixEncoding } from './msgpack-writer.js';
 import type { RunStatus } from './types.js';
 
 export type RunMachineEvent =
@@ -49,38 +49,42 @@ export interface Move {
   snapshot: unknown;
 }
 
-const moves = new Map<string, Move | null>();
-const persisted = new Map<RunStatus, unknown>();
+const statuses: readonly RunStatus[] = ['pending', 'running', 'retrying', 'sleeping', 'succeeded', 'failed', 'cancelled'];
+const events: readonly RunMachineEventType[] = ['START', 'SUCCEED', 'FAIL', 'RETRY', 'SLEEP', 'CANCEL'];
 
 function snapshotOf(status: RunStatus): RunSnapshot {
   return runMachine.resolveState({ value: status, context: undefined as never });
 }
 
+// Every (state, event) pair is resolved by the machine once, here; runs then read the tables. Each snapshot
+// in them is shared by every run that rests in that state or makes that move, and never changed.
+const persisted = new Map<RunStatus, unknown>(statuses.map((s) => [s, runMachine.getPersistedSnapshot(snapshotOf(s))]));
+const moves = new Map<string, Move>();
+for (const from of statuses) {
+  const before = snapshotOf(from);
+  for (const event of events) {
+    const [after] = transition(runMachine, before, { type: event });
+    const to = after.value as RunStatus;
+    if (after !== before && (to !== from || after.status !== before.status)) {
+      moves.set(`${from}|${event}`, { to, snapshot: runMachine.getPersistedSnapshot(after) });
+    }
+  }
+}
+
 /** The persisted snapshot of a run resting in `status`. */
 export function persistedSnapshot(status: RunStatus): unknown {
-  let p = persisted.get(status);
-  if (p === undefined) {
-    persisted.set(status, (p = runMachine.getPersistedSnapshot(snapshotOf(status))));
-    fixEncoding(p as object);
-  }
-  return p;
+  return persisted.get(status);
 }
 
 /** Where `event` takes a run in `from`, or `undefined` when the machine does not allow it. */
 export function move(from: RunStatus, event: RunMachineEventType): Move | undefined {
-  const key = `${from}|${event}`;
-  let m = moves.get(key);
-  if (m === undefined) {
-    const before = snapshotOf(from);
-    const [after] = transition(runMachine, before, { type: event } as RunMachineEvent);
-    const to = after.value as RunStatus;
-    const changed = after !== before && (to !== from || after.status !== before.status);
-    m = changed ? { to, snapshot: runMachine.getPersistedSnapshot(after) } : null;
-    // Shared by every run that makes this move, never changed: records copy its bytes.
-    if (m) fixEncoding(m.snapshot as object);
-    moves.set(key, m);
-  }
-  return m ?? undefined;
+  return moves.get(`${from}|${event}`);
+}
+
+/** Every snapshot `persistedSnapshot` and `move` hand out: the only values a record's `machine` holds when this process writes it. */
+export function everySnapshot(): object[] {
+  const all = [...persisted.values(), ...[...moves.values()].map((m) => m.snapshot)];
+  return all.filter((s): s is object => typeof s === 'object' && s !== null);
 }
 
 /** Reads the status back out of a stored snapshot (rehydration). */

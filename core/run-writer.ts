@@ -5,8 +5,8 @@
  * write travels with the delivery's settlement (`settleWith`), after every
  * queued write, so a run is never acked before its results are durable.
  */
-import { writeValue } from './msgpack-writer.js';
-import { encodeRecord, type FixedFields } from './record-codec.js';
+import { writeValue } from './codec/msgpack-writer.js';
+import { encodeRecord, type FixedFields } from './codec/record.js';
 import type { KVStore, Revision, StoreWrite } from './transport.js';
 import type { RunRecord } from './types.js';
 

@@ -7,9 +7,11 @@
  */
 import { EventEmitter } from 'eventemitter3';
 import { systemClock, type Clock } from './clock.js';
-import { decode, decodeEnvelope, decodeRecord, encode, unserialisableReason, type Envelope } from './codec.js';
-import { writeValue } from './msgpack-writer.js';
-import { encodeEnvelope, encodeRecord } from './record-codec.js';
+import { decode, encode } from './codec/msgpack.js';
+import { decodeEnvelope, type Envelope, encodeEnvelope } from './codec/envelope.js';
+import { decodeRecord, encodeRecord } from './codec/record.js';
+import { unserialisableReason } from './codec/values.js';
+import { writeValue } from './codec/msgpack-writer.js';
 import { ConfigError, EventValidationError, RuntimeStoppedError, coerceError } from './errors.js';
 import { apply, changeOf, handleDelivery, runKey, type Attempt, type ExecutorDeps } from './executor.js';
 import type { EventideFunction } from './function.js';

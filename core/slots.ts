@@ -6,7 +6,7 @@
  * alive with the running ones, so their ack wait does not hand them to
  * another worker while they queue here.
  */
-import { Fifo } from './fifo.js';
+import { Fifo } from './lib/fifo.js';
 import type { Delivery } from './transport.js';
 
 interface Waiter {

@@ -10,7 +10,7 @@
  * hands the delivery back to the transport with a delay.
  */
 import { compileBackoff, retryDelay, type Backoff, type DelayFor } from './backoff.js';
-import { unserialisableReason } from './codec.js';
+import { unserialisableReason } from './codec/values.js';
 import { toMs, type Duration } from './duration.js';
 import { NonRetriableError, StepFailedError, coerceError, serializeError } from './errors.js';
 import type { EventPayload, RunRecord, StepRecord } from './types.js';

@@ -7,7 +7,7 @@
 import { performance } from 'node:perf_hooks';
 import Benchmark from 'benchmark';
 import { createRuntime, defineFunction, type EventPayload, type Runtime } from '../../index.js';
-import { encode } from '../../core/codec.js';
+import { encode } from '../../core/codec/msgpack.js';
 import { createMemoryTransport } from '../../transports/memory/index.js';
 import {
   benchLogger,
@@ -637,7 +637,7 @@ export async function heapPerSleepingRun(runs: number): Promise<HeapResult> {
     gc();
     const after = process.memoryUsage();
     const [one] = await s.runtime.listRuns({ status: 'sleeping', limit: 1 }).catch(() => []);
-    const { encodeRecord } = await import('../../core/record-codec.js');
+    const { encodeRecord } = await import('../../core/codec/record.js');
     return {
       runs,
       heapPerRunBytes: (after.heapUsed - before.heapUsed) / runs,

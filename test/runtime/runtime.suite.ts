@@ -19,7 +19,7 @@ import {
   type StandardSchemaV1,
   type TransportOption,
 } from '../../index.js';
-import { encode } from '../../core/codec.js';
+import { encode } from '../../core/codec/msgpack.js';
 import { until } from '../conformance/transport.suite.js';
 
 export interface RuntimeSuiteOptions {

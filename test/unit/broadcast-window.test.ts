@@ -1,6 +1,6 @@
 /** How run-state changes leave a process: gathered for a few milliseconds, one broadcast per function, with the function as topic. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { decode } from '../../core/codec.js';
+import { decode } from '../../core/codec/msgpack.js';
 import { createRuntime, defineFunction, silentLogger, systemClock, type Runtime, type RunStateChange } from '../../index.js';
 import { createMemoryTransport, MemoryHub } from '../../transports/memory/index.js';
 import { until } from '../conformance/transport.suite.js';

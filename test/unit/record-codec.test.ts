@@ -1,9 +1,10 @@
 import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { decode, decodeEnvelope, decodeRecord, encode } from '../../core/codec.js';
+import { decode, encode } from '../../core/codec/msgpack.js';
+import { decodeEnvelope, encodeEnvelope, eventBytesOf } from '../../core/codec/envelope.js';
+import { decodeRecord, encodeRecord } from '../../core/codec/record.js';
 import { apply, newRecord } from '../../core/executor.js';
-import { fixEncoding, writeFields, writeValue } from '../../core/msgpack-writer.js';
-import { encodeEnvelope, encodeRecord, eventBytesOf } from '../../core/record-codec.js';
+import { fixEncoding, writeFields, writeValue } from '../../core/codec/msgpack-writer.js';
 import type { RunRecord } from '../../core/types.js';
 
 /** What msgpackr's own `pack` reads back as, with the top-level undefined fields the writer leaves out. */

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { compileBackoff, retryDelay } from '../../core/backoff.js';
-import { decodeEnvelope, encode, unserialisableReason } from '../../core/codec.js';
+import { decodeEnvelope } from '../../core/codec/envelope.js';
+import { encode } from '../../core/codec/msgpack.js';
+import { unserialisableReason } from '../../core/codec/values.js';
 import { toMs } from '../../core/duration.js';
 import { ConfigError, RetryAfterError, coerceError, serializeError } from '../../core/errors.js';
 import { newEventId, runIdFor } from '../../core/ids.js';

@@ -15,7 +15,7 @@ import type { Clock, TimerHandle } from '../../core/clock.js';
 import type { DeadLetter, Delivery, DeliveryHandler, HistoryEntry, Revision, StoredValue, StoreWrite } from '../../core/transport.js';
 import { TransportError } from '../../core/transport.js';
 import { DueHeap } from './heap.js';
-import { Fifo } from '../../core/fifo.js';
+import { Fifo } from '../../core/lib/fifo.js';
 
 export interface HubLimits {
   /** Most messages one group may hold (ready + delayed + in flight) before publish refuses. */

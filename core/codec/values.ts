@@ -1,56 +1,7 @@
 /**
  * @module
- * Wire encoding (msgpackr). Transports only ever see the bytes made here.
+ * Which values can travel: what events, step results and run outputs may hold.
  */
-import { Packr } from 'msgpackr';
-import type { RunRecord, StoredEvent } from './types.js';
-
-// Records (shared structures) would make the bytes depend on what this process saw first; plain maps keep every message self-describing.
-const packr = new Packr({ useRecords: false, moreTypes: true, mapsAsObjects: true });
-
-/** What travels on the events subject: an event, or a replay of one aimed at a single function. */
-export interface Envelope {
-  v: 1;
-  event: StoredEvent;
-  target?: { functionId: string; runId: string; replayOf?: string };
-}
-
-export function encode(value: unknown): Uint8Array {
-  return packr.pack(value);
-}
-
-export function decode(bytes: Uint8Array): unknown {
-  return packr.unpack(bytes);
-}
-
-export function decodeRecord(bytes: Uint8Array): RunRecord {
-  return packr.unpack(bytes) as RunRecord;
-}
-
-/** Decodes and checks an envelope; a reason string when the bytes are not one. */
-export function decodeEnvelope(bytes: Uint8Array): Envelope | string {
-  let value: unknown;
-  try {
-    value = packr.unpack(bytes);
-  } catch (e) {
-    return `not msgpack: ${(e as Error).message}`;
-  }
-  if (!value || typeof value !== 'object') return 'not an event envelope: expected a map';
-  const env = value as Partial<Envelope>;
-  if (env.v !== 1) return `unknown envelope version ${String(env.v)}`;
-  const ev = env.event as Partial<StoredEvent> | undefined;
-  if (!ev || typeof ev !== 'object') return 'envelope has no event';
-  if (typeof ev.name !== 'string' || ev.name.length === 0) return 'event has no name';
-  if (typeof ev.id !== 'string' || ev.id.length === 0) return 'event has no id';
-  if (typeof ev.ts !== 'number') return 'event has no timestamp';
-  if (
-    env.target !== undefined &&
-    (typeof env.target !== 'object' || typeof env.target.functionId !== 'string' || typeof env.target.runId !== 'string')
-  ) {
-    return 'envelope target is malformed';
-  }
-  return env as Envelope;
-}
 
 /**
  * Why `value` cannot travel, or `undefined` when it can. msgpackr would

@@ -11,7 +11,7 @@
  * earlier, and values declared fixed have theirs made once: both are copied
  * into every later write.
  */
-import { encode } from './codec.js';
+import { encode } from './msgpack.js';
 
 /** Values declared never to change, with their bytes (null until first written). */
 const fixed = new WeakMap<object, Uint8Array | null>();
@@ -184,35 +184,18 @@ export function writeValue(v: unknown): Uint8Array {
 }
 
 /**
- * An array of strings, byte arrays among them written as strings of their
- * raw bytes: for readers that know no bin type, such as Redis' cmsgpack.
- */
-export function writeStrings(values: readonly (string | Uint8Array)[]): Buffer {
-  pos = 0;
-  arrayHeader(values.length);
-  for (const v of values) {
-    if (typeof v === 'string') str(v);
-    else {
-      strHeader(v.length);
-      bytes(v);
-    }
-  }
-  return take();
-}
-
-/**
  * A map of `fields`, leaving out those that are undefined (they read back
  * the same: absent). `preset` gives the bytes of some fields, written as they
  * are instead of their values; a field's value declared fixed is copied too.
  */
-export function writeFields(fields: Record<string, unknown>, preset?: Readonly<Record<string, Uint8Array>>): Uint8Array {
+export function writeFields<T extends object>(fields: T, preset?: Readonly<Partial<Record<keyof T & string, Uint8Array>>>): Uint8Array {
   pos = 0;
   room(3);
   buf[pos++] = 0xde;
   pos += 2;
   let count = 0;
   for (const k in fields) {
-    const v = fields[k];
+    const v: unknown = fields[k];
     if (v === undefined) continue;
     str(k);
     count++;

@@ -1,0 +1,61 @@
+/**
+ * @module
+ * What travels on the events subject: an event, or a replay of one aimed at
+ * a single function. Envelopes are written by the plain-data writer and read
+ * (and checked) with msgpackr, so a malformed message becomes a reason to
+ * dead-letter, never an exception in a worker.
+ */
+import type { StoredEvent } from '../types.js';
+import { decode } from './msgpack.js';
+import { writeFields } from './msgpack-writer.js';
+
+/** What travels on the events subject: an event, or a replay of one aimed at a single function. */
+export interface Envelope {
+  v: 1;
+  event: StoredEvent;
+  target?: { functionId: string; runId: string; replayOf?: string };
+}
+
+export function encodeEnvelope(envelope: Envelope): Uint8Array {
+  return writeFields(envelope);
+}
+
+/** Decodes and checks an envelope; a reason string when the bytes are not one. */
+export function decodeEnvelope(bytes: Uint8Array): Envelope | string {
+  let value: unknown;
+  try {
+    value = decode(bytes);
+  } catch (e) {
+    return `not msgpack: ${(e as Error).message}`;
+  }
+  if (!value || typeof value !== 'object') return 'not an event envelope: expected a map';
+  const env = value as Partial<Envelope>;
+  if (env.v !== 1) return `unknown envelope version ${String(env.v)}`;
+  const ev = env.event as Partial<StoredEvent> | undefined;
+  if (!ev || typeof ev !== 'object') return 'envelope has no event';
+  if (typeof ev.name !== 'string' || ev.name.length === 0) return 'event has no name';
+  if (typeof ev.id !== 'string' || ev.id.length === 0) return 'event has no id';
+  if (typeof ev.ts !== 'number') return 'event has no timestamp';
+  if (
+    env.target !== undefined &&
+    (typeof env.target !== 'object' || typeof env.target.functionId !== 'string' || typeof env.target.runId !== 'string')
+  ) {
+    return 'envelope target is malformed';
+  }
+  return env as Envelope;
+}
+
+// An envelope with no target, as `encodeEnvelope` writes it: map16 of 2, "v": 1, "event": <event>.
+const envelopeHead = Uint8Array.of(0xde, 0x00, 0x02, 0xa1, 0x76, 0x01, 0xa5, 0x65, 0x76, 0x65, 0x6e, 0x74);
+
+/**
+ * A copy of the event's bytes inside an envelope laid out as this runtime
+ * writes one for a sent event, without encoding it again; `undefined` for
+ * any other layout (a replay's target, another writer). A copy, because the
+ * record is written long after a transport may have reused its buffer.
+ */
+export function eventBytesOf(envelope: Uint8Array): Uint8Array | undefined {
+  if (envelope.length <= envelopeHead.length) return undefined;
+  for (let i = 0; i < envelopeHead.length; i++) if (envelope[i] !== envelopeHead[i]) return undefined;
+  return Buffer.from(envelope.subarray(envelopeHead.length));
+}
