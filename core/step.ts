@@ -34,13 +34,28 @@ export interface StepTools {
   sendEvent(id: string, events: EventPayload | EventPayload[]): Promise<{ ids: string[] }>;
 }
 
-/** Thrown through the handler to end an attempt early; the executor decides what follows. */
+/**
+ * Why an attempt ends early: the run sleeps until a time; the attempt failed and the run retries (at a
+ * time a step chose, or after the function's backoff); or the attempt stops with no outcome of its own
+ * (cancelled, the runtime stopping, another worker holding the run).
+ */
+export type Interruption = { kind: 'sleep'; until: number } | { kind: 'retry'; error: Error; at?: number } | { kind: 'stopped' };
+
+/** Thrown through the handler to end an attempt early; the attempt decides what follows. */
 export class Interrupt {
-  constructor(
-    readonly kind: 'sleep' | 'retry' | 'stopped',
-    readonly at: number,
-    readonly error?: Error,
-  ) {}
+  private constructor(readonly why: Interruption) {}
+
+  static sleep(until: number): Interrupt {
+    return new Interrupt({ kind: 'sleep', until });
+  }
+
+  static retry(error: Error, at?: number): Interrupt {
+    return new Interrupt(at === undefined ? { kind: 'retry', error } : { kind: 'retry', error, at });
+  }
+
+  static stopped(): Interrupt {
+    return new Interrupt({ kind: 'stopped' });
+  }
 }
 
 /** What the step tools need from the attempt that runs them. */
@@ -79,7 +94,7 @@ export function createStepTools(host: StepHost): StepTools {
   };
 
   const guard = () => {
-    if (host.ended) throw host.interrupt(new Interrupt('stopped', host.now()));
+    if (host.ended) throw host.interrupt(Interrupt.stopped());
   };
 
   async function memoised<T>(
@@ -126,7 +141,7 @@ export function createStepTools(host: StepHost): StepTools {
         error: serializeError(error),
       } as StepRecord;
       host.markDirty();
-      if (!final) throw host.interrupt(new Interrupt('retry', host.now() + retryDelay(error, attempts, delayFor, host.now()), error));
+      if (!final) throw host.interrupt(Interrupt.retry(error, host.now() + retryDelay(error, attempts, delayFor, host.now())));
       if (error instanceof NonRetriableError) throw error;
       throw new StepFailedError(id, serializeError(error));
     }
@@ -152,7 +167,7 @@ export function createStepTools(host: StepHost): StepTools {
         host.markDirty();
         return;
       }
-      throw host.interrupt(new Interrupt('sleep', prior.wakeAt ?? now));
+      throw host.interrupt(Interrupt.sleep(prior.wakeAt ?? now));
     }
     await host.claimed();
     host.beginNewStep();
@@ -163,7 +178,7 @@ export function createStepTools(host: StepHost): StepTools {
     }
     steps[id] = { id, kind: 'sleep', status: 'sleeping', attempts: 1, startedAt: now, wakeAt };
     host.markDirty();
-    throw host.interrupt(new Interrupt('sleep', wakeAt));
+    throw host.interrupt(Interrupt.sleep(wakeAt));
   };
 
   return {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { decode, encode } from '../../core/codec/msgpack.js';
 import { decodeEnvelope, encodeEnvelope, eventBytesOf } from '../../core/codec/envelope.js';
 import { decodeRecord, encodeRecord } from '../../core/codec/record.js';
-import { apply, newRecord } from '../../core/executor.js';
+import { apply, newRecord } from '../../core/run-record.js';
 import { fixEncoding, writeFields, writeValue } from '../../core/codec/msgpack-writer.js';
 import type { RunRecord } from '../../core/types.js';
 

@@ -1,0 +1,304 @@
+/**
+ * @module
+ * One attempt of one run: the handler executing with its steps, then its
+ * outcome written and its delivery settled.
+ *
+ * An attempt is in one mode at a time:
+ *
+ *   executing ──handler returns, throws or times out──► settling ──► finished
+ *       │ cancel()                                          │
+ *       ├──────────────► cancelled ──► finished             │ cancel(): cancelled
+ *       │ abandon() (from any mode but finished)            │
+ *       └──────────────► abandoned ──► finished ◄───────────┘
+ *
+ * - `executing`: the handler runs. A step an earlier attempt completed
+ *   returns its stored result instead of running again.
+ * - `settling`: the handler is over; its outcome (or the first interrupt a
+ *   step raised) is written with the delivery's ack or retry.
+ * - `cancelled`: the run was cancelled elsewhere; the handler is stopped
+ *   (its signal aborts) and the record is left as the cancel wrote it.
+ * - `abandoned`: the runtime stops and cannot wait; nothing is written or
+ *   settled, and the transport hands the delivery to another worker.
+ * - `finished`: nothing more happens; late steps and log lines are ignored.
+ *
+ * Two things are not modes, because they change while the handler executes:
+ * `replaying` (the handler is still before the furthest step an earlier
+ * attempt reached, so its log lines were kept the first time and are not
+ * kept again) and whether the record has changes not yet written.
+ */
+import type { Clock, TimerHandle } from './clock.js';
+import type { Logger } from './logger.js';
+import { unserialisableReason } from './codec/values.js';
+import { NonRetriableError, StepFailedError, TimeoutError, coerceError, serializeError } from './errors.js';
+import type { EventideFunction } from './function.js';
+import { retryDelay } from './backoff.js';
+import { createRunLogger, type RunLogger } from './run-logger.js';
+import { apply, changeOf, runKey } from './run-record.js';
+import type { RunWriter } from './run-writer.js';
+import { Interrupt, createStepTools, type StepHost } from './step.js';
+import type { Delivery, KVStore } from './transport.js';
+import { decodeRecord } from './codec/record.js';
+import { terminalStatuses, type EventPayload, type RunRecord, type RunStateChange } from './types.js';
+
+/** What an attempt needs from the runtime that runs it. */
+export interface ExecutorDeps {
+  store: KVStore;
+  clock: Clock;
+  logger: Logger;
+  maxLogsPerRun: number;
+  ackWaitMs: number;
+  emit(change: RunStateChange): void;
+  send(events: EventPayload[]): Promise<{ ids: string[] }>;
+  /** Attempts executing in this process, by run id, so cancel and stop can reach them. */
+  active: Map<string, Attempt>;
+  /** Given with a finished run's last write when the store deletes it by age itself. */
+  finishedExpireMs(): number | undefined;
+}
+
+export type AttemptMode = 'executing' | 'settling' | 'cancelled' | 'abandoned' | 'finished';
+
+const held: Promise<boolean> = Promise.resolve(true);
+
+type Outcome = { ok: true; output: unknown } | { ok: false; error: Error } | Interrupt;
+
+export class Attempt implements StepHost {
+  readonly retries: number;
+  readonly delayFor: EventideFunction['delayFor'];
+  private mode: AttemptMode = 'executing';
+  replaying: boolean;
+  private interrupted: Interrupt | undefined;
+  private dirty = false;
+  private replayed = 0;
+  private readonly reachedBefore: number;
+  // Made on first use: most handlers never look at their signal, and one per run showed in profiles.
+  private controller: AbortController | undefined;
+  private abortReason: unknown;
+  private stopNow: ((i: Interrupt) => void) | undefined;
+  private claim: Promise<boolean> | undefined;
+
+  constructor(
+    private readonly fn: EventideFunction,
+    readonly record: RunRecord,
+    private readonly writer: RunWriter,
+    private readonly delivery: Delivery,
+    private readonly deps: ExecutorDeps,
+    /** Makes the record this attempt's to write (a first delivery's claim); absent when it was read and moved already. */
+    private readonly makeClaim?: () => Promise<boolean>,
+  ) {
+    this.retries = fn.retries;
+    this.delayFor = fn.delayFor;
+    // Every step an earlier attempt reached, finished or not: the code before each of them has logged already.
+    this.reachedBefore = Object.keys(record.steps).length;
+    this.replaying = this.reachedBefore > 0;
+  }
+
+  /** The handler no longer executes: steps must not touch the record. */
+  get ended(): boolean {
+    return this.mode !== 'executing';
+  }
+
+  get finished(): boolean {
+    return this.mode === 'finished';
+  }
+
+  now(): number {
+    return this.deps.clock.now();
+  }
+
+  interrupt(i: Interrupt): Interrupt {
+    this.interrupted ??= i;
+    return this.interrupted;
+  }
+
+  beginNewStep(): void {
+    this.replaying = false;
+    if (this.dirty) {
+      this.dirty = false;
+      // Written while the next step runs; settling the delivery waits for it.
+      this.writer.write(this.record).catch(() => undefined);
+    }
+  }
+
+  /** Resolves true once the record is this attempt's to write; the first call makes the claim. */
+  private claimNow(): Promise<boolean> {
+    return (this.claim ??= this.makeClaim ? this.makeClaim() : held);
+  }
+
+  async claimed(): Promise<void> {
+    if (!(await this.claimNow())) throw this.interrupt(Interrupt.stopped());
+  }
+
+  replayedStep(): void {
+    if (++this.replayed >= this.reachedBefore) this.replaying = false;
+  }
+
+  markDirty(): void {
+    this.dirty = true;
+  }
+
+  send(events: EventPayload[]): Promise<{ ids: string[] }> {
+    return this.deps.send(events);
+  }
+
+  /** The run was cancelled elsewhere: end the attempt now and leave the record as the cancel wrote it. */
+  cancel(): void {
+    if (this.mode !== 'executing' && this.mode !== 'settling') return;
+    this.mode = 'cancelled';
+    this.stop('run cancelled');
+  }
+
+  /** The runtime stops and cannot wait: end the attempt without writing or settling; the transport hands the delivery back. */
+  abandon(): void {
+    if (this.mode === 'finished') return;
+    this.mode = 'abandoned';
+    this.stop('runtime stopping');
+  }
+
+  private stop(reason: string): void {
+    const i = this.interrupt(Interrupt.stopped());
+    this.abort(new Error(reason));
+    this.stopNow?.(i);
+  }
+
+  /** Sign of life for the delivery, so a long attempt keeps it past the ack wait (the runtime calls this for every attempt in flight). */
+  heartbeat(): void {
+    if (this.mode === 'executing') void this.delivery.working().catch(() => undefined);
+  }
+
+  get signal(): AbortSignal {
+    this.controller ??= new AbortController();
+    if (this.abortReason !== undefined && !this.controller.signal.aborted) this.controller.abort(this.abortReason);
+    return this.controller.signal;
+  }
+
+  private abort(reason: unknown): void {
+    if (this.abortReason !== undefined) return;
+    this.abortReason = reason;
+    this.controller?.abort(reason);
+  }
+
+  async execute(): Promise<void | 'claim-lost'> {
+    const { record, deps } = this;
+    deps.active.set(record.id, this);
+    try {
+      const outcome = await this.runHandler();
+      if (this.mode === 'executing') this.mode = 'settling';
+      if (this.mode === 'abandoned') return;
+      if (!(await this.claimNow())) return 'claim-lost';
+      // Read again: a cancel may have come while the claim was on its way.
+      if ((this.mode as AttemptMode) === 'cancelled') {
+        await this.writer.flush().catch(() => undefined);
+        await this.delivery.ack();
+        return;
+      }
+      await this.finish(outcome);
+    } finally {
+      this.mode = 'finished';
+      deps.active.delete(record.id);
+    }
+  }
+
+  /** Runs the handler until it settles or the attempt is stopped; a step's interrupt stands even if the handler caught it. */
+  private async runHandler(): Promise<Outcome> {
+    const { record, deps, fn } = this;
+    const clock = deps.clock;
+    let timer: TimerHandle | undefined;
+    const stop = new Promise<Interrupt>((resolve) => (this.stopNow = resolve));
+    if (fn.timeoutMs !== undefined) {
+      timer = clock.setTimeout(() => {
+        const error = new TimeoutError(`attempt ${record.attempt} of "${fn.id}" ran past its timeout of ${fn.timeoutMs} ms`);
+        this.abort(error);
+        this.stopNow?.(Interrupt.retry(error));
+      }, fn.timeoutMs);
+    }
+    let outcome: Outcome;
+    const self = this;
+    try {
+      let logger: RunLogger | undefined;
+      const ctx = {
+        event: record.event,
+        step: createStepTools(this),
+        runId: record.id,
+        attempt: record.attempt,
+        // Made on first use, like the signal: many handlers never log.
+        get logger() {
+          return (logger ??= createRunLogger(self, deps.logger, deps.maxLogsPerRun));
+        },
+        get signal() {
+          return self.signal;
+        },
+      };
+      let running: Promise<unknown>;
+      try {
+        running = Promise.resolve(fn.handler(ctx));
+      } catch (thrown) {
+        running = Promise.reject(thrown);
+      }
+      // The handler has started (up to its first await) before the claim goes out.
+      this.claimNow().catch(() => undefined);
+      const result = await Promise.race([running, stop]);
+      outcome = result instanceof Interrupt ? result : { ok: true, output: result };
+    } catch (thrown) {
+      outcome = thrown instanceof Interrupt ? thrown : { ok: false, error: coerceError(thrown) };
+    } finally {
+      if (timer) clock.clearTimeout(timer);
+    }
+    return this.interrupted ?? outcome;
+  }
+
+  private async finish(outcome: Outcome): Promise<void> {
+    const { record, deps } = this;
+    const now = this.now();
+    const from = record.status;
+    if (outcome instanceof Interrupt) {
+      const why = outcome.why;
+      if (why.kind === 'sleep') {
+        apply(record, 'SLEEP');
+        record.nextAttemptAt = why.until;
+      } else if (why.kind === 'retry') {
+        this.failAttempt(why.error, why.at, now);
+      } else return; // a stop is a cancel or an abandon, handled before
+    } else if (outcome.ok) {
+      const reason = unserialisableReason(outcome.output, 'the run output');
+      if (reason) this.failAttempt(new NonRetriableError(`${reason}; a run's output is stored, so it must be plain data`), undefined, now);
+      else {
+        record.output = outcome.output;
+        record.error = undefined;
+        apply(record, 'SUCCEED');
+        record.endedAt = now;
+      }
+    } else this.failAttempt(outcome.error, undefined, now);
+    record.updatedAt = now;
+    const done = terminalStatuses.has(record.status);
+    const delay = Math.max(0, (record.nextAttemptAt ?? now) - now);
+    const expireMs = done ? deps.finishedExpireMs() : undefined;
+    const settled = await this.writer.settleWith(
+      record,
+      (write) => (done ? this.delivery.ack(write) : this.delivery.retry(delay, write)),
+      expireMs,
+    );
+    if (!settled) {
+      // Lost compare-and-set: a cancel or another worker moved the run. If it has ended, this delivery is done;
+      // otherwise its current holder settles it, or it comes back after its ack wait.
+      const stored = await deps.store.get(runKey(record.id));
+      if (stored && terminalStatuses.has(decodeRecord(stored.value).status)) await this.delivery.ack();
+      return;
+    }
+    deps.emit(changeOf(record, from, now));
+  }
+
+  /** Records a failed attempt: retrying (at `at`, or after the function's backoff) while retries remain, failed otherwise. */
+  private failAttempt(error: Error, at: number | undefined, now: number): void {
+    const { record, fn } = this;
+    record.error = serializeError(error);
+    const final = error instanceof NonRetriableError || error instanceof StepFailedError;
+    // A step's own retry decision (at) already counted the step's attempts; otherwise the run's attempts count.
+    if (!final && (at !== undefined || record.attempt <= fn.retries)) {
+      apply(record, 'RETRY');
+      record.nextAttemptAt = at ?? now + retryDelay(error, record.attempt, fn.delayFor, now);
+    } else {
+      apply(record, 'FAIL');
+      record.endedAt = now;
+    }
+  }
+}
