@@ -40,8 +40,11 @@ export class EventValidationError extends Error {
   }
 }
 
-/** A function definition or runtime option that cannot work. */
-export class ConfigError extends Error {
+/**
+ * A function definition, runtime option or transport option that cannot work. A TypeError, as a bad
+ * argument to a constructor is in the platform, so code that catches those catches these too.
+ */
+export class ConfigError extends TypeError {
   override readonly name = 'ConfigError' as const;
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);

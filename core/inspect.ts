@@ -1,0 +1,163 @@
+/**
+ * @module
+ * Looking at runs and events, and acting on them from outside a handler:
+ * `getRun`, `listRuns`, `listEvents`, `deadLetters`, `replay` and `cancel`.
+ * The runtime exposes these; the HTTP API and the dashboard use them.
+ */
+import type { Clock } from './clock.js';
+import { decodeEnvelope, type Envelope } from './codec/envelope.js';
+import { encode } from './codec/msgpack.js';
+import { decodeRecord, encodeRecord } from './codec/record.js';
+import { ConfigError } from './errors.js';
+import type { EventideFunction } from './function.js';
+import { newReplaySalt, runIdFor } from './ids.js';
+import { apply, changeOf, runKey, runKeyPrefix } from './run-record.js';
+import type { DeadLetter, Transport } from './transport.js';
+import { terminalStatuses, type RunRecord, type RunStateChange, type RunStatus, type StoredEvent } from './types.js';
+
+export interface ListRunsQuery {
+  functionId?: string;
+  status?: RunStatus;
+  eventId?: string;
+  limit?: number;
+}
+
+export interface ReplayQuery {
+  functionId?: string;
+  status?: RunStatus;
+  runIds?: string[];
+}
+
+/** What inspecting needs from the runtime. */
+export interface InspectDeps {
+  /** The connected transport (connecting first when needed). */
+  transport(): Promise<Transport>;
+  readonly functions: ReadonlyMap<string, EventideFunction>;
+  readonly clock: Clock;
+  /** Given with a finished run's last write when the store deletes it by age itself. */
+  finishedExpireMs(): number | undefined;
+  /** Announces a run-state change made here (a cancel), as the executor's are. */
+  announce(change: RunStateChange): void;
+  /** Ends the attempt of `runId` executing in this process, if there is one. */
+  cancelLocal(runId: string): void;
+}
+
+export class Inspector {
+  constructor(private readonly deps: InspectDeps) {}
+
+  async getRun(runId: string): Promise<RunRecord | undefined> {
+    const transport = await this.deps.transport();
+    const stored = await transport.store.get(runKey(runId));
+    return stored ? decodeRecord(stored.value) : undefined;
+  }
+
+  /** Runs, newest first. Reads every run record of the namespace: meant for inspection, not hot paths. */
+  async listRuns(query: ListRunsQuery = {}): Promise<RunRecord[]> {
+    const transport = await this.deps.transport();
+    const keys = await transport.store.keys(runKeyPrefix);
+    const records: RunRecord[] = [];
+    const batch = 64;
+    for (let i = 0; i < keys.length; i += batch) {
+      const got = await Promise.all(keys.slice(i, i + batch).map((k) => transport.store.get(k)));
+      for (const s of got) {
+        if (!s) continue;
+        const r = decodeRecord(s.value);
+        if (query.functionId && r.functionId !== query.functionId) continue;
+        if (query.status && r.status !== query.status) continue;
+        if (query.eventId && r.eventId !== query.eventId) continue;
+        records.push(r);
+      }
+    }
+    records.sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? -1 : 1));
+    return records.slice(0, query.limit ?? 100);
+  }
+
+  /** Events as sent, newest first (as far back as the transport keeps them). */
+  async listEvents(query: { name?: string; limit?: number } = {}): Promise<StoredEvent[]> {
+    const transport = await this.deps.transport();
+    const limit = query.limit ?? 50;
+    const entries = await transport.history('events', query.name ? Math.max(1_000, limit * 20) : limit * 2);
+    const out: StoredEvent[] = [];
+    for (const entry of entries) {
+      const env = decodeEnvelope(entry.data);
+      if (typeof env === 'string' || env.target) continue;
+      if (query.name && env.event.name !== query.name) continue;
+      out.push(env.event);
+      if (out.length >= limit) break;
+    }
+    return out;
+  }
+
+  /** Messages the transport gave up on (malformed or refused), newest first. */
+  async deadLetters(query: { limit?: number } = {}): Promise<(DeadLetter & { event?: StoredEvent })[]> {
+    const transport = await this.deps.transport();
+    const letters = await transport.deadLetters(query.limit ?? 50);
+    return letters.map((d) => {
+      const env = decodeEnvelope(d.data);
+      return typeof env === 'string' ? d : { ...d, event: env.event };
+    });
+  }
+
+  /**
+   * Starts fresh runs of the same events with the current code (after a
+   * fix), one per selected run, and returns the new run ids. Selects by
+   * `runIds`, or by `functionId` and `status` (default 'failed').
+   */
+  async replay(query: ReplayQuery): Promise<string[]> {
+    const transport = await this.deps.transport();
+    let runs: RunRecord[];
+    if (query.runIds) {
+      runs = [];
+      for (const id of query.runIds) {
+        const r = await this.getRun(id);
+        if (!r) throw new ConfigError(`replay: no run "${id}"`);
+        runs.push(r);
+      }
+    } else {
+      if (!query.functionId) throw new ConfigError('replay needs runIds, or a functionId (and optionally a status, default failed)');
+      runs = await this.listRuns({ functionId: query.functionId, status: query.status ?? 'failed', limit: Number.MAX_SAFE_INTEGER });
+    }
+    for (const r of runs)
+      if (!this.deps.functions.has(r.functionId))
+        throw new ConfigError(`replay: function "${r.functionId}" is not registered with this runtime`);
+    const ids: string[] = [];
+    await Promise.all(
+      runs.map(async (r) => {
+        const runId = runIdFor(r.functionId, r.eventId, newReplaySalt());
+        const env: Envelope = { v: 1, event: r.event, target: { functionId: r.functionId, runId, replayOf: r.id } };
+        await transport.publish('events', encode(env), { msgId: runId, topic: r.event.name });
+        ids.push(runId);
+      }),
+    );
+    return ids;
+  }
+
+  /** Cancels a run that has not ended; an attempt in flight is aborted (its `signal` fires). Resolves to the run as stored. */
+  async cancel(runId: string): Promise<RunRecord> {
+    const transport = await this.deps.transport();
+    for (;;) {
+      const stored = await transport.store.get(runKey(runId));
+      if (!stored) throw new ConfigError(`cancel: no run "${runId}"`);
+      const record = decodeRecord(stored.value);
+      if (terminalStatuses.has(record.status)) return record;
+      const from = record.status;
+      const now = this.deps.clock.now();
+      apply(record, 'CANCEL');
+      record.endedAt = record.updatedAt = now;
+      record.nextAttemptAt = undefined;
+      const expireMs = this.deps.finishedExpireMs();
+      const written = await transport.store.update(
+        runKey(runId),
+        encodeRecord(record),
+        stored.revision,
+        expireMs !== undefined ? { expireMs } : undefined,
+      );
+      if (written === undefined) continue;
+      this.deps.announce(changeOf(record, from, now));
+      this.deps.cancelLocal(runId);
+      // Workers in other processes end their attempt of this run too.
+      await transport.broadcast('control', encode({ cancel: runId }));
+      return record;
+    }
+  }
+}
