@@ -212,9 +212,10 @@ export class Attempt implements StepHost {
       }, fn.timeoutMs);
     }
     let outcome: Outcome;
-    const self = this;
     try {
       let logger: RunLogger | undefined;
+      const makeLogger = () => (logger ??= createRunLogger(this, deps.logger, deps.maxLogsPerRun));
+      const signal = () => this.signal;
       const ctx = {
         event: record.event,
         step: createStepTools(this),
@@ -222,10 +223,10 @@ export class Attempt implements StepHost {
         attempt: record.attempt,
         // Made on first use, like the signal: many handlers never log.
         get logger() {
-          return (logger ??= createRunLogger(self, deps.logger, deps.maxLogsPerRun));
+          return makeLogger();
         },
         get signal() {
-          return self.signal;
+          return signal();
         },
       };
       let running: Promise<unknown>;

@@ -73,7 +73,7 @@ export function defineFunction<Name extends string, Data = unknown, Output = unk
   const filter = config.trigger.if as ((e: StoredEvent) => boolean) | undefined;
   return {
     id: config.id,
-    config: config as FunctionConfig<string, Data>,
+    config: config,
     handler,
     retries,
     delayFor: compileBackoff(config.backoff, where),

@@ -7,7 +7,6 @@ export interface Logger {
 }
 
 const write = (level: string) => (message: string, fields?: Record<string, unknown>) => {
-  // eslint-disable-next-line no-console
   console.error(`[eventide] ${level} ${message}${fields ? ` ${JSON.stringify(fields)}` : ''}`);
 };
 

@@ -53,7 +53,7 @@ const statuses: readonly RunStatus[] = ['pending', 'running', 'retrying', 'sleep
 const events: readonly RunMachineEventType[] = ['START', 'SUCCEED', 'FAIL', 'RETRY', 'SLEEP', 'CANCEL'];
 
 function snapshotOf(status: RunStatus): RunSnapshot {
-  return runMachine.resolveState({ value: status, context: undefined as never });
+  return runMachine.resolveState({ value: status, context: undefined });
 }
 
 // Every (state, event) pair is resolved by the machine once, here; runs then read the tables. Each snapshot
@@ -64,7 +64,7 @@ for (const from of statuses) {
   const before = snapshotOf(from);
   for (const event of events) {
     const [after] = transition(runMachine, before, { type: event });
-    const to = after.value as RunStatus;
+    const to = after.value;
     if (after !== before && (to !== from || after.status !== before.status)) {
       moves.set(`${from}|${event}`, { to, snapshot: runMachine.getPersistedSnapshot(after) });
     }
@@ -90,7 +90,7 @@ export function everySnapshot(): object[] {
 /** Reads the status back out of a stored snapshot (rehydration). */
 export function statusOfSnapshot(snapshot: unknown): RunStatus {
   const restored = runMachine.resolveState(snapshot as Parameters<typeof runMachine.resolveState>[0]);
-  return restored.value as RunStatus;
+  return restored.value;
 }
 
 export const initialStatus: RunStatus = 'pending';

@@ -276,7 +276,7 @@ export class Runtime {
     if (this.phase === 'stopping' || this.phase === 'stopped') throw new RuntimeStoppedError('the runtime is stopped: send() is refused');
     const list = Array.isArray(input) ? input : [input];
     const now = this.clock.now();
-    const encoded: Prepared[] = new Array(list.length);
+    const encoded = new Array<Prepared>(list.length);
     for (let i = 0; i < list.length; i++) {
       const prepared = this.intake.prepare(list[i], now, i);
       encoded[i] = prepared instanceof Promise ? await prepared : prepared;
@@ -294,7 +294,7 @@ export class Runtime {
   on<E extends keyof RuntimeEvents>(event: E, listener: RuntimeEvents[E]): () => void {
     const safe = ((change: RunStateChange) => {
       try {
-        (listener as (c: RunStateChange) => void)(change);
+        listener(change);
       } catch (e) {
         this.logger.error('a run listener threw; the run goes on', { error: coerceError(e).message });
       }

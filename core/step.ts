@@ -139,7 +139,7 @@ export function createStepTools(host: StepHost): StepTools {
         startedAt,
         endedAt: host.now(),
         error: serializeError(error),
-      } as StepRecord;
+      };
       host.markDirty();
       if (!final) throw host.interrupt(Interrupt.retry(error, host.now() + retryDelay(error, attempts, delayFor, host.now())));
       if (error instanceof NonRetriableError) throw error;

@@ -76,13 +76,16 @@ const server = createServer(
     }
     let body = '';
     req.on('data', (chunk) => (body += chunk));
-    req.on('end', async () => {
+    const signup = async () => {
       const { email } = JSON.parse(body) as { email: string };
       const user = { id: `u${users.size + 1}`, email };
       users.set(user.id, user); // the critical path
       const { ids } = await runtime.send({ name: 'user/created', data: { userId: user.id } });
       userOf.set(ids[0], user.id);
       res.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify(user));
+    };
+    req.on('end', () => {
+      signup().catch((e: unknown) => res.writeHead(400, { 'content-type': 'text/plain' }).end(String(e)));
     });
   }),
 );

@@ -449,7 +449,7 @@ export function runtimeSuite({ name, transport, publishRaw, cleanup }: RuntimeSu
       });
       const rt = await make({ namespace, functions: [fn], concurrency: 1 });
       const changes: string[] = [];
-      rt.on('run', (c) => changes.push(`${(c as RunStateChange).to}`));
+      rt.on('run', (c) => changes.push(`${c.to}`));
       await rt.send({ name: 'x/y', data: { n: 1 } });
       await until(() => changes.includes('sleeping'), 10_000, 'sleeping');
       const sleepingRun = (await rt.listRuns())[0];

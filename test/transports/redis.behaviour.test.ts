@@ -5,7 +5,7 @@
  * configuration errors and namespace cleanup.
  */
 import { describe, expect, it } from 'vitest';
-import { Cluster, Redis } from 'ioredis';
+import { type Cluster, Redis } from 'ioredis';
 import { createRuntime, defineFunction, type RunStateChange } from '../../index.js';
 import type { Delivery } from '../../core/transport.js';
 import { createRedisTransport, createTransport, destroyNamespace, type RedisTransport } from '../../transports/redis/index.js';

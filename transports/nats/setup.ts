@@ -101,7 +101,7 @@ export async function ensureStream(jsm: JetStreamManager, config: Partial<Stream
   if (changed) {
     const update: Record<string, unknown> = { ...existing };
     for (const k of limits) if (config[k] !== undefined) update[k] = config[k];
-    await jsm.streams.update(config.name, update as Partial<StreamConfig>);
+    await jsm.streams.update(config.name, update);
   }
 }
 

@@ -39,7 +39,7 @@ export class BroadcastWatch {
     while (!this.stopped) {
       let reply: StreamReply;
       try {
-        reply = (await this.reader.xreadBuffer('BLOCK', this.blockMs, 'STREAMS', this.stream, after)) as StreamReply;
+        reply = await this.reader.xreadBuffer('BLOCK', this.blockMs, 'STREAMS', this.stream, after);
         backoff = 0;
       } catch (err) {
         if (this.stopped) return;

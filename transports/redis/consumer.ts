@@ -158,7 +158,7 @@ export class RedisConsumer implements Consumer, DeliveryOwner {
         // On a cluster CLIENT ID would go to any node, not the one this read blocks on: a stop disconnects instead.
         if (this.readerIdStale && !isCluster(reader)) {
           this.readerIdStale = false;
-          this.readerId = (await reader.client('ID')) as number;
+          this.readerId = await reader.client('ID');
         }
         reply = (await reader.callBuffer(
           'XREADGROUP',
