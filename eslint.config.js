@@ -11,7 +11,7 @@ export default tseslint.config(
   {
     languageOptions: {
       globals: globals.node,
-      parserOptions: { projectService: { allowDefaultProject: ['*.js', 'test/fixtures/*.mjs'] }, tsconfigRootDir: import.meta.dirname },
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
@@ -29,10 +29,11 @@ export default tseslint.config(
       '@typescript-eslint/require-await': 'off',
     },
   },
+  // Plain JavaScript has no types to check with.
+  { files: ['**/*.js', '**/*.mjs'], ...tseslint.configs.disableTypeChecked },
   {
-    // The dashboard's script runs in the browser, as a classic script: browser globals, no TypeScript types to check with.
+    // The dashboard's script runs in the browser, as a classic script.
     files: ['adapters/http/dashboard-client.js'],
-    ...tseslint.configs.disableTypeChecked,
     languageOptions: { sourceType: 'script', globals: globals.browser },
   },
   {
