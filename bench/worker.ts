@@ -22,39 +22,11 @@ import {
   timedLoop,
   type Op,
 } from './lib/cases.js';
+import type { CaseSpec } from './lib/case-spec.js';
 import { exitWithParent, printResult } from './lib/child.js';
 import { rawThroughput } from './lib/raw-throughput.js';
 import type { TransportKind } from './lib/env.js';
 import { rounds, type Distribution, type Rounds } from './lib/stats.js';
-
-export type CaseSpec =
-  /** kind 'bullmq-only': no eventide transport, only the raw Redis op and BullMQ (when Redis is up but the Redis transport is not). */
-  | {
-      case: 'send';
-      kind: TransportKind | 'bullmq-only';
-      rounds: number;
-      maxTime: number;
-      loop: number;
-      durableLoop?: number;
-      bullmq?: boolean;
-    }
-  | {
-      case: 'throughput';
-      kind: TransportKind;
-      fanout: number;
-      events: number;
-      concurrency?: number;
-      timeoutMs?: number;
-      warmupRuns?: number;
-    }
-  | { case: 'bullmq-throughput'; concurrency: number; jobs: number; timeoutMs?: number; warmupRuns?: number }
-  | { case: 'latency'; kind: TransportKind; n: number }
-  | { case: 'bullmq-latency'; n: number }
-  /** The raw client's publish → receive, the floor under the start latency on that server. */
-  | { case: 'raw-latency'; kind: 'nats' | 'redis'; n: number }
-  /** The raw client making a one-step run's server calls per event: the floor under runs/s on that server. */
-  | { case: 'raw-throughput'; kind: 'nats' | 'redis'; events: number; warmupRuns?: number }
-  | { case: 'heap'; runs: number };
 
 export interface SendCaseResult {
   /** µs per op (benchmark.js), by op key: raw, send, and on Redis bullmqAdd, bullmqAdd3. */
