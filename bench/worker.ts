@@ -7,21 +7,15 @@
  * Prints progress to stderr and one `@@result {json}` line to stdout.
  */
 import { performance } from 'node:perf_hooks';
-import {
-  benchOps,
-  bullQueues,
-  bullmqStartLatency,
-  bullmqThroughput,
-  eventideStartLatency,
-  eventideThroughput,
-  heapPerSleepingRun,
-  rawOp,
-  rawStartLatency,
-  signupEvent,
-  startProducer,
-  timedLoop,
-  type Op,
-} from './lib/cases.js';
+import { bullQueues } from './lib/bullmq-queues.js';
+import { heapPerSleepingRun } from './lib/heap-per-run.js';
+import { rawStartLatency } from './lib/raw-latency.js';
+import { rawOp } from './lib/send-cost.js';
+import { signupEvent } from './lib/signup-event.js';
+import { bullmqStartLatency, eventideStartLatency } from './lib/start-latency.js';
+import { startProducer } from './lib/start-runtime.js';
+import { bullmqThroughput, eventideThroughput } from './lib/throughput.js';
+import { benchOps, timedLoop, type Op } from './lib/timing-harness.js';
 import type { CaseSpec } from './lib/case-spec.js';
 import { exitWithParent, printResult } from './lib/child.js';
 import { rawThroughput } from './lib/raw-throughput.js';
