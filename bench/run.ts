@@ -43,10 +43,10 @@ import {
   type SendRow,
   type ThroughputRow,
 } from './lib/results.js';
+import type { SendCaseResult } from './lib/send-cost.js';
 import { defaultThirdParty } from './lib/signup-model.js';
 import { runSignupSection, type SignupOptions } from './lib/signup.js';
 import { rounds, type Distribution } from './lib/stats.js';
-import type { SendCaseResult } from './worker.js';
 
 // ── options ────────────────────────────────────────────────────────────
 
