@@ -30,7 +30,8 @@ import { latencyWarmup } from './lib/start-latency.js';
 import type { ThroughputResult } from './lib/throughput.js';
 import { killChildren, runCase } from './lib/child.js';
 import { cleanupRun, natsUp, probeTransport, redisUp, transportKinds, urls, type TransportKind } from './lib/env.js';
-import { renderHtml, renderText } from './lib/report.js';
+import { renderHtml } from './lib/report/html.js';
+import { renderText } from './lib/report/text.js';
 import {
   computeGoals,
   latencyRow,
