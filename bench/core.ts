@@ -21,10 +21,11 @@
  * with min–max next to it.
  */
 import { cpus } from 'node:os';
-import type { HeapResult, ThroughputResult } from './lib/cases.js';
 import { runCase } from './lib/child.js';
+import type { HeapResult } from './lib/heap-per-run.js';
+import type { SendCaseResult } from './lib/send-cost.js';
 import { fmtBytes, fmtRate, fmtRounds, fmtUs, overRounds, rounds, table, tick, type Distribution, type Rounds } from './lib/stats.js';
-import type { SendCaseResult } from './worker.js';
+import type { ThroughputResult } from './lib/throughput.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: number) => {

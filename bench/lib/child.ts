@@ -7,7 +7,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { CaseSpec } from '../worker.js';
+import type { CaseSpec } from './case-spec.js';
 
 export const benchDir = fileURLToPath(new URL('..', import.meta.url));
 

@@ -12,8 +12,8 @@
  *          the caller's, so eventide sets no dedup marker for them either)
  */
 import { performance } from 'node:perf_hooks';
-import type { ThroughputResult } from './cases.js';
-import { eventBytes, throughputWarmupRuns } from './cases.js';
+import { eventBytes } from './signup-event.js';
+import { throughputWarmupRuns, type ThroughputResult } from './throughput.js';
 import { pricedInRedisCpu, uniqueNamespace, urls, withTimeout } from './env.js';
 
 /** About the size of an encoded one-step run record with its event. */

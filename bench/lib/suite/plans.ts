@@ -1,0 +1,96 @@
+/**
+ * @module
+ * How much each mode measures: loads, rounds, event and job counts.
+ */
+import type { TransportKind } from '../env.js';
+import type { Mode } from '../results.js';
+import { defaultThirdParty } from '../signup-model.js';
+import type { SignupOptions } from '../signup.js';
+
+export interface Plan {
+  signup: SignupOptions;
+  send: { rounds: number; maxTime: number; loop: number; durableLoop: number };
+  throughput: {
+    rounds: number;
+    events: Record<TransportKind, number>;
+    bullmq: Record<number, number>;
+    latencyN: number;
+    warmupRuns: number;
+  };
+  heap: { runs: number; rounds: number };
+}
+
+export const plans: Record<Mode, Plan> = {
+  smoke: {
+    signup: {
+      connections: [4],
+      durationS: 1,
+      warmupS: 0,
+      rounds: 1,
+      thirdParty: { latency: { minMs: 2, medianMs: 5, sigma: 0.5, maxMs: 50 }, failRate: 0.05 },
+      concurrency: 50,
+      retries: 5,
+      backoffMs: 10,
+      variants: [],
+      stallMs: 5_000,
+      settleCapMs: 15_000,
+    },
+    send: { rounds: 1, maxTime: 0.05, loop: 200, durableLoop: 50 },
+    throughput: {
+      rounds: 1,
+      events: { memory: 300, nats: 100, redis: 100 },
+      bullmq: { 1: 50, 10: 100, 100: 100 },
+      latencyN: 10,
+      warmupRuns: 200,
+    },
+    heap: { runs: 2_000, rounds: 1 },
+  },
+  quick: {
+    signup: {
+      connections: [10, 50],
+      durationS: 3,
+      warmupS: 1,
+      rounds: 1,
+      thirdParty: defaultThirdParty,
+      concurrency: 200,
+      retries: 5,
+      backoffMs: 100,
+      variants: [],
+      stallMs: 10_000,
+      settleCapMs: 240_000,
+    },
+    send: { rounds: 3, maxTime: 0.25, loop: 20_000, durableLoop: 1_000 },
+    throughput: {
+      rounds: 3,
+      events: { memory: 10_000, nats: 2_000, redis: 10_000 },
+      bullmq: { 1: 1_000, 10: 2_000, 100: 10_000 },
+      latencyN: 500,
+      warmupRuns: 10_000,
+    },
+    heap: { runs: 100_000, rounds: 1 },
+  },
+  full: {
+    signup: {
+      connections: [10, 50, 100],
+      durationS: 10,
+      warmupS: 3,
+      rounds: 3,
+      thirdParty: defaultThirdParty,
+      concurrency: 200,
+      retries: 5,
+      backoffMs: 100,
+      variants: [],
+      stallMs: 20_000,
+      settleCapMs: 600_000,
+    },
+    send: { rounds: 5, maxTime: 1, loop: 50_000, durableLoop: 5_000 },
+    throughput: {
+      rounds: 5,
+      events: { memory: 60_000, nats: 10_000, redis: 10_000 },
+      bullmq: { 1: 3_000, 10: 10_000, 100: 10_000 },
+      latencyN: 1_000,
+      warmupRuns: 10_000,
+    },
+    heap: { runs: 100_000, rounds: 3 },
+  },
+};
