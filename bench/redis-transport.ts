@@ -44,7 +44,7 @@ const row = (label: string, s: { min: number; med: number; max: number }, fmt: (
   `  ${label.padEnd(34)} min ${fmt(s.min).padStart(8)}  median ${fmt(s.med).padStart(8)}  max ${fmt(s.max).padStart(8)}`;
 
 async function sequential(op: (i: number) => Promise<unknown>, ops: number): Promise<{ p50: number; p99: number }> {
-  const lat: number[] = new Array(ops);
+  const lat = new Array<number>(ops);
   for (let i = 0; i < ops; i++) {
     const t0 = now();
     await op(i);

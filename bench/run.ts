@@ -48,7 +48,7 @@ const { progress, errors } = log;
 process.once('SIGINT', () => {
   process.stdout.write("\ninterrupted: ending child processes and removing this run's streams, keys and queues …\n");
   killChildren();
-  cleanupRun().finally(() => process.exit(130));
+  void cleanupRun().finally(() => process.exit(130));
 });
 
 const startedAt = new Date();

@@ -72,15 +72,16 @@ interface User {
 const users = new Map<string, User>();
 let seq = 0;
 
+/** A field of the request body as text; anything but a string counts as absent. */
+const text = (value: unknown, fallback: string): string => (typeof value === 'string' ? value : fallback);
+
 function createUser(input: { email?: unknown; name?: unknown; phase?: unknown }): User {
-  const email = String(input.email ?? '')
-    .trim()
-    .toLowerCase();
+  const email = text(input.email, '').trim().toLowerCase();
   if (!/^[^@\s]+@[^@\s]+$/.test(email)) throw new Error('invalid email');
   const user: User = {
-    id: `${String(input.phase ?? 'p')}.${++seq}`,
+    id: `${text(input.phase, 'p')}.${++seq}`,
     email,
-    name: String(input.name ?? ''),
+    name: text(input.name, ''),
     emailHash: createHash('sha256').update(email).digest('hex'),
     createdAt: Date.now(),
   };
@@ -189,7 +190,7 @@ async function signup(kind: 'baseline' | 'sync' | 'async', req: IncomingMessage,
     json(res, 400, { error: 'body must be JSON' });
     return;
   }
-  const phase = phaseOf(String(input.phase ?? 'p'));
+  const phase = phaseOf(text(input.phase, 'p'));
   const t0 = performance.now();
   let user: User;
   try {

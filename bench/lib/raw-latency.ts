@@ -36,9 +36,9 @@ export async function rawStartLatency(kind: 'nats' | 'redis', n: number, warmup 
  * (there is never more than one); a failure there fails that round trip and
  * every later one, rather than leaving them to time out.
  */
-function arrivals(): { wait(): Promise<number>; arrived(us: number): void; failed(e: unknown): void } {
+function arrivals(): { wait: () => Promise<number>; arrived: (us: number) => void; failed: (e: unknown) => void } {
   let waiter: { resolve(us: number): void; reject(e: unknown): void } | undefined;
-  let failure: unknown;
+  let failure: Error | undefined;
   return {
     wait() {
       const p = failure ? Promise.reject(failure) : new Promise<number>((resolve, reject) => (waiter = { resolve, reject }));
@@ -48,8 +48,8 @@ function arrivals(): { wait(): Promise<number>; arrived(us: number): void; faile
     },
     arrived: (us) => waiter?.resolve(us),
     failed(e) {
-      failure ??= e;
-      waiter?.reject(e);
+      failure ??= e instanceof Error ? e : new Error(String(e));
+      waiter?.reject(failure);
     },
   };
 }

@@ -13,7 +13,7 @@ import { rounds, type Distribution, type Rounds } from './stats.js';
 import { benchOps, timedLoop, type Op } from './timing-harness.js';
 
 export interface RawOp extends Op {
-  close(): Promise<void>;
+  close: () => Promise<void>;
 }
 
 /** The transport's own cheapest durable write, without eventide. */

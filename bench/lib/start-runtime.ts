@@ -10,7 +10,7 @@ import { benchLogger, cleanupNamespace, transportUrl, uniqueNamespace, withTimeo
 export interface Started {
   runtime: Runtime;
   namespace: string;
-  stop(): Promise<void>;
+  stop: () => Promise<void>;
 }
 
 export async function startRuntime(

@@ -31,7 +31,7 @@ export function percentile(sorted: ArrayLike<number>, p: number): number {
 }
 
 export function distribution(samples: ArrayLike<number>): Distribution {
-  const sorted = Float64Array.from(samples as ArrayLike<number>).sort();
+  const sorted = Float64Array.from(samples).sort();
   let sum = 0;
   for (let i = 0; i < sorted.length; i++) sum += sorted[i];
   return {

@@ -54,7 +54,8 @@ function runBenchmark(op: Op, maxTime: number): Promise<{ usPerOp: number; relat
         else resolve({ usPerOp: 1e6 / bench.hz, relativeMarginOfError: bench.stats.rme });
       },
       onError(event: { target?: { error?: unknown } }) {
-        reject(event?.target?.error ?? new Error(`benchmark ${op.name} failed`));
+        const error = event?.target?.error;
+        reject(error instanceof Error ? error : new Error(`benchmark ${op.name} failed: ${String(error)}`));
       },
     });
     bench.run({ async: true });

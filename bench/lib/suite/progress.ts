@@ -7,14 +7,14 @@
 
 export interface Progress {
   /** Prints a line stamped with the time since the run started. */
-  progress(line: string): void;
+  progress: (line: string) => void;
   /** Child processes' stderr: only what looks like trouble reaches the terminal. */
-  childLine(line: string): void;
+  childLine: (line: string) => void;
   /** Runs `fn`; a throw is printed and kept in `errors`, and gives undefined. */
-  attempt<T>(what: string, fn: () => Promise<T>): Promise<T | undefined>;
+  attempt: <T>(what: string, fn: () => Promise<T>) => Promise<T | undefined>;
   errors: string[];
   /** Seconds since the run started. */
-  seconds(): number;
+  seconds: () => number;
 }
 
 export function startProgress(): Progress {
