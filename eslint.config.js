@@ -30,7 +30,8 @@ export default tseslint.config(
     },
   },
   // Plain JavaScript has no types to check with.
-  { files: ['**/*.js', '**/*.mjs'], ...tseslint.configs.disableTypeChecked },
+  { files: ['**/*.js', '**/*.mjs', '**/*.cjs'], ...tseslint.configs.disableTypeChecked },
+  { files: ['**/*.cjs'], languageOptions: { sourceType: 'commonjs' } },
   {
     // The dashboard's script runs in the browser, as a classic script.
     files: ['adapters/http/dashboard-client.js'],

@@ -92,5 +92,3 @@ export function statusOfSnapshot(snapshot: unknown): RunStatus {
   const restored = runMachine.resolveState(snapshot as Parameters<typeof runMachine.resolveState>[0]);
   return restored.value;
 }
-
-export const initialStatus: RunStatus = 'pending';
