@@ -42,9 +42,15 @@ export async function startServer({ what, command, args, answers, timeoutMs = 10
   child.stderr?.on('data', keep);
   let spawnError: Error | undefined;
   child.once('error', (e) => (spawnError = e));
+  // A probe can take up to its own deadline (someone else's server may hold the port and say nothing): an exit cuts it short.
+  const ended = new Promise<false>((resolve) => {
+    child.once('exit', () => resolve(false));
+    child.once('error', () => resolve(false));
+  });
   // 'exit' may come before the last of the output: the error waits a little for it, so it can say why.
   const outputEnded = new Promise<void>((resolve) => child.once('close', () => resolve()));
   const tail = () => output.trim().split('\n').slice(-8).join('\n');
+  const said = () => (output.trim() ? `:\n${tail()}` : ' (it printed nothing)');
   const server = { child, tail };
   const end = Date.now() + timeoutMs;
   try {
@@ -52,10 +58,10 @@ export async function startServer({ what, command, args, answers, timeoutMs = 10
       if (spawnError) throw new Error(`${what}: cannot run ${command}: ${spawnError.message}`);
       if (exited(child)) {
         await Promise.race([outputEnded, sleep(500)]);
-        throw new ServerExitedError(`${what} exited (${child.exitCode ?? child.signalCode}) before it answered:\n${tail()}`);
+        throw new ServerExitedError(`${what} exited (${child.exitCode ?? child.signalCode}) before it answered${said()}`);
       }
-      if (await answers(child)) return server;
-      if (Date.now() > end) throw new Error(`${what} did not answer within ${timeoutMs} ms:\n${tail()}`);
+      if (await Promise.race([answers(child), ended])) return server;
+      if (Date.now() > end) throw new Error(`${what} did not answer within ${timeoutMs} ms${said()}`);
       await sleep(25);
     }
   } catch (e) {
