@@ -67,8 +67,11 @@ export default async function setup(): Promise<() => Promise<void>> {
 
   const started: ChildProcess[] = [];
   const dirs: string[] = [];
-  // If vitest itself is ended before its teardown, the servers go with it rather than outlive the run.
-  const killLeft = () => started.forEach((child) => child.kill('SIGKILL'));
+  // If vitest itself is ended before its teardown (Ctrl-C), the servers and their stores go with it rather than outlive the run.
+  const killLeft = () => {
+    started.forEach((child) => child.kill('SIGKILL'));
+    dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true }));
+  };
   process.once('exit', killLeft);
   const teardown = async () => {
     process.off('exit', killLeft);
