@@ -5,6 +5,7 @@
  * of what the server printed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { dieWithThisProcess } from './die-with-this-process.js';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -36,6 +37,7 @@ function exited(child: ChildProcess): boolean {
 /** Starts the server and resolves once it answers; on any failure it is killed before the error is thrown. */
 export async function startServer({ what, command, args, answers, timeoutMs = 10_000 }: ServerOptions): Promise<ServerProcess> {
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  dieWithThisProcess(child);
   let output = '';
   const keep = (chunk: Buffer) => void (output = (output + chunk.toString('utf8')).slice(-TAIL_CHARS));
   child.stdout?.on('data', keep);

@@ -15,6 +15,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { removeWithThisProcess } from '../servers/die-with-this-process.js';
 import { chromium, findExecutable, missingLine, natsServer, redisServer } from '../servers/executables.js';
 import { startNats } from '../servers/nats-server.js';
 import { tcpAnswers } from '../servers/probes.js';
@@ -67,14 +68,7 @@ export default async function setup(): Promise<() => Promise<void>> {
 
   const started: ChildProcess[] = [];
   const dirs: string[] = [];
-  // If vitest itself is ended before its teardown (Ctrl-C), the servers and their stores go with it rather than outlive the run.
-  const killLeft = () => {
-    started.forEach((child) => child.kill('SIGKILL'));
-    dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true }));
-  };
-  process.once('exit', killLeft);
   const teardown = async () => {
-    process.off('exit', killLeft);
     await Promise.all(started.splice(0).map((child) => stopProcess(child, 'SIGTERM')));
     for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
   };
@@ -83,7 +77,8 @@ export default async function setup(): Promise<() => Promise<void>> {
     await Promise.all(
       services.map(async (s, i) => {
         if (answering[i]) return;
-        const dir = mkdtempSync(join(tmpdir(), `eventide-${s.name.toLowerCase()}-`));
+        // Should vitest end before the teardown, the server and this directory go with it.
+        const dir = removeWithThisProcess(mkdtempSync(join(tmpdir(), `eventide-${s.name.toLowerCase()}-`)));
         dirs.push(dir);
         try {
           started.push((await s.start(s.port, dir)).child);

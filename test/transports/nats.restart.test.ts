@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TransportError } from '../../core/transport.js';
 import { createNatsTransport, destroyNamespace, type NatsTransport } from '../../transports/nats/index.js';
+import { removeWithThisProcess } from '../servers/die-with-this-process.js';
 import { startNats } from '../servers/nats-server.js';
 import { startOnFreePorts } from '../servers/on-free-ports.js';
 import { unusedPort } from '../servers/ports.js';
@@ -21,7 +22,7 @@ const enc = (s: string) => new TextEncoder().encode(s);
 /** A nats-server child process that can be killed and started again on the same port and store. */
 class OwnServer {
   private child: ChildProcess | undefined;
-  readonly dir = mkdtempSync(join(tmpdir(), 'eventide-nats-'));
+  readonly dir = removeWithThisProcess(mkdtempSync(join(tmpdir(), 'eventide-nats-')));
   constructor(readonly port: number) {}
 
   get url(): string {

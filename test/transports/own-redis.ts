@@ -6,6 +6,7 @@ import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { removeWithThisProcess } from '../servers/die-with-this-process.js';
 import { startOnFreePorts } from '../servers/on-free-ports.js';
 import { startRedis } from '../servers/redis-server.js';
 import { ServerExitedError, sleep, stopProcess, type ServerProcess } from '../servers/server-process.js';
@@ -49,7 +50,7 @@ export interface ClusterShape {
  */
 export async function startCluster({ masters = 3, replicas = 0, nodeTimeoutMs = 5000 }: ClusterShape = {}): Promise<OwnCluster> {
   const deadline = Date.now() + CLUSTER_START_MS;
-  const dir = mkdtempSync(join(tmpdir(), 'eventide-cluster-'));
+  const dir = removeWithThisProcess(mkdtempSync(join(tmpdir(), 'eventide-cluster-')));
   let servers: ServerProcess[] = [];
   const admins: Redis[] = [];
   const dead = new Set<number>();

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TransportError, type Consumer } from '../../core/transport.js';
 import { createRedisTransport, type RedisTransport } from '../../transports/redis/index.js';
+import { removeWithThisProcess } from '../servers/die-with-this-process.js';
 import { startOnFreePorts } from '../servers/on-free-ports.js';
 import { unusedPort } from '../servers/ports.js';
 import { startRedis } from '../servers/redis-server.js';
@@ -44,7 +45,7 @@ let server: OwnRedis;
 let dir: string;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'eventide-redis-'));
+  dir = removeWithThisProcess(mkdtempSync(join(tmpdir(), 'eventide-redis-')));
   server = await startOnFreePorts(1, async ([port]) => {
     const own = new OwnRedis(port, dir);
     await own.start();
