@@ -73,26 +73,26 @@ export default async function setup(): Promise<() => Promise<void>> {
     for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
   };
 
-  try {
-    await Promise.all(
-      services.map(async (s, i) => {
-        if (answering[i]) return;
-        // Should vitest end before the teardown, the server and this directory go with it.
-        const dir = removeWithThisProcess(mkdtempSync(join(tmpdir(), `eventide-${s.name.toLowerCase()}-`)));
-        dirs.push(dir);
-        try {
-          started.push((await s.start(s.port, dir)).child);
-          console.log(`[test setup] nothing answered at ${s.url}: started ${s.name} there for this run`);
-        } catch (e) {
-          // Someone else may have started it meanwhile; then ours could not bind, and theirs will do.
-          if (await tcpAnswers(s.host, s.port)) return;
-          throw new Error(`${s.name} does not answer at ${s.url}, and starting it failed: ${(e as Error).message}`);
-        }
-      }),
-    );
-  } catch (e) {
+  const starts = await Promise.allSettled(
+    services.map(async (s, i) => {
+      if (answering[i]) return;
+      // Should vitest end before the teardown, the server and this directory go with it.
+      const dir = removeWithThisProcess(mkdtempSync(join(tmpdir(), `eventide-${s.name.toLowerCase()}-`)));
+      dirs.push(dir);
+      try {
+        started.push((await s.start(s.port, dir)).child);
+        console.log(`[test setup] nothing answered at ${s.url}: started ${s.name} there for this run`);
+      } catch (e) {
+        // Someone else may have started it meanwhile; then ours could not bind, and theirs will do.
+        if (await tcpAnswers(s.host, s.port)) return;
+        throw new Error(`${s.name} does not answer at ${s.url}, and starting it failed: ${(e as Error).message}`);
+      }
+    }),
+  );
+  const failed = starts.flatMap((r) => (r.status === 'rejected' ? [(r.reason as Error).message] : []));
+  if (failed.length > 0) {
     await teardown();
-    endRun(`The test suite cannot run: ${(e as Error).message}`);
+    endRun(`The test suite cannot run: ${failed.join('; ')}`);
   }
   return teardown;
 }
