@@ -37,20 +37,50 @@ const finiteRounds = (r: Rounds) => {
   for (const v of [...r.values, r.min, r.median, r.max]) expect(finite(v), `${JSON.stringify(r)} has a non-finite number`).toBe(true);
 };
 
+// What beforeAll may take; its own waits end within it, so a stuck build or bench fails with its output instead of a bare timeout.
+const SETUP_MS = 120_000;
+
 beforeAll(async () => {
+  const end = Date.now() + SETUP_MS - 10_000;
   if (!existsSync(runner)) {
     // Type errors elsewhere in the tree must not stop the bench from being emitted.
     spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], {
       cwd: root,
       stdio: 'ignore',
+      // A synchronous child blocks the event loop, vitest's timeout included: it needs a limit of its own.
+      timeout: (end - Date.now()) / 2,
+      killSignal: 'SIGKILL',
     });
   }
   expect(existsSync(runner), 'dist/bench/run.js: run `npm run build` first').toBe(true);
   const code = await new Promise<number | null>((resolve) => {
-    const child = spawn(process.execPath, [runner, '--smoke', '--out', out], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    // A process group of its own, so that a bench stuck past its time goes together with the children it started.
+    const child = spawn(process.execPath, [runner, '--smoke', '--out', out], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.on('exit', resolve);
+    const overtime = setTimeout(
+      () => {
+        stdout += '\n[bench.smoke.test] the bench did not finish in time: interrupted\n';
+        // SIGINT first: the bench then ends its children and removes what it created.
+        child.kill('SIGINT');
+        setTimeout(() => {
+          try {
+            if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+          } catch {
+            // the whole group has already gone
+          }
+        }, 5_000).unref();
+      },
+      Math.max(0, end - Date.now() - 5_000),
+    );
+    child.on('exit', (exitCode) => {
+      clearTimeout(overtime);
+      resolve(exitCode);
+    });
   });
   expect(code, stdout.slice(-3000)).toBe(0);
   const files = readdirSync(out);
@@ -60,7 +90,7 @@ beforeAll(async () => {
   expect(page, `no HTML report in ${out}`).toBeDefined();
   results = JSON.parse(readFileSync(join(out, json as string), 'utf8'));
   html = readFileSync(join(out, page as string), 'utf8');
-}, 120_000);
+}, SETUP_MS);
 
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 

@@ -119,6 +119,8 @@ describe('dashboard', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/eventide/`;
     browser = await chromium.launch({
+      // Within beforeAll's timeout: a launch that outlived the hook would leave a browser nobody closes.
+      timeout: 20_000,
       executablePath: CHROMIUM,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
     });

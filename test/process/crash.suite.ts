@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRuntime, silentLogger, type Runtime } from '../../index.js';
 import { until } from '../conformance/transport.suite.js';
+import { stopProcess } from '../servers/server-process.js';
 
 export interface CrashSuiteOptions {
   name: string;
@@ -20,11 +21,27 @@ export interface CrashSuiteOptions {
 
 const worker = join(import.meta.dirname, '../fixtures/crash-worker.mjs');
 
-function start(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
+/**
+ * Forks a worker and resolves once it is ready. The child goes into
+ * `children` at once, so it is killed after the test whatever happens; one
+ * that is not ready within `timeoutMs` is killed and fails the test.
+ */
+function start(env: NodeJS.ProcessEnv, children: ChildProcess[], timeoutMs = 20_000): Promise<ChildProcess> {
   const child = fork(worker, [], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  children.push(child);
   return new Promise((resolve, reject) => {
-    child.once('message', () => resolve(child));
-    child.once('exit', (code) => reject(new Error(`worker exited with ${code} before it was ready`)));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`worker was not ready within ${timeoutMs} ms`));
+    }, timeoutMs);
+    child.once('message', () => {
+      clearTimeout(timer);
+      resolve(child);
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`worker exited with ${code} before it was ready`));
+    });
   });
 }
 
@@ -36,7 +53,7 @@ export function crashSuite({ name, url, cleanup }: CrashSuiteOptions): void {
     const namespaces: string[] = [];
 
     afterEach(async () => {
-      for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+      await Promise.all(children.splice(0).map((c) => stopProcess(c, 'SIGKILL')));
       for (const r of runtimes.splice(0)) await r.stop({ timeoutMs: 500 });
       for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
       if (cleanup) for (const n of namespaces.splice(0)) await cleanup(n);
@@ -64,8 +81,7 @@ export function crashSuite({ name, url, cleanup }: CrashSuiteOptions): void {
         ACK_WAIT_MS: '1500',
       };
 
-      const a = await start(env);
-      children.push(a);
+      const a = await start(env, children);
       const producer = createRuntime({ transport: url, namespace, worker: false, logger: silentLogger });
       runtimes.push(producer);
       await producer.start();
@@ -78,10 +94,8 @@ export function crashSuite({ name, url, cleanup }: CrashSuiteOptions): void {
         20_000,
         'all runs inside step two on worker A',
       );
-      const b = await start(env);
-      children.push(b);
-      a.kill('SIGKILL');
-      await new Promise((r) => a.once('exit', r));
+      const b = await start(env, children);
+      await stopProcess(a, 'SIGKILL');
 
       await until(
         async () => (await producer.listRuns({ limit: 1000 })).filter((r) => r.status === 'succeeded').length === n,

@@ -4,44 +4,25 @@
  * no publish that resolved, and a publish to a dead server rejects with a
  * clear TransportError instead of hanging.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TransportError } from '../../core/transport.js';
 import { createNatsTransport, destroyNamespace, type NatsTransport } from '../../transports/nats/index.js';
+import { removeWithThisProcess } from '../servers/die-with-this-process.js';
+import { startNats } from '../servers/nats-server.js';
+import { startOnFreePorts } from '../servers/on-free-ports.js';
+import { unusedPort } from '../servers/ports.js';
+import { sleep, stopProcess } from '../servers/server-process.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const enc = (s: string) => new TextEncoder().encode(s);
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
-
-async function reachable(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = tcpConnect(port, '127.0.0.1');
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
-}
 
 /** A nats-server child process that can be killed and started again on the same port and store. */
 class OwnServer {
   private child: ChildProcess | undefined;
-  readonly dir = mkdtempSync(join(tmpdir(), 'eventide-nats-'));
+  readonly dir = removeWithThisProcess(mkdtempSync(join(tmpdir(), 'eventide-nats-')));
   constructor(readonly port: number) {}
 
   get url(): string {
@@ -49,21 +30,13 @@ class OwnServer {
   }
 
   async start(): Promise<void> {
-    this.child = spawn('/usr/sbin/nats-server', ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.dir], { stdio: 'ignore' });
-    const end = Date.now() + 10_000;
-    while (!(await reachable(this.port))) {
-      if (Date.now() > end) throw new Error(`nats-server on ${this.port} did not come up`);
-      await sleep(25);
-    }
+    this.child = (await startNats(this.port, this.dir)).child;
   }
 
   async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     const child = this.child;
     this.child = undefined;
-    if (!child || child.exitCode !== null) return;
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill(signal);
-    await exited;
+    await stopProcess(child, signal);
   }
 
   async dispose(): Promise<void> {
@@ -75,9 +48,17 @@ class OwnServer {
 describe('NATS transport across a server restart', () => {
   let server: OwnServer;
   beforeAll(async () => {
-    server = new OwnServer(await freePort());
-    await server.start();
-  });
+    server = await startOnFreePorts(1, async ([port]) => {
+      const own = new OwnServer(port);
+      try {
+        await own.start();
+        return own;
+      } catch (e) {
+        await own.dispose();
+        throw e;
+      }
+    });
+  }, 60_000);
   afterAll(async () => {
     await server?.dispose();
   });
@@ -186,7 +167,7 @@ describe('NATS transport across a server restart', () => {
   }, 30_000);
 
   it('refuses to connect with a clear TransportError when no server listens', async () => {
-    const t = createNatsTransport({ url: `nats://127.0.0.1:${await freePort()}`, namespace: 'nobody' });
+    const t = createNatsTransport({ url: `nats://127.0.0.1:${await unusedPort()}`, namespace: 'nobody' });
     const err = await t.connect().then(
       () => undefined,
       (e: unknown) => e,

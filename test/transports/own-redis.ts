@@ -2,53 +2,19 @@
  * Redis servers a test starts for itself, never the shared one: on free
  * ports, in a temporary directory, killed and removed after.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { removeWithThisProcess } from '../servers/die-with-this-process.js';
+import { startOnFreePorts } from '../servers/on-free-ports.js';
+import { startRedis } from '../servers/redis-server.js';
+import { ServerExitedError, sleep, stopProcess, type ServerProcess } from '../servers/server-process.js';
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export { sleep };
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/** Resolves once redis-server on `port` answers PING; throws after `timeoutMs`. */
-export async function answers(port: number, timeoutMs = 10_000): Promise<void> {
-  const probe = new Redis(port, '127.0.0.1', { lazyConnect: true, retryStrategy: () => 20, maxRetriesPerRequest: null });
-  probe.on('error', () => {});
-  const end = Date.now() + timeoutMs;
-  try {
-    for (;;) {
-      try {
-        await probe.connect().catch(() => undefined);
-        if ((await probe.ping()) === 'PONG') return;
-      } catch {
-        if (Date.now() > end) throw new Error(`redis-server on ${port} did not start`);
-        await sleep(20);
-      }
-    }
-  } finally {
-    probe.disconnect();
-  }
-}
-
-export function stopProcess(proc: ChildProcess | undefined, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-  if (!proc || proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    proc.once('exit', () => resolve());
-    proc.kill(signal);
-  });
-}
+/** What startCluster may take at most, failed attempts on taken ports included. */
+export const CLUSTER_START_MS = 60_000;
 
 export interface OwnCluster {
   /** Seed nodes, masters first, then replicas: `redis://127.0.0.1:<port>`. */
@@ -83,50 +49,56 @@ export interface ClusterShape {
  * knows every other node, and every replica is in sync with its master.
  */
 export async function startCluster({ masters = 3, replicas = 0, nodeTimeoutMs = 5000 }: ClusterShape = {}): Promise<OwnCluster> {
-  const dir = mkdtempSync(join(tmpdir(), 'eventide-cluster-'));
-  const procs: ChildProcess[] = [];
+  const deadline = Date.now() + CLUSTER_START_MS;
+  const dir = removeWithThisProcess(mkdtempSync(join(tmpdir(), 'eventide-cluster-')));
+  let servers: ServerProcess[] = [];
   const admins: Redis[] = [];
   const dead = new Set<number>();
   const stop = async () => {
     for (const a of admins) a.disconnect();
-    await Promise.all(procs.map((p) => stopProcess(p)));
+    await Promise.all(servers.map((s) => stopProcess(s.child)));
     rmSync(dir, { recursive: true, force: true });
   };
   try {
     const total = masters * (1 + replicas);
     const ports: { port: number; bus: number }[] = [];
-    for (let i = 0; i < total; i++) ports.push({ port: await freePort(), bus: await freePort() });
-    for (const [i, { port, bus }] of ports.entries()) {
-      const home = join(dir, String(i));
-      mkdirSync(home);
-      // The bus port is set explicitly: the default, port + 10000, may be taken or past 65535.
-      const args = [
-        '--port',
-        String(port),
-        '--cluster-port',
-        String(bus),
-        '--bind',
-        '127.0.0.1',
-        '--cluster-enabled',
-        'yes',
-        '--cluster-config-file',
-        join(home, 'nodes.conf'),
-        '--cluster-node-timeout',
-        String(nodeTimeoutMs),
-        '--appendonly',
-        'no',
-        '--save',
-        '',
-        '--dir',
-        home,
-        '--logfile',
-        join(home, 'redis.log'),
-      ];
-      procs.push(spawn('redis-server', args, { stdio: 'ignore' }));
-    }
+    // Every node on a port and a bus port chosen together; a node that cannot bind them sends the whole set to other ports.
+    servers = await startOnFreePorts(total * 2, async (free) => {
+      ports.splice(0, ports.length, ...Array.from({ length: total }, (_, i) => ({ port: free[2 * i], bus: free[2 * i + 1] })));
+      const starts = await Promise.allSettled(
+        ports.map(({ port, bus }) => {
+          const home = join(dir, String(port));
+          rmSync(home, { recursive: true, force: true });
+          mkdirSync(home);
+          // The bus port is set explicitly: the default, port + 10000, may be taken or past 65535.
+          const args = [
+            '--cluster-port',
+            String(bus),
+            '--cluster-enabled',
+            'yes',
+            '--cluster-config-file',
+            join(home, 'nodes.conf'),
+            '--cluster-node-timeout',
+            String(nodeTimeoutMs),
+            '--appendonly',
+            'no',
+            '--save',
+            '',
+            '--dir',
+            home,
+          ];
+          return startRedis(port, args);
+        }),
+      );
+      const failed = starts.flatMap((s) => (s.status === 'rejected' ? [s.reason as Error] : []));
+      const started = starts.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+      if (failed.length === 0) return started;
+      await Promise.all(started.map((s) => stopProcess(s.child)));
+      throw failed.find((e) => e instanceof ServerExitedError) ?? failed[0];
+    });
     for (const { port } of ports) {
-      await answers(port);
-      const admin = new Redis(port, '127.0.0.1', { maxRetriesPerRequest: 1 });
+      // Bounded, so that a node that stops answering fails the start (or a test) instead of holding it.
+      const admin = new Redis(port, '127.0.0.1', { maxRetriesPerRequest: 1, commandTimeout: 10_000 });
       admin.on('error', () => {});
       admins.push(admin);
     }
@@ -138,7 +110,7 @@ export async function startCluster({ masters = 3, replicas = 0, nodeTimeoutMs = 
     for (const { port, bus } of ports.slice(1)) await admins[0].call('CLUSTER', 'MEET', '127.0.0.1', port, bus);
     const infos = () => Promise.all(admins.map((a) => a.call('CLUSTER', 'INFO') as Promise<string>));
     const until = async (what: string, check: () => Promise<boolean>) => {
-      const end = Date.now() + 20_000;
+      const end = Math.min(Date.now() + 20_000, deadline);
       while (!(await check())) {
         if (Date.now() > end) throw new Error(`the test cluster did not come up: ${what}`);
         await sleep(100);
@@ -169,11 +141,13 @@ export async function startCluster({ masters = 3, replicas = 0, nodeTimeoutMs = 
     };
     let made = 0;
     const namespaceOn = async (node: number, prefix: string) => {
-      for (;;) {
+      // A master holds a third of the slots or so: a node that never matches within this many holds none.
+      for (let tries = 0; tries < 1_000; tries++) {
         const ns = `${prefix}_${process.pid}_${Date.now().toString(36)}_${made++}`;
         const slot = Number(await live().call('CLUSTER', 'KEYSLOT', `{${ns}}`));
         if ((await ownerOf(slot)) === node) return { ns, slot };
       }
+      throw new Error(`node ${node} serves none of the slots tried`);
     };
     /** Marks a slot as moving (MIGRATING / IMPORTING) and returns what moves its keys and hands it over. */
     const startMove = async (slot: number, to: number) => {
@@ -183,7 +157,9 @@ export async function startCluster({ masters = 3, replicas = 0, nodeTimeoutMs = 
       await admins[from].call('CLUSTER', 'SETSLOT', slot, 'MIGRATING', ids[to]);
       return async () => {
         // Every key first, then the new owner: a master that learns it lost a slot deletes the keys it still holds there.
+        const end = Date.now() + 30_000;
         for (;;) {
+          if (Date.now() > end) throw new Error(`slot ${slot} still holds keys on node ${from} after 30 s of moving them`);
           const keys = (await admins[from].call('CLUSTER', 'GETKEYSINSLOT', slot, 50)) as string[];
           if (keys.length === 0) break;
           await admins[from].call('MIGRATE', '127.0.0.1', ports[to].port, '', 0, 5000, 'KEYS', ...keys);
@@ -196,7 +172,7 @@ export async function startCluster({ masters = 3, replicas = 0, nodeTimeoutMs = 
     const kill = async (node: number) => {
       dead.add(node);
       admins[node].disconnect();
-      await stopProcess(procs[node]);
+      await stopProcess(servers[node].child);
     };
     return {
       nodes: ports.map(({ port }) => `redis://127.0.0.1:${port}`),

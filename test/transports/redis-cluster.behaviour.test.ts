@@ -3,14 +3,14 @@
  * one slot wherever that slot is, and keeps working while its slot moves to
  * another master (resharding) mid-flow.
  */
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { createRuntime, defineFunction, silentLogger, type Runtime } from '../../index.js';
 import { createRedisTransport, destroyNamespace } from '../../transports/redis/index.js';
 import { until } from '../conformance/transport.suite.js';
-import { sleep, startCluster } from './own-redis.js';
+import { clusterPerFile } from './cluster-per-file.js';
+import { sleep } from './own-redis.js';
 
-const cluster = await startCluster();
-afterAll(cluster.stop);
+const cluster = clusterPerFile();
 
 const runtimes: Runtime[] = [];
 const namespaces: string[] = [];

@@ -1,12 +1,10 @@
-import { afterAll } from 'vitest';
 import { transportConformance } from '../conformance/transport.suite.js';
 import { createRedisTransport, destroyNamespace } from '../../transports/redis/index.js';
-import { startCluster } from './own-redis.js';
+import { clusterPerFile } from './cluster-per-file.js';
 
-const { nodes, stop } = await startCluster();
-afterAll(stop);
+const cluster = clusterPerFile();
 transportConformance({
   name: 'redis cluster',
-  create: (ns) => createRedisTransport({ cluster: nodes, namespace: ns }),
-  cleanup: async (ns) => void (await destroyNamespace({ cluster: nodes }, ns)),
+  create: (ns) => createRedisTransport({ cluster: cluster.nodes, namespace: ns }),
+  cleanup: async (ns) => void (await destroyNamespace({ cluster: cluster.nodes }, ns)),
 });

@@ -6,15 +6,15 @@
  * resolves or rejects with a TransportError, and every event accepted once
  * the replica serves the slot runs to success.
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createRuntime, defineFunction, silentLogger } from '../../index.js';
 import { TransportError } from '../../core/transport.js';
 import { destroyNamespace } from '../../transports/redis/index.js';
 import { until } from '../conformance/transport.suite.js';
-import { sleep, startCluster } from './own-redis.js';
+import { clusterPerFile } from './cluster-per-file.js';
+import { sleep } from './own-redis.js';
 
-const cluster = await startCluster({ masters: 3, replicas: 1, nodeTimeoutMs: 1000 });
-afterAll(cluster.stop);
+const cluster = clusterPerFile({ masters: 3, replicas: 1, nodeTimeoutMs: 1000 });
 
 describe('redis transport on Redis Cluster when a master fails over', () => {
   it('goes on on the promoted replica: sends resolve or reject clearly, and every event accepted after the takeover runs', async () => {

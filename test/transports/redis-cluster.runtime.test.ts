@@ -1,18 +1,16 @@
-import { afterAll } from 'vitest';
 import { createRedisTransport, destroyNamespace } from '../../transports/redis/index.js';
 import { runtimeSuite } from '../runtime/runtime.suite.js';
-import { startCluster } from './own-redis.js';
+import { clusterPerFile } from './cluster-per-file.js';
 
-const { nodes, stop } = await startCluster();
-afterAll(stop);
+const cluster = clusterPerFile();
 runtimeSuite({
   name: 'redis cluster',
-  transport: () => ({ kind: 'redis', cluster: nodes }),
+  transport: () => ({ kind: 'redis', cluster: cluster.nodes }),
   publishRaw: async (namespace, bytes) => {
-    const t = createRedisTransport({ cluster: nodes, namespace });
+    const t = createRedisTransport({ cluster: cluster.nodes, namespace });
     await t.connect();
     await t.publish('events', bytes);
     await t.close();
   },
-  cleanup: async (namespace) => void (await destroyNamespace({ cluster: nodes }, namespace)),
+  cleanup: async (namespace) => void (await destroyNamespace({ cluster: cluster.nodes }, namespace)),
 });
