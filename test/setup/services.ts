@@ -85,7 +85,7 @@ export default async function setup(): Promise<() => Promise<void>> {
       } catch (e) {
         // Someone else may have started it meanwhile; then ours could not bind, and theirs will do.
         if (await tcpAnswers(s.host, s.port)) return;
-        throw new Error(`${s.name} does not answer at ${s.url}, and starting it failed: ${(e as Error).message}`);
+        throw new Error(`${s.name} does not answer at ${s.url}, and starting it failed: ${(e as Error).message}`, { cause: e });
       }
     }),
   );
