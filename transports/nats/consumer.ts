@@ -4,6 +4,7 @@
  * consumer; every process that consumes it with the same name shares it.
  */
 import type { Msg, NatsConnection } from 'nats';
+import { settledWithin } from '../../core/lib/bounded.js';
 import type { Consumer, Delivery, DeliveryHandler, KVStore, StoreWrite } from '../../core/transport.js';
 import { TransportError } from '../../core/transport.js';
 import { ACK, ackInfo, deliveryCountOf, NAK, nakAfter, TERM, WPI } from './acks.js';
@@ -173,7 +174,7 @@ export class GroupConsumer implements Consumer {
 
   private async shutdown(timeoutMs: number): Promise<void> {
     const drained = this.puller.stop();
-    await this.puller.whenIdle(timeoutMs);
+    await settledWithin(this.puller.whenIdle(), timeoutMs);
     // NAK without delay: the server hands these to another member at once.
     for (const d of [...this.unsettled]) await this.settle(d, NAK).catch(() => undefined);
     await drained;

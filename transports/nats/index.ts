@@ -39,6 +39,7 @@ import type {
 } from '../../core/transport.js';
 import { TransportError } from '../../core/transport.js';
 import { ConfigError } from '../../core/errors.js';
+import { settledWithin } from '../../core/lib/bounded.js';
 import { GroupConsumer, type DeadLetterSink } from './consumer.js';
 import { ackError, readAck, requestError } from './errors.js';
 import { readBackwards } from './history.js';
@@ -373,7 +374,9 @@ export class NatsTransport implements Transport {
     const subs = [nc.subscribe(address, { callback }), nc.subscribe(`${address}.>`, { callback })];
     for (const sub of subs) this.watches.add(sub);
     // The subscriptions are live on the server once this round trip returns, so a broadcast right after is seen.
-    await Promise.race([nc.flush(), new Promise((r) => setTimeout(r, this.options.publishTimeoutMs).unref?.())]);
+    const flushed = nc.flush();
+    // A flush that failed in time fails the watch: its subscriptions may not be live.
+    if (await settledWithin(flushed, this.options.publishTimeoutMs)) await flushed;
     return () => {
       for (const sub of subs) {
         this.watches.delete(sub);
@@ -399,17 +402,12 @@ export class NatsTransport implements Transport {
     this.opening = undefined;
     if (sender) {
       sender.publisher.close();
-      await Promise.race([
-        sender.nc.drain().catch(() => undefined),
-        new Promise((r) => setTimeout(r, this.options.publishTimeoutMs).unref?.()),
-      ]);
+      await settledWithin(sender.nc.drain(), this.options.publishTimeoutMs);
       if (!sender.nc.isClosed()) await sender.nc.close().catch(() => undefined);
     }
     if (nc.isClosed()) return;
     // Drain flushes the last acks and NAKs; a server that is down cannot be drained, so bound it.
-    const drained = nc.drain().catch(() => undefined);
-    const timer = new Promise((r) => setTimeout(r, this.options.publishTimeoutMs).unref?.());
-    await Promise.race([drained, timer]);
+    await settledWithin(nc.drain(), this.options.publishTimeoutMs);
     if (!nc.isClosed()) await nc.close().catch(() => undefined);
   }
 }

@@ -17,6 +17,7 @@
  */
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
+import { settledWithin } from '../../core/lib/bounded.js';
 import type { Consumer, ConsumeOptions, DeliveryHandler, StoreWrite } from '../../core/transport.js';
 import { TransportError } from '../../core/transport.js';
 import { closeConnection, isCluster, openSideConnection, transportError } from './connection.js';
@@ -508,13 +509,13 @@ export class RedisConsumer implements Consumer, DeliveryOwner {
     if (this.loop) {
       if (this.readerId !== undefined) await this.cmd.client('UNBLOCK', this.readerId).catch(noop);
       // Entries a cut read was already given stay pending under this consumer and are reclaimed after the ack wait.
-      if (this.readerId === undefined || !(await settlesWithin(this.loop, 250))) this.reader?.disconnect();
+      if (this.readerId === undefined || !(await settledWithin(this.loop, 250))) this.reader?.disconnect();
       await this.loop;
     }
     // 2. Give handlers in flight their time.
     if (this.running > 0) {
       const idle = new Promise<void>((resolve) => (this.idle = resolve));
-      await settlesWithin(idle, timeoutMs);
+      await settledWithin(idle, timeoutMs);
     }
     // 3. Hand back whatever is unsettled, due now, so another member takes it at once.
     //    A delivery whose handler never started comes back with the same count.
@@ -548,17 +549,4 @@ export class RedisConsumer implements Consumer, DeliveryOwner {
       // The reporter's failure must not stop the consumer.
     }
   }
-}
-
-async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const done = await Promise.race([
-    promise.then(
-      () => true,
-      () => true,
-    ),
-    new Promise<boolean>((r) => (timer = setTimeout(() => r(false), ms))),
-  ]);
-  clearTimeout(timer);
-  return done;
 }
