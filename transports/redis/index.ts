@@ -33,6 +33,7 @@ import type {
   Unsubscribe,
 } from '../../core/transport.js';
 import { TransportError } from '../../core/transport.js';
+import { numberOption } from '../../core/lib/checks.js';
 import {
   closeConnection,
   describe,
@@ -118,6 +119,9 @@ interface Outgoing {
   window: number;
 }
 
+/** What every numeric option's error says: where it was given, and that it counts milliseconds or entries. */
+const numeric = { where: 'redis transport', unit: 'milliseconds or entries' } as const;
+
 const DUPLICATE: PublishResult = Object.freeze({ duplicate: true });
 const ACCEPTED: PublishResult = Object.freeze({ duplicate: false });
 
@@ -153,10 +157,12 @@ export class RedisTransport implements Transport {
   constructor(options: RedisTransportOptions = {}) {
     this.keys = new Keys(options.namespace ?? 'eventide');
     this.namespace = this.keys.namespace;
-    this.commandTimeoutMs = positive(options.commandTimeoutMs, 5000, 'commandTimeoutMs');
-    this.dedupWindowMs = nonNegative(options.dedupWindowMs, 120_000, 'dedupWindowMs');
-    this.maxLen = nonNegative(options.maxLen, 10_000, 'maxLen');
-    this.broadcastMaxLen = positive(options.broadcastMaxLen, 1_000, 'broadcastMaxLen');
+    this.commandTimeoutMs = numberOption(options.commandTimeoutMs, { ...numeric, name: 'commandTimeoutMs', fallback: 5000 });
+    this.dedupWindowMs = Math.floor(
+      numberOption(options.dedupWindowMs, { ...numeric, name: 'dedupWindowMs', fallback: 120_000, zero: true }),
+    );
+    this.maxLen = Math.floor(numberOption(options.maxLen, { ...numeric, name: 'maxLen', fallback: 10_000, zero: true }));
+    this.broadcastMaxLen = numberOption(options.broadcastMaxLen, { ...numeric, name: 'broadcastMaxLen', fallback: 1_000 });
     // Trim in steps of about 1% of the cap (at most 256 entries) so one publish in many pays for it.
     this.trimSlack = Math.max(1, Math.min(256, Math.floor(this.maxLen / 100)));
     const input = connectionInput(options);
@@ -168,9 +174,9 @@ export class RedisTransport implements Transport {
     this.store = new RedisKVStore(this.cmd, this.keys, this.commandTimeoutMs);
     this.settings = {
       commandTimeoutMs: this.commandTimeoutMs,
-      maxDeadLetters: positive(options.maxDeadLetters, 10_000, 'maxDeadLetters'),
-      blockMs: positive(options.blockMs, 5000, 'blockMs'),
-      moverMaxWaitMs: positive(options.moverMaxWaitMs, 5000, 'moverMaxWaitMs'),
+      maxDeadLetters: numberOption(options.maxDeadLetters, { ...numeric, name: 'maxDeadLetters', fallback: 10_000 }),
+      blockMs: numberOption(options.blockMs, { ...numeric, name: 'blockMs', fallback: 5000 }),
+      moverMaxWaitMs: numberOption(options.moverMaxWaitMs, { ...numeric, name: 'moverMaxWaitMs', fallback: 5000 }),
       staleConsumerMs: 60 * 60_000,
       onError: options.onError ?? (() => {}),
     };
@@ -423,17 +429,4 @@ function parseClusterUrl(url: string): { nodes: { host: string; port: number }[]
 /** A stream entry id starts with the server time in ms at which Redis accepted it. */
 function entryTime(entryId: string): number {
   return Number(entryId.slice(0, entryId.indexOf('-')));
-}
-
-function positive(value: number | undefined, fallback: number, name: string): number {
-  if (value === undefined) return fallback;
-  if (!Number.isFinite(value) || value <= 0)
-    throw new TypeError(`redis transport: ${name} must be a positive number of milliseconds or entries, got ${value}`);
-  return value;
-}
-
-function nonNegative(value: number | undefined, fallback: number, name: string): number {
-  if (value === undefined) return fallback;
-  if (!Number.isFinite(value) || value < 0) throw new TypeError(`redis transport: ${name} must be 0 or more, got ${value}`);
-  return Math.floor(value);
 }
