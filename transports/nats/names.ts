@@ -17,12 +17,12 @@
  */
 import { createHash } from 'node:crypto';
 import { ConfigError } from '../../core/errors.js';
+import { isNamespace } from '../../core/lib/checks.js';
 
-const namespacePattern = /^[A-Za-z0-9_-]+$/;
 const reserved = new Set(['delayed', 'dead']);
 
 export function validateNamespace(namespace: unknown): string {
-  if (typeof namespace !== 'string' || !namespacePattern.test(namespace)) {
+  if (!isNamespace(namespace)) {
     throw new ConfigError(
       `NATS transport: namespace ${JSON.stringify(namespace)} is not usable: it names streams and subjects, so use letters, digits, '_' and '-' only`,
     );
