@@ -21,8 +21,9 @@ import { settledWithin } from '../../core/lib/bounded.js';
 import type { Consumer, ConsumeOptions, DeliveryHandler, StoreWrite } from '../../core/transport.js';
 import { TransportError } from '../../core/transport.js';
 import { closeConnection, isCluster, openSideConnection, transportError } from './connection.js';
-import { RedisDelivery, type DeliveryOwner, type Source } from './delivery.js';
+import { RedisDelivery, type DeliveryOwner } from './delivery.js';
 import type { Keys, SubjectKeys } from './keys.js';
+import { MoveDue, Reclaimed, Source, WRITE_LOST } from './scripts/codes.js';
 import type { ScriptedRedis } from './scripts/index.js';
 import { packItems } from './scripts/items.js';
 import { asBuffer, expireOf } from './store.js';
@@ -195,7 +196,8 @@ export class RedisConsumer implements Consumer, DeliveryOwner {
 
   private accept(reply: NonNullable<StreamReply>): void {
     for (const [key, entries] of reply) {
-      const source: Source = key.length === this.retryStream.length && key.toString() === this.retryStream ? 1 : 0;
+      const source =
+        key.length === this.retryStream.length && key.toString() === this.retryStream ? Source.retryStream : Source.subjectStream;
       for (const [id, fields] of entries) {
         const d = this.toDelivery(source, id.toString(), fields, 1);
         if (d) this.take(d);
@@ -299,7 +301,7 @@ export class RedisConsumer implements Consumer, DeliveryOwner {
   // ── settling ───────────────────────────────────────────────────────────
 
   private sourceKey(d: RedisDelivery): string {
-    return d.source === 0 ? this.subjectKeys.stream : this.retryStream;
+    return d.source === Source.subjectStream ? this.subjectKeys.stream : this.retryStream;
   }
 
   private failed(what: string) {
@@ -311,7 +313,8 @@ export class RedisConsumer implements Consumer, DeliveryOwner {
   ack(d: RedisDelivery, write?: StoreWrite): Promise<boolean> {
     if (write) return this.commit(d, write, 'ack', 0);
     if (!this.settle(d)) return Promise.resolve(true);
-    if (d.source === 1) return this.cmd.eventideAckRetried(this.retryStream, this.group, d.entryId).then(yes, this.failed('ack'));
+    if (d.source === Source.retryStream)
+      return this.cmd.eventideAckRetried(this.retryStream, this.group, d.entryId).then(yes, this.failed('ack'));
     return this.acks.add(d.entryId).catch(this.failed('ack'));
   }
 
@@ -337,7 +340,7 @@ export class RedisConsumer implements Consumer, DeliveryOwner {
   /** The store write and the settlement in one script; a lost compare-and-set settles nothing. */
   private async commit(d: RedisDelivery, write: StoreWrite, mode: 'ack' | 'retry', delay: number): Promise<boolean> {
     const rev = await this.commits.add({ d, write, mode, delay }).catch(this.failed(mode));
-    if (!rev) return false;
+    if (rev === WRITE_LOST) return false;
     this.settle(d);
     if (mode === 'retry' && delay > 0) this.wakeIn(delay);
     return true;
@@ -368,7 +371,7 @@ export class RedisConsumer implements Consumer, DeliveryOwner {
         String(d.timesDelivered),
         String(delay),
         String(d.deliveryCount + 1),
-        d.source === 1 ? '1' : '0',
+        d.source,
         String(expireOf(write)),
       );
     }
@@ -387,7 +390,7 @@ export class RedisConsumer implements Consumer, DeliveryOwner {
       d.timesDelivered,
       delayMs,
       nextCount,
-      d.source === 1 ? '1' : '0',
+      d.source,
     );
   }
 
@@ -404,7 +407,7 @@ export class RedisConsumer implements Consumer, DeliveryOwner {
         String(reason),
         this.subject,
         this.settings.maxDeadLetters,
-        d.source === 1 ? '1' : '0',
+        d.source,
       )
       .catch(this.failed('deadLetter'));
   }
@@ -447,7 +450,7 @@ export class RedisConsumer implements Consumer, DeliveryOwner {
     try {
       const { delayed, stream } = this.subjectKeys;
       const wait = await this.cmd.eventideMoveDue(delayed, stream, this.retryDue, this.retryStream, MOVE_BATCH);
-      if (wait >= 0) next = Math.min(wait, next);
+      if (wait !== MoveDue.nothingWaits) next = Math.min(wait, next);
     } catch (err) {
       this.report(err, 'move due entries');
       next = Math.min(next, 1000);
@@ -481,7 +484,12 @@ export class RedisConsumer implements Consumer, DeliveryOwner {
       );
       this.cursors = [c1.toString(), c2.toString()];
       for (const [s, id, fields, times] of entries) {
-        const d = this.toDelivery(s === 2 ? 1 : 0, id.toString(), fields, Number(times));
+        const d = this.toDelivery(
+          s === Reclaimed.retryStream ? Source.retryStream : Source.subjectStream,
+          id.toString(),
+          fields,
+          Number(times),
+        );
         if (d) this.take(d);
       }
       this.pump();

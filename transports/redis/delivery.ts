@@ -3,6 +3,7 @@
  * thousands are created per second and the methods live on the prototype.
  */
 import type { Delivery, StoreWrite } from '../../core/transport.js';
+import type { Source } from './scripts/codes.js';
 
 /** What a delivery needs from its consumer to settle. */
 export interface DeliveryOwner {
@@ -12,9 +13,6 @@ export interface DeliveryOwner {
   working(d: RedisDelivery): Promise<void>;
 }
 
-/** Where an entry was read: 0 the subject stream (shared by every group), 1 the group's own retry stream. */
-export type Source = 0 | 1;
-
 export class RedisDelivery implements Delivery {
   /** Acked, retried, dead-lettered or handed back: later calls do nothing. */
   settled = false;
@@ -23,6 +21,7 @@ export class RedisDelivery implements Delivery {
 
   constructor(
     private readonly owner: DeliveryOwner,
+    /** The stream it was read from, as the scripts that settle it take it. */
     readonly source: Source,
     /** Stream entry id, the handle for XACK. */
     readonly entryId: string,

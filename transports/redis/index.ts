@@ -44,6 +44,7 @@ import {
 } from './connection.js';
 import { RedisConsumer, type ConsumerSettings } from './consumer.js';
 import { Keys } from './keys.js';
+import { Published } from './scripts/codes.js';
 import type { ScriptedRedis } from './scripts/index.js';
 import { packItems } from './scripts/items.js';
 import { BroadcastWatch } from './broadcasts.js';
@@ -239,7 +240,7 @@ export class RedisTransport implements Transport {
     const result = this.publishBatch(subject)
       .add({ data: asBuffer(data), msgId: msgId ?? '', delay, window: dedup ? this.dedupWindowMs : 0 })
       .then(
-        (r) => (r === 1 ? DUPLICATE : ACCEPTED),
+        (r) => (r === Published.duplicate ? DUPLICATE : ACCEPTED),
         (err) => {
           throw transportError(err, `publish to ${JSON.stringify(subject)}`, this.commandTimeoutMs);
         },
@@ -269,7 +270,7 @@ export class RedisTransport implements Transport {
         // Without a marker to set there is nothing to make atomic: a plain XADD (measured alone, it woke a blocked reader ~50 µs sooner than the script).
         if (lone.window === 0)
           return (lone.msgId ? conn.xadd(k.stream, '*', 'i', lone.msgId, 'd', lone.data) : conn.xadd(k.stream, '*', 'd', lone.data)).then(
-            () => [0],
+            () => [Published.accepted],
           );
         return conn.eventidePublishOne(k.stream, k.dedupPrefix + lone.msgId, lone.data, lone.msgId, lone.window).then((r) => [r]);
       }
