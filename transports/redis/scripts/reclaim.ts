@@ -4,6 +4,9 @@
  * delivery counter but does not return it, so the script reads it back:
  * deliveryCount must count reclaims.
  */
+/** Per reclaimed entry: the stream it came from (Reclaimed in codes.ts), its id, its fields, its delivery counter. */
+export type ReclaimedEntry = [stream: number, entryId: Buffer, fields: Buffer[], timesDelivered: number];
+
 export const reclaim = {
   numberOfKeys: 2,
   lua: `
