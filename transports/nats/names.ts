@@ -159,6 +159,9 @@ function nameToken(s: string): string {
   return out;
 }
 
+/** The header JetStream deduplicates by; it carries the message id (see idToHeader). */
+export const MSG_ID = 'Nats-Msg-Id';
+
 const escapedId = '~u:';
 const unsafeInHeader = /[\r\n]|^\s|\s$/;
 
