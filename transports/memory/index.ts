@@ -24,7 +24,8 @@ import type {
   Unsubscribe,
 } from '../../core/transport.js';
 import { TransportError } from '../../core/transport.js';
-import { MemoryHub, type HubLimits, type Member } from './hub.js';
+import type { Member } from './group.js';
+import { MemoryHub, type HubLimits } from './hub.js';
 
 export { MemoryHub, type HubLimits } from './hub.js';
 
