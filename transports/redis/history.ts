@@ -16,9 +16,9 @@ export async function readHistory(
   timeoutMs: number,
 ): Promise<HistoryEntry[]> {
   if (limit <= 0) return [];
-  const entries = (await cmd.xrevrangeBuffer(keys.subject(subject).stream, '+', '-', 'COUNT', Math.floor(limit)).catch((err) => {
+  const entries = await cmd.xrevrangeBuffer(keys.subject(subject).stream, '+', '-', 'COUNT', Math.floor(limit)).catch((err) => {
     throw transportError(err, `history(${JSON.stringify(subject)})`, timeoutMs);
-  })) as [Buffer, Buffer[]][];
+  });
   return entries.map(([rawId, fields]) => {
     const entryId = rawId.toString();
     const f = fieldMap(fields);
@@ -28,9 +28,9 @@ export async function readHistory(
 
 export async function readDeadLetters(cmd: ScriptedRedis, stream: string, limit: number, timeoutMs: number): Promise<DeadLetter[]> {
   if (limit <= 0) return [];
-  const entries = (await cmd.xrevrangeBuffer(stream, '+', '-', 'COUNT', Math.floor(limit)).catch((err) => {
+  const entries = await cmd.xrevrangeBuffer(stream, '+', '-', 'COUNT', Math.floor(limit)).catch((err) => {
     throw transportError(err, 'deadLetters', timeoutMs);
-  })) as [Buffer, Buffer[]][];
+  });
   return entries.map(([rawId, fields]) => {
     const f = fieldMap(fields);
     return {
