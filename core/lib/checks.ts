@@ -9,7 +9,7 @@ import { ConfigError } from '../errors.js';
 /** Letters, digits, '_' and '-': safe in a stream name, a subject, a key and a Redis hash tag alike. */
 const namespacePattern = /^[A-Za-z0-9_-]+$/;
 
-export function isNamespace(value: unknown): boolean {
+export function isNamespace(value: unknown): value is string {
   return typeof value === 'string' && namespacePattern.test(value);
 }
 

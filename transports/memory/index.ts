@@ -10,6 +10,7 @@
  * ```
  */
 import { systemClock, type Clock } from '../../core/clock.js';
+import { settledWithin } from '../../core/lib/bounded.js';
 import type {
   Consumer,
   ConsumeOptions,
@@ -23,7 +24,8 @@ import type {
   Unsubscribe,
 } from '../../core/transport.js';
 import { TransportError } from '../../core/transport.js';
-import { MemoryHub, type HubLimits, type Member } from './hub.js';
+import type { Member } from './group.js';
+import { MemoryHub, type HubLimits } from './hub.js';
 
 export { MemoryHub, type HubLimits } from './hub.js';
 
@@ -108,7 +110,7 @@ export class MemoryTransport implements Transport {
         if (member.stopped) return;
         member.stopped = true;
         this.consumers.delete(consumer);
-        await waitFor(Promise.all(member.running), timeoutMs);
+        await settledWithin(Promise.all(member.running), timeoutMs);
         // Whatever is still unsettled goes back to the group for another member (or a later start).
         this.hub.leave(g, member);
       },
@@ -149,10 +151,4 @@ export function createMemoryTransport(options: MemoryTransportOptions = {}): Mem
 export function createTransport(options: MemoryTransportOptions & { url?: string; kind?: string } = {}): Transport {
   const { url: _url, kind: _kind, ...rest } = options;
   return new MemoryTransport(rest);
-}
-
-async function waitFor(promise: Promise<unknown>, timeoutMs: number): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  await Promise.race([promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
-  clearTimeout(timer);
 }

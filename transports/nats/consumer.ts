@@ -4,14 +4,25 @@
  * consumer; every process that consumes it with the same name shares it.
  */
 import type { Msg, NatsConnection } from 'nats';
+import { settledWithin } from '../../core/lib/bounded.js';
 import type { Consumer, Delivery, DeliveryHandler, KVStore, StoreWrite } from '../../core/transport.js';
 import { TransportError } from '../../core/transport.js';
 import { ACK, ackInfo, deliveryCountOf, NAK, nakAfter, TERM, WPI } from './acks.js';
-import { idFromHeader } from './names.js';
+import { idFromHeader, MSG_ID } from './names.js';
 import { Puller } from './puller.js';
 
+/** A delivery on its way to the dead-letter stream; storing it twice under `dedupId` keeps one. */
+export interface OutgoingDeadLetter {
+  id: string;
+  subject: string;
+  group: string;
+  reason: string;
+  data: Uint8Array;
+  dedupId: string;
+}
+
 export interface DeadLetterSink {
-  (letter: { id: string; subject: string; group: string; reason: string; data: Uint8Array; dedupId: string }): Promise<void>;
+  (letter: OutgoingDeadLetter): Promise<void>;
 }
 
 const resolved: Promise<void> = Promise.resolve();
@@ -30,7 +41,7 @@ class NatsDelivery implements Delivery {
 
   get id(): string {
     // Headers are parsed on first access only; most handlers never ask.
-    return (this.msgId ??= idFromHeader(this.msg.headers?.get('Nats-Msg-Id') || String(ackInfo(this.msg).streamSeq)));
+    return (this.msgId ??= idFromHeader(this.msg.headers?.get(MSG_ID) || String(ackInfo(this.msg).streamSeq)));
   }
 
   get subject(): string {
@@ -173,7 +184,7 @@ export class GroupConsumer implements Consumer {
 
   private async shutdown(timeoutMs: number): Promise<void> {
     const drained = this.puller.stop();
-    await this.puller.whenIdle(timeoutMs);
+    await settledWithin(this.puller.whenIdle(), timeoutMs);
     // NAK without delay: the server hands these to another member at once.
     for (const d of [...this.unsettled]) await this.settle(d, NAK).catch(() => undefined);
     await drained;

@@ -33,6 +33,10 @@ export function ackError(ack: PubAck, what: string): TransportError {
   );
 }
 
+export function notConnected(): TransportError {
+  return new TransportError('NATS transport is not connected: call connect() first (or it was closed)', { code: 'CLOSED' });
+}
+
 /** Maps a failed request (timeout, no responders, closed connection) to a TransportError. */
 export function requestError(err: unknown, what: string, timeoutMs: number): TransportError {
   if (err instanceof TransportError) return err;

@@ -7,7 +7,9 @@
  * missing (deleted) sequence with a 404 status, which costs no Error.
  */
 import type { Msg, NatsConnection } from 'nats';
+import type { HistoryEntry } from '../../core/transport.js';
 import { requestError } from './errors.js';
+import { idFromHeader, MSG_ID } from './names.js';
 
 export interface StoredMessage {
   seq: number;
@@ -70,4 +72,10 @@ export async function readBackwards(nc: NatsConnection, stream: string, limit: n
     throw requestError(e, `reading ${stream}`, timeoutMs);
   }
   return out;
+}
+
+/** A durable subject's messages, newest first, each with the id it was published with. */
+export async function readHistory(nc: NatsConnection, stream: string, limit: number, timeoutMs: number): Promise<HistoryEntry[]> {
+  const found = await readBackwards(nc, stream, limit, timeoutMs);
+  return found.map((m) => ({ id: idFromHeader(m.header(MSG_ID) ?? String(m.seq)), data: m.data, at: m.at }));
 }

@@ -11,20 +11,8 @@
  * // or simply: createRuntime({ transport: 'nats://127.0.0.1:4222', namespace: 'shop', functions })
  * ```
  */
-import {
-  AckPolicy,
-  connect,
-  DeliverPolicy,
-  Events,
-  headers,
-  nanos,
-  nuid,
-  StorageType,
-  type JetStreamManager,
-  type Msg,
-  type NatsConnection,
-  type Subscription,
-} from 'nats';
+import { Events, headers, nuid, type JetStreamManager, type Msg, type NatsConnection, type Subscription } from 'nats';
+import { settledWithin } from '../../core/lib/bounded.js';
 import type {
   Consumer,
   ConsumeOptions,
@@ -37,24 +25,29 @@ import type {
   Transport,
   Unsubscribe,
 } from '../../core/transport.js';
-import { TransportError } from '../../core/transport.js';
-import { ConfigError } from '../../core/errors.js';
+import { Addresses } from './addresses.js';
+import { drainAndClose, followPublisher, openConnection, openSendConnection, type SendConnection } from './connection.js';
 import { GroupConsumer, type DeadLetterSink } from './consumer.js';
-import { ackError, readAck, requestError } from './errors.js';
-import { readBackwards } from './history.js';
+import { deadLetterHeaders, readDeadLetters } from './dead-letters.js';
+import { ackError, notConnected, readAck, requestError } from './errors.js';
+import { readHistory } from './history.js';
 import { NatsKVStore } from './kv.js';
-import { Publisher } from './publisher.js';
-import { consumerName, encodeName, idFromHeader, idToHeader, namesFor, type Names } from './names.js';
+import { consumerName, encodeName, idToHeader, MSG_ID, namesFor, type Names } from './names.js';
 import { resolveOptions, type NatsTransportOptions, type ResolvedOptions } from './options.js';
-import { DUE_HEADER, SCHEDULER, Scheduler } from './scheduler.js';
-import { ensureConsumer, ensureStream, groupConsumerConfig, streamConfigs, subjectStreamConfig } from './setup.js';
+import { Publisher } from './publisher.js';
+import { DUE_HEADER, Scheduler } from './scheduler.js';
+import {
+  ensureConsumer,
+  ensureNamespace,
+  ensureStream,
+  groupConsumerConfig,
+  schedulerConsumerConfig,
+  subjectStreamConfig,
+} from './setup.js';
 
 export { destroyNamespace } from './setup.js';
 export { namesFor, type Names } from './names.js';
 export type { NatsTransportOptions } from './options.js';
-
-const MSG_ID = 'Nats-Msg-Id';
-const DEAD = { id: 'Eventide-Id', group: 'Eventide-Group', subject: 'Eventide-Subject', reason: 'Eventide-Reason' } as const;
 
 export class NatsTransport implements Transport {
   readonly kind = 'nats';
@@ -63,28 +56,23 @@ export class NatsTransport implements Transport {
   readonly namespace: string;
   private readonly options: ResolvedOptions;
   private readonly names: Names;
+  private readonly addresses: Addresses;
   private conn: NatsConnection | undefined;
   private jsm: JetStreamManager | undefined;
   private publisher: Publisher | undefined;
-  /**
-   * Sends of a process that also consumes go on a connection of their own, so a `send` in a request
-   * handler never waits behind the worker's KV writes, acks and pulls on the main connection.
-   */
-  private sender: { nc: NatsConnection; publisher: Publisher } | undefined;
+  /** Where sends go in a process that also consumes (see SendConnection). */
+  private sender: SendConnection | undefined;
   private opening: Promise<void> | undefined;
   private connecting: Promise<void> | undefined;
   private scheduler: Promise<Scheduler> | undefined;
   private readonly consumers = new Set<GroupConsumer>();
   private readonly watches = new Set<Subscription>();
-  /** Durable subject → its address, once its stream is known to exist. */
-  private readonly subjects = new Map<string, string>();
-  private readonly preparing = new Map<string, Promise<string>>();
-  private readonly channels = new Map<string, string>();
 
   constructor(options: NatsTransportOptions = {}) {
     this.options = resolveOptions(options);
     this.namespace = this.options.namespace;
     this.names = namesFor(this.namespace);
+    this.addresses = new Addresses(this.names, (subject) => this.createStream(subject));
     this.store = new NatsKVStore({
       nc: () => this.nc(),
       jsm: () => {
@@ -112,25 +100,8 @@ export class NatsTransport implements Transport {
   }
 
   private async open(): Promise<void> {
-    const servers = this.options.connection.servers;
-    let nc: NatsConnection;
-    try {
-      nc = await connect(this.options.connection);
-    } catch (e) {
-      throw new TransportError(`NATS transport: cannot connect to ${String(servers)}: ${(e as Error).message}`, {
-        cause: e,
-        code: 'CONNECT',
-      });
-    }
-    try {
-      this.jsm = await nc.jetstreamManager();
-    } catch (e) {
-      await nc.close().catch(() => undefined);
-      throw new TransportError(
-        `NATS transport: JetStream is not available on ${String(servers)} (start nats-server with -js): ${(e as Error).message}`,
-        { cause: e, code: 'NO_JETSTREAM' },
-      );
-    }
+    const { nc, jsm } = await openConnection(this.options.connection);
+    this.jsm = jsm;
     this.conn = nc;
     this.publisher = new Publisher(nc, this.options.publishTimeoutMs);
     try {
@@ -145,19 +116,18 @@ export class NatsTransport implements Transport {
     void this.followStatus(nc);
   }
 
-  private async ensureStreams(): Promise<void> {
+  private ensureStreams(): Promise<void> {
     const jsm = this.jsm as JetStreamManager;
-    const r = this.options.retention;
-    const configs = streamConfigs(this.names, r);
-    for (const subject of this.subjects.keys()) configs.push(subjectStreamConfig(this.names, subject, r));
-    await Promise.all(configs.map((c) => ensureStream(jsm, c)));
-    await this.nc()
-      .jetstream()
-      .views.kv(this.names.bucket, {
-        history: 1,
-        storage: r.storage === 'memory' ? StorageType.Memory : StorageType.File,
-        replicas: r.replicas,
-      });
+    return ensureNamespace(jsm, () => this.nc(), this.names, this.options.retention, this.addresses.knownSubjects());
+  }
+
+  private async createStream(subject: string): Promise<void> {
+    const config = subjectStreamConfig(this.names, subject, this.options.retention);
+    try {
+      await ensureStream(this.jsm as JetStreamManager, config);
+    } catch (e) {
+      throw requestError(e, `creating the stream of "${subject}"`, this.options.publishTimeoutMs);
+    }
   }
 
   /** Pull requests die with a connection: after a reconnect every consumer asks again, and the namespace is re-checked (memory storage loses it on a restart). */
@@ -178,33 +148,11 @@ export class NatsTransport implements Transport {
     return nc;
   }
 
-  /** The address of a durable subject, creating its stream on first use (a subject's stream exists before anything is published to it). */
-  private prepare(subject: string): Promise<string> {
-    let ready = this.preparing.get(subject);
-    if (ready === undefined) {
-      ready = (async () => {
-        if (this.channels.has(subject)) throw sharedName(subject);
-        const config = subjectStreamConfig(this.names, subject, this.options.retention);
-        try {
-          await ensureStream(this.jsm as JetStreamManager, config);
-        } catch (e) {
-          throw requestError(e, `creating the stream of "${subject}"`, this.options.publishTimeoutMs);
-        }
-        const address = this.names.subject(subject);
-        this.subjects.set(subject, address);
-        return address;
-      })();
-      this.preparing.set(subject, ready);
-      ready.catch(() => this.preparing.delete(subject));
-    }
-    return ready;
-  }
-
   publish(subject: string, data: Uint8Array, options?: PublishOptions): Promise<PublishResult> {
     const publisher = this.publisher;
     if (!publisher) return Promise.reject(notConnected());
-    const address = this.subjects.get(subject);
-    if (address === undefined) return this.prepare(subject).then(() => this.publish(subject, data, options));
+    const address = this.addresses.subject(subject);
+    if (address === undefined) return this.addresses.prepare(subject).then(() => this.publish(subject, data, options));
     const msgId = options?.msgId;
     const delayMs = options?.delayMs;
     const topic = options?.topic;
@@ -226,31 +174,23 @@ export class NatsTransport implements Transport {
 
   private openSender(): Promise<void> {
     return (this.opening ??= (async () => {
-      let nc: NatsConnection;
-      try {
-        nc = await connect(this.options.connection);
-      } catch {
-        return; // sends stay on the main connection
-      }
-      const publisher = new Publisher(nc, this.options.publishTimeoutMs);
+      const sender = await openSendConnection(this.options.connection, this.options.publishTimeoutMs);
+      // Sends stay on the main connection.
+      if (!sender) return;
+      // Closed meanwhile.
       if (!this.conn) {
-        publisher.close();
-        await nc.close().catch(() => undefined);
+        sender.publisher.close();
+        await sender.nc.close().catch(() => undefined);
         return;
       }
-      this.sender = { nc, publisher };
-      void (async () => {
-        for await (const st of nc.status()) {
-          if (st.type === Events.Disconnect) publisher.disconnected();
-          if (st.type === Events.Reconnect) publisher.reconnected();
-        }
-      })();
+      this.sender = sender;
+      void followPublisher(sender);
     })());
   }
 
   async consume(subject: string, group: string, handler: DeliveryHandler, options: ConsumeOptions): Promise<Consumer> {
     const nc = this.nc();
-    await this.prepare(subject);
+    await this.addresses.prepare(subject);
     await this.openSender();
     const jsm = this.jsm as JetStreamManager;
     const stream = this.names.stream(subject);
@@ -288,16 +228,7 @@ export class NatsTransport implements Transport {
   private startScheduler(): Promise<Scheduler> {
     return (this.scheduler ??= (async () => {
       const jsm = this.jsm as JetStreamManager;
-      const ensure = () =>
-        ensureConsumer(jsm, this.names.delayed, {
-          durable_name: SCHEDULER,
-          ack_policy: AckPolicy.Explicit,
-          deliver_policy: DeliverPolicy.All,
-          ack_wait: nanos(30_000),
-          max_deliver: -1,
-          // Every waiting delayed message is ack-pending between its NAKs.
-          max_ack_pending: -1,
-        });
+      const ensure = () => ensureConsumer(jsm, this.names.delayed, schedulerConsumerConfig());
       await ensure();
       return new Scheduler(this.nc(), this.publisher as Publisher, this.names, async () => {
         await this.ensureStreams();
@@ -310,47 +241,22 @@ export class NatsTransport implements Transport {
   }
 
   private readonly deadLetterSink: DeadLetterSink = async (letter) => {
-    const h = headers();
-    // Dead-lettering the same delivery twice (TERM lost, message came back) stores it once.
-    h.set(MSG_ID, letter.dedupId);
-    h.set(DEAD.id, encodeURIComponent(letter.id));
-    h.set(DEAD.group, encodeURIComponent(letter.group));
-    h.set(DEAD.subject, encodeURIComponent(letter.subject));
-    h.set(DEAD.reason, encodeURIComponent(letter.reason));
+    const h = deadLetterHeaders(letter);
     if (!this.publisher) throw notConnected();
     const ack = readAck(await this.publisher.request(this.names.deadSubject, letter.data, h, 'dead-lettering'));
     if (ack.error) throw ackError(ack, 'dead-lettering');
   };
 
-  async history(subject: string, limit: number): Promise<HistoryEntry[]> {
-    const found = await readBackwards(this.nc(), this.names.stream(subject), limit, this.options.publishTimeoutMs);
-    return found.map((m) => ({ id: idFromHeader(m.header(MSG_ID) ?? String(m.seq)), data: m.data, at: m.at }));
+  history(subject: string, limit: number): Promise<HistoryEntry[]> {
+    return readHistory(this.nc(), this.names.stream(subject), limit, this.options.publishTimeoutMs);
   }
 
-  async deadLetters(limit: number): Promise<DeadLetter[]> {
-    const found = await readBackwards(this.nc(), this.names.dead, limit, this.options.publishTimeoutMs);
-    const text = (m: (typeof found)[number], name: string) => decodeURIComponent(m.header(name) ?? '');
-    return found.map((m) => ({
-      id: text(m, DEAD.id),
-      subject: text(m, DEAD.subject),
-      group: text(m, DEAD.group),
-      reason: text(m, DEAD.reason),
-      data: m.data,
-      at: m.at,
-    }));
-  }
-
-  private channelFor(channel: string): string {
-    let address = this.channels.get(channel);
-    if (address === undefined) {
-      if (this.preparing.has(channel)) throw sharedName(channel);
-      this.channels.set(channel, (address = this.names.channel(channel)));
-    }
-    return address;
+  deadLetters(limit: number): Promise<DeadLetter[]> {
+    return readDeadLetters(this.nc(), this.names.dead, limit, this.options.publishTimeoutMs);
   }
 
   async broadcast(channel: string, data: Uint8Array, topic?: string): Promise<void> {
-    const address = this.channelFor(channel);
+    const address = this.addresses.channel(channel);
     try {
       this.nc().publish(topic === undefined ? address : `${address}.${encodeName(topic)}`, data);
     } catch (e) {
@@ -360,7 +266,7 @@ export class NatsTransport implements Transport {
 
   async watch(channel: string, listener: (data: Uint8Array) => void): Promise<Unsubscribe> {
     const nc = this.nc();
-    const address = this.channelFor(channel);
+    const address = this.addresses.channel(channel);
     const callback = (err: unknown, msg: Msg) => {
       if (err) return;
       try {
@@ -373,7 +279,9 @@ export class NatsTransport implements Transport {
     const subs = [nc.subscribe(address, { callback }), nc.subscribe(`${address}.>`, { callback })];
     for (const sub of subs) this.watches.add(sub);
     // The subscriptions are live on the server once this round trip returns, so a broadcast right after is seen.
-    await Promise.race([nc.flush(), new Promise((r) => setTimeout(r, this.options.publishTimeoutMs).unref?.())]);
+    const flushed = nc.flush();
+    // A flush that failed in time fails the watch: its subscriptions may not be live.
+    if (await settledWithin(flushed, this.options.publishTimeoutMs)) await flushed;
     return () => {
       for (const sub of subs) {
         this.watches.delete(sub);
@@ -399,18 +307,9 @@ export class NatsTransport implements Transport {
     this.opening = undefined;
     if (sender) {
       sender.publisher.close();
-      await Promise.race([
-        sender.nc.drain().catch(() => undefined),
-        new Promise((r) => setTimeout(r, this.options.publishTimeoutMs).unref?.()),
-      ]);
-      if (!sender.nc.isClosed()) await sender.nc.close().catch(() => undefined);
+      await drainAndClose(sender.nc, this.options.publishTimeoutMs);
     }
-    if (nc.isClosed()) return;
-    // Drain flushes the last acks and NAKs; a server that is down cannot be drained, so bound it.
-    const drained = nc.drain().catch(() => undefined);
-    const timer = new Promise((r) => setTimeout(r, this.options.publishTimeoutMs).unref?.());
-    await Promise.race([drained, timer]);
-    if (!nc.isClosed()) await nc.close().catch(() => undefined);
+    if (!nc.isClosed()) await drainAndClose(nc, this.options.publishTimeoutMs);
   }
 }
 
@@ -418,16 +317,6 @@ function publishResult(msg: Msg): PublishResult {
   const ack = readAck(msg);
   if (ack.error || !ack.stream) throw ackError(ack, 'publish');
   return { duplicate: ack.duplicate === true };
-}
-
-function sharedName(name: string): ConfigError {
-  return new ConfigError(
-    `NATS transport: "${name}" is used both as a durable subject and as a broadcast channel; both live under <ns>.${name}, so pick two names`,
-  );
-}
-
-function notConnected(): TransportError {
-  return new TransportError('NATS transport is not connected: call connect() first (or it was closed)', { code: 'CLOSED' });
 }
 
 export function createNatsTransport(options: NatsTransportOptions = {}): NatsTransport {

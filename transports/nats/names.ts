@@ -17,12 +17,12 @@
  */
 import { createHash } from 'node:crypto';
 import { ConfigError } from '../../core/errors.js';
+import { isNamespace } from '../../core/lib/checks.js';
 
-const namespacePattern = /^[A-Za-z0-9_-]+$/;
 const reserved = new Set(['delayed', 'dead']);
 
 export function validateNamespace(namespace: unknown): string {
-  if (typeof namespace !== 'string' || !namespacePattern.test(namespace)) {
+  if (!isNamespace(namespace)) {
     throw new ConfigError(
       `NATS transport: namespace ${JSON.stringify(namespace)} is not usable: it names streams and subjects, so use letters, digits, '_' and '-' only`,
     );
@@ -158,6 +158,9 @@ function nameToken(s: string): string {
   }
   return out;
 }
+
+/** The header JetStream deduplicates by; it carries the message id (see idToHeader). */
+export const MSG_ID = 'Nats-Msg-Id';
 
 const escapedId = '~u:';
 const unsafeInHeader = /[\r\n]|^\s|\s$/;

@@ -6,6 +6,7 @@
 import type { ConnectionOptions } from 'nats';
 import { ConfigError } from '../../core/errors.js';
 import { toMs, type Duration } from '../../core/duration.js';
+import { numberOption } from '../../core/lib/checks.js';
 import { validateNamespace } from './names.js';
 import type { Retention } from './setup.js';
 
@@ -53,12 +54,7 @@ const transportKeys = new Set([
   'kind',
 ]);
 
-function positive(value: unknown, name: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)
-    throw new ConfigError(`NATS transport: ${name} must be a positive number, got ${JSON.stringify(value)}`);
-  return value;
-}
+const where = 'NATS transport';
 
 function serverList(options: NatsTransportOptions): string[] {
   const raw = options.servers ?? options.url ?? '127.0.0.1:4222';
@@ -73,21 +69,21 @@ export function resolveOptions(options: NatsTransportOptions): ResolvedOptions {
   if (storage !== 'file' && storage !== 'memory')
     throw new ConfigError(`NATS transport: storage must be 'file' or 'memory', got ${JSON.stringify(storage)}`);
   const maxAgeMs = options.maxAge === undefined ? 0 : toMs(options.maxAge, 'NATS transport maxAge');
-  let duplicateWindowMs = positive(options.duplicateWindowMs, 'duplicateWindowMs', 120_000);
+  let duplicateWindowMs = numberOption(options.duplicateWindowMs, { where, name: 'duplicateWindowMs', fallback: 120_000 });
   // JetStream refuses a duplicate window longer than the stream's max age.
   if (maxAgeMs > 0) duplicateWindowMs = Math.min(duplicateWindowMs, maxAgeMs);
   const passthrough: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(options)) if (!transportKeys.has(k)) passthrough[k] = v;
   return {
     namespace,
-    publishTimeoutMs: positive(options.publishTimeoutMs, 'publishTimeoutMs', 5_000),
+    publishTimeoutMs: numberOption(options.publishTimeoutMs, { where, name: 'publishTimeoutMs', fallback: 5_000 }),
     retention: {
       storage,
-      replicas: positive(options.replicas, 'replicas', 1),
-      maxBytes: positive(options.maxBytes, 'maxBytes', -1),
+      replicas: numberOption(options.replicas, { where, name: 'replicas', fallback: 1 }),
+      maxBytes: numberOption(options.maxBytes, { where, name: 'maxBytes', fallback: -1 }),
       maxAgeMs,
       duplicateWindowMs,
-      maxDeadLetters: positive(options.maxDeadLetters, 'maxDeadLetters', 100_000),
+      maxDeadLetters: numberOption(options.maxDeadLetters, { where, name: 'maxDeadLetters', fallback: 100_000 }),
     },
     connection: {
       name: `eventide:${namespace}`,

@@ -16,6 +16,7 @@
  * lost (reconnect, or silence past every request's expiry).
  */
 import { createInbox, nanos, type Msg, type NatsConnection, type Subscription } from 'nats';
+import { settledWithin } from '../../core/lib/bounded.js';
 
 export interface PullerHooks {
   /** A message for a free slot; `release()` must be called once when that slot frees. */
@@ -161,16 +162,10 @@ export class Puller {
     this.schedulePull();
   }
 
-  /** Resolves when no handler holds a slot, or after `timeoutMs`. */
-  whenIdle(timeoutMs: number): Promise<void> {
+  /** Resolves when no handler holds a slot. */
+  whenIdle(): Promise<void> {
     if (this.active === 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, timeoutMs);
-      this.idleWaiters.push(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   /**
@@ -178,13 +173,13 @@ export class Puller {
    * server forgets requests whose inbox lost interest, and anything already
    * on its way arrives before the drain's flush and goes to `onLate`.
    */
-  stop(): Promise<void> {
-    if (this.stopped) return Promise.resolve();
+  async stop(): Promise<void> {
+    if (this.stopped) return;
     this.stopped = true;
     clearInterval(this.sweep);
     for (const msg of this.overflow.splice(0)) this.hooks.onLate(msg);
-    if (this.nc.isClosed()) return Promise.resolve();
+    if (this.nc.isClosed()) return;
     // A drain needs the server; while it is unreachable, give up after a moment (the server drops our requests with the connection anyway).
-    return Promise.race([this.sub.drain().catch(() => undefined), new Promise<void>((r) => setTimeout(r, 2_000).unref?.())]);
+    await settledWithin(this.sub.drain(), 2_000);
   }
 }

@@ -22,7 +22,7 @@ import { headers, type Msg, type NatsConnection } from 'nats';
 import type { Publisher } from './publisher.js';
 import { ACK, nakAfter } from './acks.js';
 import { readAck } from './errors.js';
-import type { Names } from './names.js';
+import { MSG_ID, type Names } from './names.js';
 import { Puller } from './puller.js';
 
 export const DUE_HEADER = 'Eventide-Due';
@@ -53,8 +53,8 @@ export class Scheduler {
       return;
     }
     const out = headers();
-    const id = h?.get('Nats-Msg-Id');
-    if (id) out.set('Nats-Msg-Id', id);
+    const id = h?.get(MSG_ID);
+    if (id) out.set(MSG_ID, id);
     const target = this.names.root + msg.subject.slice(this.names.delayedPrefix.length);
     this.publisher
       .request(target, msg.data, out, 'moving a delayed message')

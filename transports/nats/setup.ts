@@ -16,6 +16,7 @@ import {
   type StreamConfig,
 } from 'nats';
 import { namesFor, type Names } from './names.js';
+import { SCHEDULER } from './scheduler.js';
 
 export interface Retention {
   storage: 'file' | 'memory';
@@ -116,6 +117,38 @@ export function groupConsumerConfig(durable: string, ackWaitMs: number): Partial
     max_deliver: -1,
     // Unlimited: each process pulls only for its free slots, and a NAK'd message
     // waiting out its retry delay counts as pending, so a cap would stall the group.
+    max_ack_pending: -1,
+  };
+}
+
+/**
+ * Creates everything a namespace keeps, or brings it in line: its own streams, the streams of the
+ * durable `subjects` known so far, and the store's bucket (through `nc()`, once the streams exist).
+ */
+export async function ensureNamespace(
+  jsm: JetStreamManager,
+  nc: () => NatsConnection,
+  names: Names,
+  r: Retention,
+  subjects: Iterable<string>,
+): Promise<void> {
+  const configs = streamConfigs(names, r);
+  for (const subject of subjects) configs.push(subjectStreamConfig(names, subject, r));
+  await Promise.all(configs.map((c) => ensureStream(jsm, c)));
+  await nc()
+    .jetstream()
+    .views.kv(names.bucket, { history: 1, storage: storageOf(r), replicas: r.replicas });
+}
+
+/** The scheduler's consumer on the delayed stream (see scheduler.ts), which every process that consumes shares. */
+export function schedulerConsumerConfig(): Partial<ConsumerConfig> & { durable_name: string } {
+  return {
+    durable_name: SCHEDULER,
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    ack_wait: nanos(30_000),
+    max_deliver: -1,
+    // Every waiting delayed message is ack-pending between its NAKs.
     max_ack_pending: -1,
   };
 }

@@ -29,7 +29,7 @@ export class BroadcastWatch {
   /** Resolves once the position is taken: every entry added afterwards reaches the listener. */
   async start(): Promise<void> {
     await this.reader.connect();
-    const last = (await this.reader.xrevrange(this.stream, '+', '-', 'COUNT', 1)) as [string, string[]][];
+    const last = await this.reader.xrevrange(this.stream, '+', '-', 'COUNT', 1);
     this.loop = this.read(last[0]?.[0] ?? '0-0');
   }
 

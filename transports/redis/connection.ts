@@ -10,6 +10,7 @@
  * about a connection rather than a key (see `isCluster`).
  */
 import { Cluster, Redis, type ClusterNode, type ClusterOptions, type RedisOptions } from 'ioredis';
+import { settledWithin } from '../../core/lib/bounded.js';
 import { TransportError } from '../../core/transport.js';
 import { scripts, type ScriptedRedis } from './scripts/index.js';
 
@@ -105,9 +106,7 @@ export async function closeConnection(client: RedisClient, timeoutMs = 1000): Pr
     client.disconnect();
     return;
   }
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  await Promise.race([client.quit().catch(() => undefined), new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
-  clearTimeout(timer);
+  await settledWithin(client.quit(), timeoutMs);
   client.disconnect();
 }
 

@@ -3,6 +3,7 @@
  * thousands are created per second and the methods live on the prototype.
  */
 import type { Delivery, StoreWrite } from '../../core/transport.js';
+import type { Source } from './scripts/codes.js';
 
 /** What a delivery needs from its consumer to settle. */
 export interface DeliveryOwner {
@@ -12,9 +13,6 @@ export interface DeliveryOwner {
   working(d: RedisDelivery): Promise<void>;
 }
 
-/** Where an entry was read: 0 the subject stream (shared by every group), 1 the group's own retry stream. */
-export type Source = 0 | 1;
-
 export class RedisDelivery implements Delivery {
   /** Acked, retried, dead-lettered or handed back: later calls do nothing. */
   settled = false;
@@ -23,6 +21,7 @@ export class RedisDelivery implements Delivery {
 
   constructor(
     private readonly owner: DeliveryOwner,
+    /** The stream it was read from, as the scripts that settle it take it. */
     readonly source: Source,
     /** Stream entry id, the handle for XACK. */
     readonly entryId: string,
@@ -49,4 +48,42 @@ export class RedisDelivery implements Delivery {
   working(): Promise<void> {
     return this.owner.working(this);
   }
+}
+
+/**
+ * The delivery of a stream entry; undefined when the entry comes without
+ * fields. Subject-stream entries carry `i` (message id,
+ * absent when the publisher gave none: the entry id stands in) and `d`;
+ * retry-stream entries add `n`, the delivery count they come back with. Each
+ * claim since raises the PEL counter, so deliveryCount = n + timesDelivered - 1.
+ */
+export function deliveryOf(
+  owner: DeliveryOwner,
+  subject: string,
+  source: Source,
+  entryId: string,
+  fields: Buffer[] | null,
+  timesDelivered: number,
+): RedisDelivery | undefined {
+  if (!fields) return undefined;
+  let msgId: string | undefined;
+  let data: Buffer | undefined;
+  let base = 1;
+  // Fields are told apart by their first byte: no string is made for a name.
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const f = fields[i][0];
+    if (f === 0x64 /* d */) data = fields[i + 1];
+    else if (f === 0x69 /* i */) msgId = fields[i + 1].toString();
+    else if (f === 0x6e /* n */) base = Number(fields[i + 1].toString()) || 1;
+  }
+  return new RedisDelivery(
+    owner,
+    source,
+    entryId,
+    msgId ?? entryId,
+    subject,
+    data ?? Buffer.alloc(0),
+    base + timesDelivered - 1,
+    timesDelivered,
+  );
 }

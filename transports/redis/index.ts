@@ -18,8 +18,6 @@
  * // or simply: createRuntime({ transport: 'redis://127.0.0.1:6379', namespace: 'app', functions })
  * ```
  */
-import { randomUUID } from 'node:crypto';
-import { Cluster, Redis, type ClusterNode, type RedisOptions } from 'ioredis';
 import type {
   Consumer,
   ConsumeOptions,
@@ -33,93 +31,20 @@ import type {
   Unsubscribe,
 } from '../../core/transport.js';
 import { TransportError } from '../../core/transport.js';
-import {
-  closeConnection,
-  describe,
-  openCommandConnection,
-  transportError,
-  type RedisClient,
-  type RedisConnectionInput,
-} from './connection.js';
-import { RedisConsumer, type ConsumerSettings } from './consumer.js';
-import { Keys } from './keys.js';
-import type { ScriptedRedis } from './scripts/index.js';
-import { packItems } from './scripts/items.js';
 import { BroadcastWatch } from './broadcasts.js';
+import { closeConnection, openCommandConnection, transportError, type RedisClient } from './connection.js';
+import { RedisConsumer } from './consumer.js';
+import { readDeadLetters, readHistory } from './history.js';
+import { Keys } from './keys.js';
+import { resolveOptions, type RedisTransportOptions, type ResolvedOptions } from './options.js';
+import { Publisher } from './publisher.js';
+import type { ScriptedRedis } from './scripts/index.js';
 import { asBuffer, RedisKVStore } from './store.js';
-import { fieldMap } from './streams.js';
 import { Subscriptions } from './subscriptions.js';
-import { TickBatch } from './tick-batch.js';
 
 export { destroyNamespace } from './cleanup.js';
 export { validateNamespace } from './keys.js';
-
-export interface RedisTransportOptions {
-  /**
-   * `redis://[:password@]host:port[/db]` or `rediss://…`. Default redis://127.0.0.1:6379. For a Redis
-   * Cluster, `redis+cluster://[user:password@]host:port,host:port` (`rediss+cluster://` for TLS), or `cluster`.
-   */
-  url?: string;
-  /**
-   * ioredis options (with `cluster`: each node's), or a client used as the template of the
-   * transport's own connections (it is duplicated, not shared): a `Redis`, or a `Cluster`.
-   */
-  redis?: RedisOptions | Redis | Cluster;
-  /**
-   * Seed nodes of a Redis Cluster (`'redis://host:port'`, `'host:port'` or `{ host, port }`), instead
-   * of `url`. The transport learns the other nodes and follows its namespace's slot to whichever
-   * master holds it (MOVED, ASK), across resharding and failover.
-   */
-  cluster?: ClusterNode[];
-  /** Prefix (and Redis Cluster hash tag) of every key: letters, digits, '_' and '-'. Default 'eventide'. */
-  namespace?: string;
-  /**
-   * Entries each subject stream keeps as history (approximately: trimmed in
-   * steps). Entries a group has not read or not acked are never trimmed, so a
-   * lagging consumer holds history longer rather than losing messages.
-   * 0 keeps everything. Default 10 000.
-   */
-  maxLen?: number;
-  /**
-   * Broadcasts (run-state changes, cancels) kept per channel, approximately: a
-   * watcher that reconnects catches up on what it missed as long as it is
-   * still in the stream. An entry is one broadcast (the runtime sends one per
-   * function every few milliseconds, up to a few KB under load), so the
-   * default, 1 000, holds seconds of a busy worker's changes and minutes of a
-   * quiet one's, in a few MB at most.
-   */
-  broadcastMaxLen?: number;
-  /** A command Redis does not answer within this is rejected with a TransportError (code 'TIMEOUT'). Default 5000. */
-  commandTimeoutMs?: number;
-  /** How long a msgId is remembered for deduplication (one small key per message id). Default 2 minutes. 0 turns dedup off. */
-  dedupWindowMs?: number;
-  /** Dead letters kept (approximately). Default 10 000. */
-  maxDeadLetters?: number;
-  /**
-   * ioredis enableAutoPipelining: batch commands issued in the same tick. Default false: it
-   * defers each batch to setImmediate (+~70 µs per send at low load) and Node already
-   * coalesces socket writes under load; acks are batched by the transport itself.
-   */
-  autoPipelining?: boolean;
-  /** Longest a consumer's blocking read waits before it is issued again. Default 5000. */
-  blockMs?: number;
-  /** Longest a consumer sleeps between looks at its due entries when nobody woke it. Default 5000. */
-  moverMaxWaitMs?: number;
-  /** Background failures (a consumer cannot read, a hand-back failed); they are retried. Default: ignored. */
-  onError?: (err: Error) => void;
-}
-
-interface Outgoing {
-  data: Buffer;
-  /** '' when none. */
-  msgId: string;
-  delay: number;
-  /** Dedup window in ms; 0 for none. */
-  window: number;
-}
-
-const DUPLICATE: PublishResult = Object.freeze({ duplicate: true });
-const ACCEPTED: PublishResult = Object.freeze({ duplicate: false });
+export type { RedisTransportOptions } from './options.js';
 
 export class RedisTransport implements Transport {
   readonly kind = 'redis';
@@ -127,53 +52,25 @@ export class RedisTransport implements Transport {
   readonly store: KVStore;
   readonly namespace: string;
   private readonly keys: Keys;
+  private readonly options: ResolvedOptions;
   private readonly cmd: ScriptedRedis;
-  /**
-   * Publishes of a process that also consumes go on a connection of their own, so a `send` in a
-   * request handler never queues behind the worker's record writes and acks on the command
-   * connection (head-of-line blocking measured 5–20 ms per send under load).
-   */
-  private pub: ScriptedRedis | undefined;
-  private readonly openPublisher: () => ScriptedRedis;
+  private readonly publisher: Publisher;
   private readonly subs: Subscriptions;
-  private readonly publishes = new Map<string, TickBatch<Outgoing, number>>();
   private readonly consumers = new Set<RedisConsumer>();
   private readonly watches = new Set<BroadcastWatch>();
-  private readonly where: string;
   private readonly commandTimeoutMs: number;
-  private readonly dedupWindowMs: number;
-  private readonly maxLen: number;
-  private readonly trimSlack: number;
-  private readonly broadcastMaxLen: number;
-  private sinceTrimCheck = 0;
-  private readonly settings: ConsumerSettings;
   private wakeOff: (() => Promise<void>) | undefined;
   private closed = false;
 
   constructor(options: RedisTransportOptions = {}) {
     this.keys = new Keys(options.namespace ?? 'eventide');
     this.namespace = this.keys.namespace;
-    this.commandTimeoutMs = positive(options.commandTimeoutMs, 5000, 'commandTimeoutMs');
-    this.dedupWindowMs = nonNegative(options.dedupWindowMs, 120_000, 'dedupWindowMs');
-    this.maxLen = nonNegative(options.maxLen, 10_000, 'maxLen');
-    this.broadcastMaxLen = positive(options.broadcastMaxLen, 1_000, 'broadcastMaxLen');
-    // Trim in steps of about 1% of the cap (at most 256 entries) so one publish in many pays for it.
-    this.trimSlack = Math.max(1, Math.min(256, Math.floor(this.maxLen / 100)));
-    const input = connectionInput(options);
-    this.where = describe(input);
-    this.cmd = openCommandConnection(input, { commandTimeoutMs: this.commandTimeoutMs, autoPipelining: options.autoPipelining ?? false });
-    this.openPublisher = () =>
-      openCommandConnection(input, { commandTimeoutMs: this.commandTimeoutMs, autoPipelining: options.autoPipelining ?? false });
+    const o = (this.options = resolveOptions(options));
+    this.commandTimeoutMs = o.connection.commandTimeoutMs;
+    this.cmd = openCommandConnection(o.input, o.connection);
+    this.publisher = new Publisher(this.cmd, this.keys, o.publish, (wakeName, delayMs) => this.wakeLocal(wakeName, delayMs));
     this.subs = new Subscriptions(this.cmd);
     this.store = new RedisKVStore(this.cmd, this.keys, this.commandTimeoutMs);
-    this.settings = {
-      commandTimeoutMs: this.commandTimeoutMs,
-      maxDeadLetters: positive(options.maxDeadLetters, 10_000, 'maxDeadLetters'),
-      blockMs: positive(options.blockMs, 5000, 'blockMs'),
-      moverMaxWaitMs: positive(options.moverMaxWaitMs, 5000, 'moverMaxWaitMs'),
-      staleConsumerMs: 60 * 60_000,
-      onError: options.onError ?? (() => {}),
-    };
   }
 
   /** The command connection (for benchmarks and diagnostics; do not send blocking commands on it). */
@@ -190,7 +87,7 @@ export class RedisTransport implements Transport {
       } catch (err) {
         // Stop the reconnect loop: the caller decides whether to try again.
         this.cmd.disconnect();
-        throw new TransportError(`redis transport: cannot connect to ${this.where}: ${(err as Error).message}`, {
+        throw new TransportError(`redis transport: cannot connect to ${this.options.where}: ${(err as Error).message}`, {
           cause: err,
           code: 'UNAVAILABLE',
         });
@@ -199,7 +96,7 @@ export class RedisTransport implements Transport {
     }
     // Already connecting or reconnecting: wait for it, but no longer than a command would.
     await this.cmd.ping().catch((err) => {
-      throw transportError(err, `connect to ${this.where}`, this.commandTimeoutMs);
+      throw transportError(err, `connect to ${this.options.where}`, this.commandTimeoutMs);
     });
   }
 
@@ -211,9 +108,7 @@ export class RedisTransport implements Transport {
     this.watches.clear();
     this.wakeOff = undefined;
     await this.subs.close();
-    const pub = this.pub;
-    this.pub = undefined;
-    if (pub) await closeConnection(pub);
+    await this.publisher.close();
     await closeConnection(this.cmd);
   }
 
@@ -223,73 +118,16 @@ export class RedisTransport implements Transport {
 
   publish(subject: string, data: Uint8Array, options?: PublishOptions): Promise<PublishResult> {
     if (this.closed) return Promise.reject(new TransportError('redis transport is closed', { code: 'CLOSED' }));
-    const k = this.keys.subject(subject);
-    const delay = options?.delayMs && options.delayMs > 0 ? Math.ceil(options.delayMs) : 0;
-    let msgId = options?.msgId;
-    // A fresh id has nothing to meet in the window; a copy ioredis sends again after a lost reply is the core's to spot.
-    const dedup = msgId !== undefined && this.dedupWindowMs > 0 && !options?.freshId;
-    // A delayed message waits outside the stream, so it needs an id of its own before it has an entry id.
-    if (msgId === undefined && delay > 0) msgId = randomUUID();
-    const result = this.publishBatch(subject)
-      .add({ data: asBuffer(data), msgId: msgId ?? '', delay, window: dedup ? this.dedupWindowMs : 0 })
-      .then(
-        (r) => (r === 1 ? DUPLICATE : ACCEPTED),
-        (err) => {
-          throw transportError(err, `publish to ${JSON.stringify(subject)}`, this.commandTimeoutMs);
-        },
-      );
-    if (delay > 0)
-      void result.then(
-        () => this.wakeLocal(k.wakeName, delay),
-        () => {},
-      );
-    return result;
-  }
-
-  /** Publishes to one subject made in one tick travel as one script call (see TickBatch). */
-  private publishBatch(subject: string): TickBatch<Outgoing, number> {
-    let batch = this.publishes.get(subject);
-    if (batch) return batch;
-    const k = this.keys.subject(subject);
-    batch = new TickBatch((items) => {
-      // A process that also consumes publishes on its own connection (see `pub`).
-      const conn = this.pub ?? this.cmd;
-      // The stream may grow past maxLen by the slack before a trim is worth it, so only every slack-th publish looks.
-      this.sinceTrimCheck += items.length;
-      const check = this.maxLen > 0 && this.sinceTrimCheck >= this.trimSlack;
-      if (check) this.sinceTrimCheck = 0;
-      const lone = items.length === 1 ? items[0] : undefined;
-      if (lone && lone.delay === 0 && !check) {
-        // Without a marker to set there is nothing to make atomic: a plain XADD (measured alone, it woke a blocked reader ~50 µs sooner than the script).
-        if (lone.window === 0)
-          return (lone.msgId ? conn.xadd(k.stream, '*', 'i', lone.msgId, 'd', lone.data) : conn.xadd(k.stream, '*', 'd', lone.data)).then(
-            () => [0],
-          );
-        return conn.eventidePublishOne(k.stream, k.dedupPrefix + lone.msgId, lone.data, lone.msgId, lone.window).then((r) => [r]);
-      }
-      const args: (string | Buffer | number)[] = [items.length + 3, k.stream, k.delayed, k.trimWait];
-      const values: (string | Buffer)[] = [];
-      for (const m of items) {
-        args.push(m.window > 0 ? k.dedupPrefix + m.msgId : k.stream);
-        values.push(m.data, m.msgId, String(m.delay), String(m.window));
-      }
-      args.push(check ? this.maxLen : '', this.trimSlack, this.keys.wake, k.wakeName, packItems(values));
-      return conn.eventidePublish(...args);
-    });
-    this.publishes.set(subject, batch);
-    return batch;
+    return this.publisher.publish(subject, data, options);
   }
 
   async consume(subject: string, group: string, handler: DeliveryHandler, options: ConsumeOptions): Promise<Consumer> {
     this.open();
     if (!group) throw new TypeError('redis transport: consume needs a group name');
-    if (!this.pub) {
-      this.pub = this.openPublisher();
-      // Connect now rather than on the first send; a failure here shows up on that send instead.
-      this.pub.connect().catch(() => undefined);
-    }
+    // Sends of a process that also consumes must not queue behind the worker's commands.
+    this.publisher.useOwnConnection(() => openCommandConnection(this.options.input, this.options.connection));
     await this.listenForWakes();
-    const consumer = new RedisConsumer(this.cmd, this.keys, subject, group, handler, options, this.settings, (c) =>
+    const consumer = new RedisConsumer(this.cmd, this.keys, subject, group, handler, options, this.options.consumer, (c) =>
       this.consumers.delete(c),
     );
     await consumer.start();
@@ -311,41 +149,17 @@ export class RedisTransport implements Transport {
     for (const c of this.consumers) if (this.keys.subject(c.subject).wakeName === wakeName) c.wakeIn(delayMs);
   }
 
-  async history(subject: string, limit: number): Promise<HistoryEntry[]> {
-    if (limit <= 0) return [];
-    const entries = (await this.cmd
-      .xrevrangeBuffer(this.keys.subject(subject).stream, '+', '-', 'COUNT', Math.floor(limit))
-      .catch((err) => {
-        throw transportError(err, `history(${JSON.stringify(subject)})`, this.commandTimeoutMs);
-      })) as [Buffer, Buffer[]][];
-    return entries.map(([rawId, fields]) => {
-      const entryId = rawId.toString();
-      const f = fieldMap(fields);
-      return { id: f.i?.toString() ?? entryId, data: f.d ?? Buffer.alloc(0), at: entryTime(entryId) };
-    });
+  history(subject: string, limit: number): Promise<HistoryEntry[]> {
+    return readHistory(this.cmd, this.keys, subject, limit, this.commandTimeoutMs);
   }
 
-  async deadLetters(limit: number): Promise<DeadLetter[]> {
-    if (limit <= 0) return [];
-    const entries = (await this.cmd.xrevrangeBuffer(this.keys.deadLetters, '+', '-', 'COUNT', Math.floor(limit)).catch((err) => {
-      throw transportError(err, 'deadLetters', this.commandTimeoutMs);
-    })) as [Buffer, Buffer[]][];
-    return entries.map(([rawId, fields]) => {
-      const f = fieldMap(fields);
-      return {
-        id: f.i?.toString() ?? '',
-        subject: f.s?.toString() ?? '',
-        group: f.g?.toString() ?? '',
-        reason: f.r?.toString() ?? '',
-        data: f.d ?? Buffer.alloc(0),
-        at: entryTime(rawId.toString()),
-      };
-    });
+  deadLetters(limit: number): Promise<DeadLetter[]> {
+    return readDeadLetters(this.cmd, this.keys.deadLetters, limit, this.commandTimeoutMs);
   }
 
   async broadcast(channel: string, data: Uint8Array): Promise<void> {
     this.open();
-    await this.cmd.xadd(this.keys.channel(channel), 'MAXLEN', '~', this.broadcastMaxLen, '*', 'd', asBuffer(data)).catch((err) => {
+    await this.cmd.xadd(this.keys.channel(channel), 'MAXLEN', '~', this.options.broadcastMaxLen, '*', 'd', asBuffer(data)).catch((err) => {
       throw transportError(err, `broadcast(${JSON.stringify(channel)})`, this.commandTimeoutMs);
     });
   }
@@ -353,8 +167,9 @@ export class RedisTransport implements Transport {
   async watch(channel: string, listener: (data: Uint8Array) => void): Promise<Unsubscribe> {
     this.open();
     const what = `watch(${JSON.stringify(channel)})`;
-    const w = new BroadcastWatch(this.cmd, this.keys.channel(channel), listener, this.settings.blockMs, (err) =>
-      this.settings.onError(transportError(err, what, this.commandTimeoutMs)),
+    const { blockMs, onError } = this.options.consumer;
+    const w = new BroadcastWatch(this.cmd, this.keys.channel(channel), listener, blockMs, (err) =>
+      onError(transportError(err, what, this.commandTimeoutMs)),
     );
     try {
       await w.start();
@@ -378,62 +193,4 @@ export function createRedisTransport(options: RedisTransportOptions = {}): Redis
 export function createTransport(options: RedisTransportOptions & { kind?: string } = {}): Transport {
   const { kind: _kind, ...rest } = options;
   return new RedisTransport(rest);
-}
-
-function connectionInput({ url, redis, cluster }: RedisTransportOptions): RedisConnectionInput | undefined {
-  const fromUrl = url !== undefined && /^rediss?\+cluster:/i.test(url) ? parseClusterUrl(url) : undefined;
-  const seeds = cluster ?? fromUrl?.nodes;
-  if (seeds === undefined) return redis ?? url;
-  if (cluster !== undefined && (!Array.isArray(cluster) || cluster.length === 0))
-    throw new TypeError('redis transport: cluster must be a non-empty list of seed nodes, e.g. ["redis://10.0.0.1:6379"]');
-  if (cluster !== undefined && url !== undefined)
-    throw new TypeError('redis transport: give url (one server) or cluster (seed nodes of a Redis Cluster), not both');
-  if (redis instanceof Redis || redis instanceof Cluster)
-    throw new TypeError('redis transport: on a cluster, redis can only be options for each node; a client of your own goes alone in redis');
-  return { cluster: seeds, redisOptions: { ...fromUrl?.redisOptions, ...redis } };
-}
-
-/**
- * `redis+cluster://[user:password@]host:port,host:port[/]`, or `rediss+cluster://` for TLS: the seed
- * nodes of a cluster in one string, so that a cluster fits where a URL goes (EVENTIDE_TRANSPORT).
- * The credentials are every node's.
- */
-function parseClusterUrl(url: string): { nodes: { host: string; port: number }[]; redisOptions: RedisOptions } {
-  const shape = 'use redis+cluster://[user:password@]host:port,host:port';
-  const m = /^(rediss?)\+cluster:\/\/(?:([^@/]*)@)?([^/?#@]+)\/?$/i.exec(url);
-  if (!m) throw new TypeError(`redis transport: ${JSON.stringify(describe(url))} is not a cluster URL; ${shape}`);
-  const [, scheme, credentials, hosts] = m;
-  const nodes = hosts.split(',').map((hostPort) => {
-    const at = /^([^:,\s]+)(?::(\d{1,5}))?$/.exec(hostPort.trim());
-    const port = Number(at?.[2] ?? 6379);
-    if (!at || port < 1 || port > 65535) throw new TypeError(`redis transport: "${hostPort}" in a cluster URL is not host:port; ${shape}`);
-    return { host: at[1], port };
-  });
-  const redisOptions: RedisOptions = {};
-  if (credentials) {
-    const colon = credentials.indexOf(':');
-    const user = decodeURIComponent(colon < 0 ? credentials : credentials.slice(0, colon));
-    if (user) redisOptions.username = user;
-    if (colon >= 0) redisOptions.password = decodeURIComponent(credentials.slice(colon + 1));
-  }
-  if (scheme.toLowerCase() === 'rediss') redisOptions.tls = {};
-  return { nodes, redisOptions };
-}
-
-/** A stream entry id starts with the server time in ms at which Redis accepted it. */
-function entryTime(entryId: string): number {
-  return Number(entryId.slice(0, entryId.indexOf('-')));
-}
-
-function positive(value: number | undefined, fallback: number, name: string): number {
-  if (value === undefined) return fallback;
-  if (!Number.isFinite(value) || value <= 0)
-    throw new TypeError(`redis transport: ${name} must be a positive number of milliseconds or entries, got ${value}`);
-  return value;
-}
-
-function nonNegative(value: number | undefined, fallback: number, name: string): number {
-  if (value === undefined) return fallback;
-  if (!Number.isFinite(value) || value < 0) throw new TypeError(`redis transport: ${name} must be 0 or more, got ${value}`);
-  return Math.floor(value);
 }

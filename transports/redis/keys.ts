@@ -16,11 +16,10 @@
  *   {ns}:bc:<channel>              capped stream of broadcasts { d: data }
  *   {ns}:wake                      pub/sub channel: "a delayed publish is due in N ms on <subject>"
  */
-
-const NAMESPACE = /^[A-Za-z0-9_-]+$/;
+import { isNamespace } from '../../core/lib/checks.js';
 
 export function validateNamespace(namespace: string): string {
-  if (typeof namespace !== 'string' || !NAMESPACE.test(namespace)) {
+  if (!isNamespace(namespace)) {
     throw new TypeError(
       `redis transport: namespace ${JSON.stringify(namespace)} is invalid; use letters, digits, "_" and "-" only (it becomes the Redis hash tag of every key)`,
     );

@@ -6,6 +6,7 @@
 import type { KVStore, Revision, StoredValue, WriteOptions } from '../../core/transport.js';
 import { transportError } from './connection.js';
 import type { Keys } from './keys.js';
+import { WRITE_LOST } from './scripts/codes.js';
 import type { ScriptedRedis } from './scripts/index.js';
 import { packItems } from './scripts/items.js';
 import { TickBatch } from './tick-batch.js';
@@ -62,14 +63,14 @@ export class RedisKVStore implements KVStore {
     const rev = await this.writes
       .add({ key, value: asBuffer(value), expected: '', expireMs: expireOf(options) })
       .catch(this.fail('create', key));
-    return rev || undefined;
+    return rev === WRITE_LOST ? undefined : rev;
   }
 
   async update(key: string, value: Uint8Array, revision: Revision, options?: WriteOptions): Promise<Revision | undefined> {
     const rev = await this.writes
       .add({ key, value: asBuffer(value), expected: revision, expireMs: expireOf(options) })
       .catch(this.fail('update', key));
-    return rev || undefined;
+    return rev === WRITE_LOST ? undefined : rev;
   }
 
   async delete(key: string): Promise<void> {

@@ -17,8 +17,8 @@ export const commit = {
 -- KEYS: 1 key index, 2 revision counter, 3 expiry set, 4 subject stream, 5 group retry set, 6 group retry stream, 7.. one value hash per commit
 -- ARGV: 1 group, 2 consumer, 3 the writer's clock (ms), 4 prefix of value hashes, 5 the items (see items.ts), per commit 10 values:
 --       value, key (as the core names it), expected revision ('' creates), 'ack' or 'retry', entry id, times delivered (lease check),
---       delay ms, next delivery count, '1' when it came from the retry stream, expire ms of the value ('' or 0: never)
--- Returns one revision per commit, 0 when its compare-and-set lost.
+--       delay ms, next delivery count, '1' when it came from the retry stream (Source in codes.ts), expire ms of the value ('' or 0: never)
+-- Returns one revision per commit, 0 when its compare-and-set lost (WRITE_LOST in codes.ts).
 ${OWNED}
 ${READ_ENTRY}
 ${REQUEUE}

@@ -5,7 +5,7 @@ export const deadLetter = {
   numberOfKeys: 2,
   lua: `
 -- KEYS: 1 stream the delivery came from, 2 dead-letter stream
--- ARGV: 1 group, 2 consumer, 3 entry id, 4 times delivered, 5 reason, 6 subject, 7 most dead letters kept, 8 '1' when KEYS[1] is a retry stream
+-- ARGV: 1 group, 2 consumer, 3 entry id, 4 times delivered, 5 reason, 6 subject, 7 most dead letters kept, 8 '1' when KEYS[1] is a retry stream (Source in codes.ts)
 ${OWNED}
 ${READ_ENTRY}
 if not owned(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4]) then return 0 end

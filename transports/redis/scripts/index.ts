@@ -12,7 +12,7 @@ import { extendLease } from './extend-lease.js';
 import { kvDelete, kvWrite } from './kv.js';
 import { moveDue } from './move-due.js';
 import { publish, publishOne } from './publish.js';
-import { reclaim } from './reclaim.js';
+import { reclaim, type ReclaimedEntry } from './reclaim.js';
 import { requeue } from './requeue.js';
 import { retireConsumers } from './retire-consumers.js';
 
@@ -45,7 +45,7 @@ export type ScriptedRedis = (Redis | Cluster) & {
   eventideDeadLetter: Cmd<number>;
   eventideExtendLease: Cmd<number>;
   eventideAckRetried: Cmd<number>;
-  eventideReclaimBuffer: Cmd<[Buffer, Buffer, [number, Buffer, Buffer[], number][]]>;
+  eventideReclaimBuffer: Cmd<[Buffer, Buffer, ReclaimedEntry[]]>;
   eventideEnsureGroups: Cmd<number>;
   eventideRetireConsumers: Cmd<number>;
   /** Variadic: the first argument is the number of keys. */

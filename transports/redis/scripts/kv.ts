@@ -15,7 +15,7 @@ export const kvWrite = {
 -- KEYS: 1 key index, 2 revision counter, 3 expiry set, 4.. one value hash per write
 -- ARGV: 1 the writer's clock (ms), 2 prefix of value hashes, 3 the items (see items.ts), per write 4 values:
 --       value, key (as the core names it), expected revision ('' creates), expire ms ('' or 0: never)
--- Returns one revision per write, 0 when its compare-and-set lost.
+-- Returns one revision per write, 0 when its compare-and-set lost (WRITE_LOST in codes.ts).
 ${CAS_WRITE}
 ${UNPACK_ITEMS(3)}
 local out = {}

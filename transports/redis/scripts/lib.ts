@@ -40,7 +40,8 @@ end
  * `requeue(source, retrySet, retryStream, group, consumer, entry, times, delay, nextCount, fromRetry)`:
  * ack a delivery and schedule its message again for the same group, lease-checked (a stale
  * delivery does nothing). Due now goes straight to the group's retry stream, which wakes a
- * blocked reader; later goes to the group's retry set for the mover. Needs OWNED, READ_ENTRY.
+ * blocked reader; later goes to the group's retry set for the mover. `fromRetry` is '1' when
+ * `source` is the retry stream (Source in codes.ts). Needs OWNED, READ_ENTRY.
  */
 export const REQUEUE = `
 local function requeue(source, retrySet, retryStream, group, consumer, entry, times, delay, nextCount, fromRetry)
@@ -66,7 +67,7 @@ end
  * - `begin(counter, n)` takes `n` revisions from the namespace counter in one INCRBY (a write that
  *   loses leaves a gap; revisions only need to be unique and rising);
  * - `write(hash, value, key, expected, expireMs, now)` writes one key ('' expected creates) and
- *   returns its new revision, or 0 when it lost. With `expireMs`, Redis deletes the value that long
+ *   returns its new revision, or 0 (WRITE_LOST in codes.ts) when it lost. With `expireMs`, Redis deletes the value that long
  *   after (PEXPIRE) and the key goes into the expiry set, scored by the writer's clock (`now`); a
  *   write without it makes the value permanent again;
  * - `finish(index, expiry, now, kvPrefix)`, once at the end, adds the new keys to the key index and

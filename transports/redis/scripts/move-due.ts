@@ -5,7 +5,8 @@
  * exactly once; the losers simply find nothing due.
  *
  * Returns the ms until the next entry is due (-1: nothing waits, 0: more is
- * due already, run again), so callers sleep instead of polling.
+ * due already, run again; MoveDue in codes.ts), so callers sleep instead of
+ * polling.
  */
 import { NOW } from './lib.js';
 

@@ -37,7 +37,7 @@ export const publish = {
 -- KEYS: 1 subject stream, 2 delayed set, 3 trim-wait marker, 4.. one dedup marker per message (any key when it has no dedup)
 -- ARGV: 1 maxLen (0 = unbounded; '' skips the trim check this time), 2 trim slack, 3 wake channel, 4 subject name for wake messages,
 --       5 the messages (see items.ts), per message 4 values: data, message id ('' = none), delay ms, dedup window ms (0 = no dedup)
--- Returns one value per message: 1 when it was a duplicate, 0 when accepted.
+-- Returns one value per message: 1 when it was a duplicate, 0 when accepted (Published in codes.ts).
 ${ENQUEUE}
 ${NOW}
 ${UNPACK_ITEMS(5)}
@@ -105,7 +105,7 @@ export const publishOne = {
   numberOfKeys: 2,
   lua: `
 -- KEYS: 1 subject stream, 2 dedup marker (any key when no dedup); ARGV: 1 data, 2 message id ('' = none), 3 dedup window ms (0 = no dedup)
--- Returns 1 when it was a duplicate, 0 when accepted.
+-- Returns 1 when it was a duplicate, 0 when accepted (Published in codes.ts).
 ${ENQUEUE}
 if seen(KEYS[2], ARGV[3]) then return 1 end
 append(KEYS[1], ARGV[2], ARGV[1])

@@ -12,7 +12,7 @@ export const requeue = {
   numberOfKeys: 3,
   lua: `
 -- KEYS: 1 stream the delivery came from, 2 group retry set, 3 group retry stream
--- ARGV: 1 group, 2 consumer, 3 entry id, 4 times delivered (lease check), 5 delay ms, 6 next delivery count, 7 '1' when KEYS[1] is the retry stream
+-- ARGV: 1 group, 2 consumer, 3 entry id, 4 times delivered (lease check), 5 delay ms, 6 next delivery count, 7 '1' when KEYS[1] is the retry stream (Source in codes.ts)
 ${OWNED}
 ${READ_ENTRY}
 ${REQUEUE}
