@@ -96,8 +96,9 @@ export class Runtime {
     /** Turns a URL or config into a transport; without one, `transport` must be a Transport instance. */
     private readonly resolver?: TransportResolver,
   ) {
-    this.namespace = options.namespace ?? 'eventide';
-    if (!isNamespace(this.namespace)) throw new ConfigError(`namespace "${this.namespace}" must be letters, digits, '-' or '_'`);
+    const namespace = options.namespace ?? 'eventide';
+    if (!isNamespace(namespace)) throw new ConfigError(`namespace ${JSON.stringify(namespace)} must be letters, digits, '-' or '_'`);
+    this.namespace = namespace;
     this.logger = options.logger ?? defaultLogger;
     this.clock = options.clock ?? systemClock;
     const whole = (name: string, value: unknown, fallback: number) => numberOption(value, { name, fallback, integer: true });
