@@ -1,6 +1,16 @@
 /**
  * @module
  * Which values can travel: what events, step results and run outputs may hold.
+ *
+ * One rule for all three: what is sent arrives as it was. Plain objects
+ * (prototype Object, or none), arrays, strings, numbers, booleans, null,
+ * undefined (as a property's value), bigints, Dates, Sets of such values,
+ * typed arrays (Buffer and Uint8Array among them) and ArrayBuffers travel
+ * as they are. Anything that could not arrive as it was is refused where it
+ * enters, with the path to it: a function, a symbol, a cycle, a Map (msgpack
+ * has one map type, so a Map would arrive as a plain object) and an instance
+ * of any other class (it would arrive without its class: an Error, a
+ * RegExp, a class of the app's own).
  */
 
 /**
@@ -26,6 +36,8 @@ function problemIn(value: unknown, parents: object[]): string | undefined {
     case 'object': {
       if (value === null) return undefined;
       if (value instanceof Date || ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return undefined;
+      const kind = notPlain(value);
+      if (kind !== undefined) return kind;
       if (parents.includes(value)) return ' is a cycle (refers back to one of its parents)';
       parents.push(value);
       let found: string | undefined;
@@ -34,14 +46,6 @@ function problemIn(value: unknown, parents: object[]): string | undefined {
           const inner = problemIn(value[i], parents);
           if (inner !== undefined) {
             found = `[${i}]${inner}`;
-            break;
-          }
-        }
-      } else if (value instanceof Map) {
-        for (const [k, v] of value) {
-          const inner = problemIn(v, parents);
-          if (inner !== undefined) {
-            found = `.get(${String(k)})${inner}`;
             break;
           }
         }
@@ -69,4 +73,25 @@ function problemIn(value: unknown, parents: object[]): string | undefined {
     default:
       return undefined;
   }
+}
+
+/** What is wrong with an object that is not plain data (not an array, a Set or a plain object); `undefined` for those. */
+function notPlain(value: object): string | undefined {
+  if (value instanceof Map) return ' is a Map, which would arrive as a plain object: send Object.fromEntries(map) instead';
+  if (Array.isArray(value) || value instanceof Set) return undefined;
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto === null || proto === Object.prototype || isForeignObjectPrototype(proto)) return undefined;
+  const name = (proto as { constructor?: { name?: unknown } }).constructor?.name;
+  const what = typeof name === 'string' && name !== '' ? `an instance of ${name}` : 'an instance of a class';
+  return ` is ${what}, which would arrive as a plain object without its class: send its data as a plain object instead`;
+}
+
+/** Object.prototype of another realm (a vm context, a worker's structured clone): its objects are plain too. */
+function isForeignObjectPrototype(proto: unknown): boolean {
+  return (
+    typeof proto === 'object' &&
+    proto !== null &&
+    Object.getPrototypeOf(proto) === null &&
+    (proto as { constructor?: { name?: unknown } }).constructor?.name === 'Object'
+  );
 }

@@ -21,6 +21,7 @@ import {
 } from '../../index.js';
 import { encode } from '../../core/codec/msgpack.js';
 import { until } from '../conformance/transport.suite.js';
+import { valueCases } from './values.cases.js';
 
 export interface RuntimeSuiteOptions {
   name: string;
@@ -57,6 +58,8 @@ export function runtimeSuite({ name, transport, publishRaw, cleanup }: RuntimeSu
         20_000,
         `${count} runs to end`,
       );
+
+    valueCases({ ns, make, settled });
 
     afterEach(async () => {
       for (const rt of runtimes.splice(0)) await rt.stop({ timeoutMs: 1_000 });

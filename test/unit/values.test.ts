@@ -52,7 +52,7 @@ describe('backoff', () => {
 
 describe('codec', () => {
   it('finds what msgpack cannot carry', () => {
-    expect(unserialisableReason({ a: [1, { b: new Date() }], m: new Map([[1, 2]]) })).toBeUndefined();
+    expect(unserialisableReason({ a: [1, { b: new Date() }], s: new Set([1]), u: new Uint8Array(2) })).toBeUndefined();
     expect(unserialisableReason({ a: [1, { f: () => 1 }] })).toBe('data.a[1].f is a function');
     expect(unserialisableReason({ s: Symbol('x') })).toBe('data.s is a symbol');
     const c: Record<string, unknown> = { x: {} };
@@ -61,14 +61,29 @@ describe('codec', () => {
     const shared = { n: 1 };
     expect(unserialisableReason({ a: shared, b: shared })).toBeUndefined();
   });
-  it("names the path through maps, sets and arrays, and the caller's root", () => {
-    expect(unserialisableReason({ m: new Map([['k', [0, () => 1]]]) }, 'output of step "a"')).toBe(
-      'output of step "a".m.get(k)[1] is a function',
-    );
+  it("names the path through objects, sets and arrays, and the caller's root", () => {
+    expect(unserialisableReason({ m: { k: [0, () => 1] } }, 'output of step "a"')).toBe('output of step "a".m.k[1] is a function');
     expect(unserialisableReason([new Set([Symbol('s')])])).toBe('data[0]{} is a symbol');
     expect(unserialisableReason({ a: { [Symbol('k')]: 1 } })).toBe('data.a has symbol keys');
     expect(unserialisableReason(() => 1, 'the run output')).toBe('the run output is a function');
     for (const plain of [1, 'x', true, null, undefined, 10n]) expect(unserialisableReason(plain)).toBeUndefined();
+  });
+  it('refuses what would not arrive as it was sent: a Map, an instance of any class but Date, Set and byte arrays', () => {
+    class Point {
+      x = 1;
+    }
+    expect(unserialisableReason({ m: new Map([['k', 1]]) })).toMatch(/^data\.m is a Map, which would arrive as a plain object/);
+    expect(unserialisableReason({ p: [new Point()] })).toMatch(
+      /^data\.p\[0\] is an instance of Point, which would arrive as a plain object without its class/,
+    );
+    expect(unserialisableReason({ e: new Error('x') })).toMatch(/^data\.e is an instance of Error/);
+    expect(unserialisableReason({ r: /x/ })).toMatch(/^data\.r is an instance of RegExp/);
+    expect(unserialisableReason(new Set([new Point()]))).toMatch(/^data\{\} is an instance of Point/);
+    const bare = Object.create(null) as Record<string, unknown>;
+    bare.k = 1;
+    expect(
+      unserialisableReason({ bare, d: new Date(), b: Buffer.from('x'), f: new Float64Array(1), ab: new ArrayBuffer(1) }),
+    ).toBeUndefined();
   });
   it('gives a reason for bytes that are not an envelope', () => {
     expect(decodeEnvelope(new TextEncoder().encode('{"oops"'))).toMatch(/envelope|msgpack/);
