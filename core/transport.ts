@@ -11,6 +11,8 @@
  *   delay, or dead-lettered, and comes back to a live consumer when its
  *   handler neither settles nor signs life (`working()`) within `ackWaitMs`;
  * - a key-value `store` with compare-and-set for run records;
+ * - `slots` and `rates` (transport-limits.ts): the state behind limits that
+ *   hold across processes, kept where every worker of the namespace sees it;
  * - `history` of a subject, newest first, so events can be listed as facts;
  * - non-durable `broadcast` / `watch` for run-state changes (each broadcast
  *   may name a topic, the function it is about; a watch sees every topic).
@@ -21,6 +23,9 @@
  * prefixes them with its namespace so apps and tests can share a server.
  */
 import type { Clock } from './clock.js';
+import type { Rates, Slots } from './transport-limits.js';
+
+export type { Rates, SlotWaiter, Slots } from './transport-limits.js';
 
 /** Revision of a stored value; compare-and-set compares it. */
 export type Revision = number;
@@ -194,6 +199,10 @@ export interface Transport {
   publish(subject: string, data: Uint8Array, options?: PublishOptions): Promise<PublishResult>;
   consume(subject: string, group: string, handler: DeliveryHandler, options: ConsumeOptions): Promise<Consumer>;
   readonly store: KVStore;
+  /** Leased slots with parked waiters, for limits that hold across processes (`concurrency`). */
+  readonly slots: Slots;
+  /** Start schedules per key, for `throttle` (and rate limits). */
+  readonly rates: Rates;
   /** Most recent messages of a subject, newest first (bounded by the transport's retention). */
   history(subject: string, limit: number): Promise<HistoryEntry[]>;
   deadLetters(limit: number): Promise<DeadLetter[]>;

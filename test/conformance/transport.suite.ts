@@ -5,6 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Consumer, Delivery, Transport } from '../../core/transport.js';
+import { limitsConformance } from './limits.cases.js';
 
 export interface ConformanceOptions {
   name: string;
@@ -62,6 +63,8 @@ export function transportConformance({ name, create, cleanup }: ConformanceOptio
       }
       if (cleanup) for (const ns of namespaces) await cleanup(ns);
     });
+
+    limitsConformance(() => make());
 
     it('delivers a published message once and forgets it after ack', async () => {
       const { t, consume } = await make();

@@ -10,6 +10,8 @@ import { Fifo } from '../../core/lib/fifo.js';
 import type { DeadLetter, HistoryEntry, Revision, StoredValue } from '../../core/transport.js';
 import { TransportError } from '../../core/transport.js';
 import { Group, type GroupHub, type Member, type Message } from './group.js';
+import { RateTable } from './rate-table.js';
+import { SlotTable } from './slot-table.js';
 
 export interface HubLimits {
   /** Most messages one group may hold (ready + delayed + in flight) before publish refuses. */
@@ -43,12 +45,17 @@ export class MemoryHub implements GroupHub {
   private seq = 0;
   private revision = 0;
   readonly limits: HubLimits;
+  /** Slots and start schedules, shared by every transport on this hub as the seam shares them across processes. */
+  readonly slots: SlotTable;
+  readonly rates: RateTable;
 
   constructor(
     readonly clock: Clock,
     limits: Partial<HubLimits> = {},
   ) {
     this.limits = { ...defaultLimits, ...limits };
+    this.slots = new SlotTable(clock);
+    this.rates = new RateTable(clock);
   }
 
   nextSeq(): number {

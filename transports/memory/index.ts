@@ -20,6 +20,9 @@ import type {
   KVStore,
   PublishOptions,
   PublishResult,
+  Rates,
+  SlotWaiter,
+  Slots,
   Transport,
   Unsubscribe,
 } from '../../core/transport.js';
@@ -48,6 +51,8 @@ export class MemoryTransport implements Transport {
   readonly kind = 'memory';
   readonly durable = false;
   readonly store: KVStore;
+  readonly slots: Slots;
+  readonly rates: Rates;
   private readonly hub: MemoryHub;
   private readonly prefix: string;
   private readonly consumers = new Set<Consumer>();
@@ -66,6 +71,21 @@ export class MemoryTransport implements Transport {
       update: async (key, value, revision) => hubRef.kvUpdate(p + key, value, revision),
       delete: async (key) => hubRef.kvDelete(p + key),
       keys: async (prefix) => hubRef.kvKeys(p + prefix).map((k) => k.slice(p.length)),
+    };
+    const table = hubRef.slots;
+    const wake = (w: SlotWaiter) => void hubRef.publish(p + w.subject, w.data, undefined, 0);
+    this.slots = {
+      acquire: async (key, holder, limit, leaseMs, waiter) => table.acquire(p + key, holder, limit, leaseMs, wake, waiter),
+      release: async (key, holder) => table.release(p + key, holder, wake),
+      renew: async (key, holder, leaseMs) => table.renew(p + key, holder, leaseMs),
+      // The table is the hub's: reclaim only what this namespace's wake can publish.
+      reclaim: async () => table.reclaim(p, wake),
+      count: async (key) => table.count(p + key),
+    };
+    const rates = hubRef.rates;
+    this.rates = {
+      reserve: async (key, limit, periodMs, burst) => rates.reserve(p + key, limit, periodMs, burst),
+      take: async (key, limit, periodMs, burst) => rates.take(p + key, limit, periodMs, burst),
     };
   }
 
