@@ -36,13 +36,16 @@ import { createRunLogger, type RunLogger } from './run-logger.js';
 import { apply, changeOf, runKey } from './run-record.js';
 import type { RunWriter } from './run-writer.js';
 import { Interrupt, createStepTools, type StepHost } from './step.js';
-import type { Delivery, KVStore } from './transport.js';
+import type { Delivery, KVStore, Rates, Slots } from './transport.js';
 import { decodeRecord } from './codec/record.js';
 import { terminalStatuses, type EventPayload, type RunRecord, type RunStateChange } from './types.js';
 
 /** What an attempt needs from the runtime that runs it. */
 export interface ExecutorDeps {
   store: KVStore;
+  /** The transport's limit primitives, for functions with flow control. */
+  slots: Slots;
+  rates: Rates;
   clock: Clock;
   logger: Logger;
   maxLogsPerRun: number;
@@ -75,6 +78,8 @@ export class Attempt implements StepHost {
   private abortReason: unknown;
   private stopNow: ((i: Interrupt) => void) | undefined;
   private claim: Promise<boolean> | undefined;
+  /** Concurrency slots the run holds while this attempt executes: renewed with every heartbeat. */
+  private held: readonly string[] = [];
 
   constructor(
     private readonly fn: EventideFunction,
@@ -90,6 +95,11 @@ export class Attempt implements StepHost {
     // Every step an earlier attempt reached, finished or not: the code before each of them has logged already.
     this.reachedBefore = Object.keys(record.steps).length;
     this.replaying = this.reachedBefore > 0;
+  }
+
+  holding(slots: readonly string[]): this {
+    this.held = slots;
+    return this;
   }
 
   /** The handler no longer executes: steps must not touch the record. */
@@ -162,7 +172,14 @@ export class Attempt implements StepHost {
 
   /** Sign of life for the delivery, so a long attempt keeps it past the ack wait (the runtime calls this for every attempt in flight). */
   heartbeat(): void {
-    if (this.mode === 'executing') void this.delivery.working().catch(() => undefined);
+    if (this.mode !== 'executing') return;
+    void this.delivery.working().catch(() => undefined);
+    for (const slot of this.held) {
+      void this.deps.slots.renew(slot, this.record.id, this.deps.ackWaitMs).then(
+        (still) => still || this.deps.logger.warn('a concurrency slot lapsed while its run executed', { runId: this.record.id, slot }),
+        () => undefined,
+      );
+    }
   }
 
   get signal(): AbortSignal {

@@ -14,14 +14,15 @@ import { Attempt, type ExecutorDeps } from './attempt.js';
 import { decodeEnvelope, eventBytesOf, type Envelope } from './codec/envelope.js';
 import { decodeRecord } from './codec/record.js';
 import { coerceError } from './errors.js';
+import type { Gate } from './flow/gate.js';
 import type { EventideFunction } from './function.js';
 import { runIdFor } from './ids.js';
 import { apply, changeOf, newRecord, runKey } from './run-record.js';
 import { RunWriter } from './run-writer.js';
-import type { Delivery } from './transport.js';
+import type { Delivery, StoredValue } from './transport.js';
 import { terminalStatuses } from './types.js';
 
-export async function handleDelivery(fn: EventideFunction, delivery: Delivery, deps: ExecutorDeps): Promise<void> {
+export async function handleDelivery(fn: EventideFunction, delivery: Delivery, deps: ExecutorDeps, gate?: Gate): Promise<void> {
   const env = decodeEnvelope(delivery.data);
   if (typeof env === 'string') {
     deps.logger.warn('dead-lettering a message that is not an event', { functionId: fn.id, id: delivery.id, reason: env });
@@ -40,19 +41,36 @@ export async function handleDelivery(fn: EventideFunction, delivery: Delivery, d
     return;
   }
   const runId = env.target?.runId ?? runIdFor(fn.id, env.event.id);
+  let held: string[] = [];
   try {
-    // A first delivery almost always meets no record: skip the read (see `claimFirst`).
-    if (delivery.deliveryCount === 1 && (await claimFirst(fn, runId, env, delivery, deps).execute()) !== 'claim-lost') return;
+    let known: StoredValue | undefined;
+    if (gate) {
+      const passed = await gate.pass(runId, env, delivery);
+      if (!passed) return;
+      held = passed.held;
+      known = passed.stored;
+    }
+    // A first delivery almost always meets no record: skip the read (see `claimFirst`). Past a gate, the gate read it.
+    const fresh = gate ? !known : delivery.deliveryCount === 1;
+    if (fresh && (await claimFirst(fn, runId, env, delivery, deps).holding(held).execute()) !== 'claim-lost') return;
     for (let tries = 0; tries < 3; tries++) {
       const started = await resume(fn, runId, env, delivery, deps);
       if (started === 'settled') return;
-      if (started && (await started.execute()) !== 'claim-lost') return;
+      if (started && (await started.holding(held).execute()) !== 'claim-lost') return;
     }
     // Three lost races in a row: someone else is moving this run; look again shortly.
     await delivery.retry(250);
   } catch (e) {
     deps.logger.error('run could not be stored; the delivery will come back', { runId, functionId: fn.id, error: coerceError(e).message });
     await delivery.retry(1_000).catch(() => undefined);
+  } finally {
+    // After the outcome is written: the next waiter wakes to a run that has settled.
+    for (const slot of held)
+      await deps.slots
+        .release(slot, runId)
+        .catch((e: unknown) =>
+          deps.logger.warn('could not give a concurrency slot back; its lease frees it', { runId, slot, error: coerceError(e).message }),
+        );
   }
 }
 
@@ -115,10 +133,13 @@ async function resume(
   if (from === 'running')
     record.attempt++; // the worker of the previous attempt died mid-run
   else {
-    if (from !== 'sleeping') record.attempt++;
+    // A run woken from a sleep goes on with the same attempt, also when it waited for a slot after the sleep.
+    const sleptLast = from === 'sleeping' || (from === 'waiting' && record.waitingFor?.after === 'sleeping');
+    if (!sleptLast) record.attempt++;
     apply(record, 'START');
   }
   record.nextAttemptAt = undefined;
+  record.waitingFor = undefined;
   record.updatedAt = now;
   const writer = new RunWriter(deps.store, key, stored.revision);
   if (!(await writer.write(record))) return undefined;

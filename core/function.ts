@@ -6,6 +6,7 @@ import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { compileBackoff, type Backoff, type DelayFor } from './backoff.js';
 import { toMs, type Duration } from './duration.js';
 import { ConfigError } from './errors.js';
+import { compileFlow, type ConcurrencyOption, type FlowControl, type PriorityOf, type ThrottleOption } from './flow/config.js';
 import type { RunLogger } from './run-logger.js';
 import type { StepTools } from './step.js';
 import type { StoredEvent } from './types.js';
@@ -28,7 +29,17 @@ export interface FunctionConfig<Name extends string = string, Data = unknown> {
   backoff?: Backoff;
   /** An attempt running longer is aborted (its `signal` fires) and counts as failed. */
   timeoutMs?: Duration;
+  /** Most runs executing at once across every worker of the namespace: overall, per key, or both. */
+  concurrency?: ConcurrencyOption<Data>;
+  /** Spreads starts so that no more than `limit` (+ `burst`) start per `period`, per key; excess runs wait, never dropped. */
+  throttle?: ThrottleOption<Data>;
+  /** Among runs waiting for a concurrency slot, higher starts first. */
+  priority?: PriorityOf<Data>;
 }
+
+const knownOptions = new Set(['id', 'trigger', 'retries', 'backoff', 'timeoutMs', 'concurrency', 'throttle', 'priority']);
+// Named in the design but not built yet: refused by name, so that nobody believes they hold.
+const plannedOptions = new Set(['rateLimit', 'debounce', 'batchEvents', 'idempotency', 'cancelOn', 'onFailure']);
 
 export interface HandlerContext<Data = unknown> {
   event: StoredEvent<string, Data>;
@@ -49,6 +60,8 @@ export interface EventideFunction<Data = unknown, Output = unknown> {
   readonly retries: number;
   readonly delayFor: DelayFor;
   readonly timeoutMs: number | undefined;
+  /** Its limits, compiled; `undefined` when it has none. */
+  readonly flow: FlowControl | undefined;
   matches(event: StoredEvent): boolean;
 }
 
@@ -66,6 +79,10 @@ export function defineFunction<Name extends string, Data = unknown, Output = unk
     throw new ConfigError(`${where}: trigger.event must name an event (or a prefix ending in '*')`);
   }
   if (typeof handler !== 'function') throw new ConfigError(`${where}: handler must be a function`);
+  for (const name of Object.keys(config)) {
+    if (plannedOptions.has(name)) throw new ConfigError(`${where}: option "${name}" is not supported yet`);
+    if (!knownOptions.has(name)) throw new ConfigError(`${where}: unknown option "${name}" (known: ${[...knownOptions].join(', ')})`);
+  }
   const retries = config.retries ?? 3;
   if (!Number.isInteger(retries) || retries < 0) throw new ConfigError(`${where}: retries must be a whole number ≥ 0`);
   const pattern = config.trigger.event;
@@ -78,6 +95,7 @@ export function defineFunction<Name extends string, Data = unknown, Output = unk
     retries,
     delayFor: compileBackoff(config.backoff, where),
     timeoutMs: config.timeoutMs === undefined ? undefined : toMs(config.timeoutMs, `${where}: timeoutMs`),
+    flow: compileFlow(config, config.id, where),
     matches(event) {
       const nameOk = prefix === undefined ? event.name === pattern : event.name.startsWith(prefix);
       return nameOk && (filter === undefined || filter(event) === true);

@@ -40,6 +40,8 @@ export interface InspectDeps {
   announce(change: RunStateChange): void;
   /** Ends the attempt of `runId` executing in this process, if there is one. */
   cancelLocal(runId: string): void;
+  /** Gives back the concurrency slots a cancelled run held or waited for. */
+  leaveQueues(record: RunRecord, transport: Transport): Promise<void>;
 }
 
 export class Inspector {
@@ -145,6 +147,7 @@ export class Inspector {
       apply(record, 'CANCEL');
       record.endedAt = record.updatedAt = now;
       record.nextAttemptAt = undefined;
+      record.waitingFor = undefined;
       const expireMs = this.deps.finishedExpireMs();
       const written = await transport.store.update(
         runKey(runId),
@@ -155,6 +158,7 @@ export class Inspector {
       if (written === undefined) continue;
       this.deps.announce(changeOf(record, from, now));
       this.deps.cancelLocal(runId);
+      if (from === 'waiting') await this.deps.leaveQueues(record, transport);
       // Workers in other processes end their attempt of this run too.
       await transport.broadcast('control', encode({ cancel: runId }));
       return record;

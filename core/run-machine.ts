@@ -8,13 +8,16 @@
  *            RETRY/SLEEP│  │START
  *                       ▼  │
  *                 retrying / sleeping
+ *   pending, running, retrying, sleeping ──WAIT──► waiting ──START──► running
  *   any state not final ──CANCEL──► cancelled
  *
  * `retrying` waits for a backoff after a failed attempt, `sleeping` for a
- * `step.sleep`; neither holds a worker slot. Runs are many and mostly idle,
+ * `step.sleep`, `waiting` for a limit (a concurrency slot, a throttled
+ * start); none of them holds a worker slot. A run that a key function
+ * fails goes pending → running → failed like any other. Runs are many and mostly idle,
  * so no live actor is kept per run: the persisted snapshot lives in the run
  * record, and moves are computed with XState's pure `transition()` over it.
- * There are seven states and six events, so each (state, event) pair is
+ * There are eight states and seven events, so each (state, event) pair is
  * resolved by the machine once, when this module loads, and then served
  * from a table.
  */
@@ -22,7 +25,13 @@ import { setup, transition, type SnapshotFrom } from 'xstate';
 import type { RunStatus } from './types.js';
 
 export type RunMachineEvent =
-  { type: 'START' } | { type: 'SUCCEED' } | { type: 'FAIL' } | { type: 'RETRY' } | { type: 'SLEEP' } | { type: 'CANCEL' };
+  | { type: 'START' }
+  | { type: 'SUCCEED' }
+  | { type: 'FAIL' }
+  | { type: 'RETRY' }
+  | { type: 'SLEEP' }
+  | { type: 'WAIT' }
+  | { type: 'CANCEL' };
 export type RunMachineEventType = RunMachineEvent['type'];
 
 export const runMachine = setup({
@@ -31,10 +40,11 @@ export const runMachine = setup({
   id: 'run',
   initial: 'pending',
   states: {
-    pending: { on: { START: 'running', CANCEL: 'cancelled' } },
-    running: { on: { SUCCEED: 'succeeded', FAIL: 'failed', RETRY: 'retrying', SLEEP: 'sleeping', CANCEL: 'cancelled' } },
-    retrying: { on: { START: 'running', CANCEL: 'cancelled' } },
-    sleeping: { on: { START: 'running', CANCEL: 'cancelled' } },
+    pending: { on: { START: 'running', WAIT: 'waiting', CANCEL: 'cancelled' } },
+    running: { on: { SUCCEED: 'succeeded', FAIL: 'failed', RETRY: 'retrying', SLEEP: 'sleeping', WAIT: 'waiting', CANCEL: 'cancelled' } },
+    retrying: { on: { START: 'running', WAIT: 'waiting', CANCEL: 'cancelled' } },
+    sleeping: { on: { START: 'running', WAIT: 'waiting', CANCEL: 'cancelled' } },
+    waiting: { on: { START: 'running', CANCEL: 'cancelled' } },
     succeeded: { type: 'final' },
     failed: { type: 'final' },
     cancelled: { type: 'final' },
@@ -49,8 +59,8 @@ export interface Move {
   snapshot: unknown;
 }
 
-const statuses: readonly RunStatus[] = ['pending', 'running', 'retrying', 'sleeping', 'succeeded', 'failed', 'cancelled'];
-const events: readonly RunMachineEventType[] = ['START', 'SUCCEED', 'FAIL', 'RETRY', 'SLEEP', 'CANCEL'];
+const statuses: readonly RunStatus[] = ['pending', 'running', 'retrying', 'sleeping', 'waiting', 'succeeded', 'failed', 'cancelled'];
+const events: readonly RunMachineEventType[] = ['START', 'SUCCEED', 'FAIL', 'RETRY', 'SLEEP', 'WAIT', 'CANCEL'];
 
 function snapshotOf(status: RunStatus): RunSnapshot {
   return runMachine.resolveState({ value: status, context: undefined });

@@ -13,6 +13,8 @@ import { decode } from './codec/msgpack.js';
 import { toMs, type Duration } from './duration.js';
 import { ConfigError, RuntimeStoppedError, coerceError } from './errors.js';
 import { handleDelivery } from './executor.js';
+import { describeFlow, type FlowDescription } from './flow/describe.js';
+import { Gate } from './flow/gate.js';
 import type { EventideFunction } from './function.js';
 import { Inspector, type ListRunsQuery, type ReplayQuery } from './inspect.js';
 import { EventIntake, type Prepared } from './intake.js';
@@ -134,6 +136,7 @@ export class Runtime {
       finishedExpireMs: () => this.retention?.expireMs(),
       announce: (change) => this.announce(change),
       cancelLocal: (runId) => this.active.get(runId)?.cancel(),
+      leaveQueues: (record, transport) => this.leaveQueues(record, transport),
     });
   }
 
@@ -159,7 +162,8 @@ export class Runtime {
         const deps = this.executorDeps(transport);
         const slots = (this.slots = new Slots(this.options.concurrency));
         for (const fn of this.functions.values()) {
-          const run = (d: Delivery) => handleDelivery(fn, d, deps).finally(() => slots.release());
+          const gate = this.gateOf(fn);
+          const run = (d: Delivery) => handleDelivery(fn, d, deps, gate).finally(() => slots.release());
           const handler = (d: Delivery) => {
             const slot = slots.acquire(d);
             return slot === true ? run(d) : slot.then((granted) => (granted ? run(d) : undefined));
@@ -192,13 +196,29 @@ export class Runtime {
     this.phase = 'stopped';
   }
 
-  /** One timer for every attempt in flight: each delivery signs life every third of its ack wait. */
+  private readonly gates = new Map<string, Gate>();
+  private gateOf(fn: EventideFunction): Gate | undefined {
+    if (!fn.flow || !this.deps) return undefined;
+    let gate = this.gates.get(fn.id);
+    if (!gate) this.gates.set(fn.id, (gate = new Gate(fn, fn.flow, this.deps)));
+    return gate;
+  }
+
+  /**
+   * One timer for every attempt in flight: each delivery signs life (and
+   * each slot it holds is renewed) every third of its ack wait; and slots
+   * whose holders died are given to waiters.
+   */
   private heartbeat: ReturnType<Clock['setTimeout']> | undefined;
   private beat(): void {
     this.heartbeat = this.clock.setTimeout(
       () => {
         for (const attempt of this.active.values()) attempt.heartbeat();
         if (this.slots) for (const d of this.slots.waiting()) void d.working().catch(() => undefined);
+        if (this.gates.size > 0 && this.transport)
+          void this.transport.slots
+            .reclaim()
+            .catch((e: unknown) => this.logger.warn('could not reclaim lapsed concurrency slots', { error: coerceError(e).message }));
         if (this.phase === 'started' || this.phase === 'starting') this.beat();
       },
       Math.max(50, Math.floor(this.options.ackWaitMs / 3)),
@@ -257,6 +277,8 @@ export class Runtime {
   private executorDeps(transport: Transport): ExecutorDeps {
     this.deps ??= {
       store: transport.store,
+      slots: transport.slots,
+      rates: transport.rates,
       clock: this.clock,
       logger: this.logger,
       maxLogsPerRun: this.options.maxLogsPerRun,
@@ -360,9 +382,22 @@ export class Runtime {
     return this.inspector.cancel(runId);
   }
 
-  /** The functions this runtime knows, by id. */
-  listFunctions(): { id: string; trigger: string; retries: number }[] {
-    return [...this.functions.values()].map((f) => ({ id: f.id, trigger: f.config.trigger.event, retries: f.retries }));
+  /** A cancelled run gives back its slots, or its place in a queue for one. */
+  private async leaveQueues(record: RunRecord, transport: Transport): Promise<void> {
+    const fn = this.functions.get(record.functionId);
+    if (!fn?.flow || fn.flow.concurrency.length === 0) return;
+    const gate = this.gates.get(fn.id) ?? new Gate(fn, fn.flow, { ...this.executorDeps(transport) });
+    await gate.releaseAll(record.id, record.event);
+  }
+
+  /** The functions this runtime knows, by id, with their limits. */
+  listFunctions(): { id: string; trigger: string; retries: number; limits?: FlowDescription }[] {
+    return [...this.functions.values()].map((f) => ({
+      id: f.id,
+      trigger: f.config.trigger.event,
+      retries: f.retries,
+      ...(f.flow ? { limits: describeFlow(f.flow) } : {}),
+    }));
   }
 
   get transportKind(): string | undefined {

@@ -21,7 +21,7 @@ export interface StoredEvent<Name extends string = string, Data = unknown> {
   ts: number;
 }
 
-export type RunStatus = 'pending' | 'running' | 'sleeping' | 'retrying' | 'succeeded' | 'failed' | 'cancelled';
+export type RunStatus = 'pending' | 'running' | 'sleeping' | 'retrying' | 'waiting' | 'succeeded' | 'failed' | 'cancelled';
 
 export const terminalStatuses: ReadonlySet<RunStatus> = new Set(['succeeded', 'failed', 'cancelled']);
 
@@ -40,6 +40,21 @@ export interface StepRecord {
   error?: SerializedError;
   /** For sleeps: when the run wakes. */
   wakeAt?: number;
+}
+
+/** What a `waiting` run waits for: a concurrency slot, or its turn to start under a throttle. */
+export interface WaitingFor {
+  limit: 'concurrency' | 'throttle';
+  /** Where the limit is configured: 'concurrency', 'concurrency[1]', 'throttle'. */
+  option: string;
+  /** The key the limit counts by (absent for a limit of the whole function). */
+  key?: string;
+  /** Epoch milliseconds when it began to wait. */
+  since: number;
+  /** Throttle: when its start is booked. */
+  until?: number;
+  /** The status it waits from when that was `sleeping`: its attempt goes on rather than starting a new one. */
+  after?: 'sleeping';
 }
 
 export interface LogLine {
@@ -71,6 +86,8 @@ export interface RunRecord {
   replayOf?: string;
   /** When a retrying or sleeping run is due to continue. */
   nextAttemptAt?: number;
+  /** Set while the run is `waiting`. */
+  waitingFor?: WaitingFor;
   /** The run machine's persisted snapshot. */
   machine: unknown;
 }

@@ -60,6 +60,7 @@ const statuses: ReadonlySet<string> = new Set<RunStatus>([
   'running',
   'sleeping',
   'retrying',
+  'waiting',
   'succeeded',
   'failed',
   'cancelled',

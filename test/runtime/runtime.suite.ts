@@ -21,6 +21,7 @@ import {
 } from '../../index.js';
 import { encode } from '../../core/codec/msgpack.js';
 import { until } from '../conformance/transport.suite.js';
+import { flowCases } from './flow.cases.js';
 import { valueCases } from './values.cases.js';
 
 export interface RuntimeSuiteOptions {
@@ -60,6 +61,7 @@ export function runtimeSuite({ name, transport, publishRaw, cleanup }: RuntimeSu
       );
 
     valueCases({ ns, make, settled });
+    flowCases({ ns, make, settled });
 
     afterEach(async () => {
       for (const rt of runtimes.splice(0)) await rt.stop({ timeoutMs: 1_000 });
