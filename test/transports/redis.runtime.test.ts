@@ -1,5 +1,6 @@
 import { createRedisTransport, destroyNamespace } from '../../transports/redis/index.js';
 import { crashSuite } from '../process/crash.suite.js';
+import { flowProcessSuite } from '../process/flow.suite.js';
 import { runtimeSuite } from '../runtime/runtime.suite.js';
 
 const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -16,3 +17,4 @@ runtimeSuite({
   cleanup,
 });
 crashSuite({ name: 'redis', url, cleanup });
+flowProcessSuite({ name: 'redis', url, cleanup });
