@@ -3,7 +3,7 @@
  * `npm run bench -- --full`.
  *
  *   node dist/bench/run.js [--full | --smoke] [--transports memory,nats,redis] [--no-bullmq]
- *                          [--sections signup,send,throughput,memory] [--out DIR]
+ *                          [--sections signup,send,throughput,memory,flow] [--out DIR]
  *                          [--duration S] [--connections 10,50] [--rounds N]
  *
  * 1. Signup, sync vs async, over real HTTP (autocannon against a signup
@@ -14,6 +14,9 @@
  *    concurrency 1/10/100; event → function-start latency, next to the raw
  *    client's publish → receive on the same server; worker peak RSS.
  * 4. Memory: heap per waiting run (100k sleeping runs) on memory.
+ * 5. Flow control: runs/s of a function limited per key next to the same
+ *    function unlimited; key B's start latency behind key A's backlog; a
+ *    throttle's starts per period.
  *
  * Transports are probed first: a runtime must start and run a function on
  * `nats://…` / `redis://…`, else the run prints "skipped nats: <reason>"
@@ -31,6 +34,7 @@ import { renderHtml } from './lib/report/html.js';
 import { renderText } from './lib/report/text.js';
 import { computeGoals, type Results } from './lib/results.js';
 import type { SectionContext } from './lib/suite/context.js';
+import { flowSection } from './lib/suite/flow-section.js';
 import { memorySection } from './lib/suite/memory-section.js';
 import { parseOptions } from './lib/suite/options.js';
 import { startProgress } from './lib/suite/progress.js';
@@ -89,6 +93,7 @@ if (sections.has('signup')) results.sections.signup = await signupSection(ctx);
 if (sections.has('send')) results.sections.send = await sendSection(ctx);
 if (sections.has('throughput')) results.sections.throughput = await throughputSection(ctx);
 if (sections.has('memory')) results.sections.memory = await memorySection(ctx);
+if (sections.has('flow')) results.sections.flow = await flowSection(ctx);
 
 // ── report ─────────────────────────────────────────────────────────────
 

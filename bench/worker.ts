@@ -9,6 +9,7 @@
 import { performance } from 'node:perf_hooks';
 import type { CaseSpec } from './lib/case-spec.js';
 import { exitWithParent, printResult } from './lib/child.js';
+import { flowFairness, flowThroughput, throttleAccuracy } from './lib/flow-cases.js';
 import { heapPerSleepingRun } from './lib/heap-per-run.js';
 import { rawStartLatency } from './lib/raw-latency.js';
 import { rawThroughput } from './lib/raw-throughput.js';
@@ -44,6 +45,15 @@ async function main(): Promise<void> {
       break;
     case 'heap':
       result = await heapPerSleepingRun(spec.runs);
+      break;
+    case 'flow-throughput':
+      result = await flowThroughput(spec.kind, spec.events, spec.warmupRuns);
+      break;
+    case 'flow-fairness':
+      result = await flowFairness(spec.kind, spec.backlog, spec.probes);
+      break;
+    case 'flow-throttle':
+      result = await throttleAccuracy(spec.kind, spec.limit, spec.periodMs, spec.periods);
       break;
     default:
       throw new Error(`unknown case ${JSON.stringify((spec as { case?: unknown }).case)}`);

@@ -33,4 +33,8 @@ export type CaseSpec =
   | { case: 'raw-latency'; kind: 'nats' | 'redis'; n: number }
   /** The raw client making a one-step run's server calls per event: the floor under runs/s on that server. */
   | { case: 'raw-throughput'; kind: 'nats' | 'redis'; events: number; warmupRuns?: number }
-  | { case: 'heap'; runs: number };
+  | { case: 'heap'; runs: number }
+  /** Flow control: runs/s limited per key next to unlimited; key B behind key A's backlog; a throttle's rate. */
+  | { case: 'flow-throughput'; kind: TransportKind; events: number; warmupRuns: number }
+  | { case: 'flow-fairness'; kind: TransportKind; backlog: number; probes: number }
+  | { case: 'flow-throttle'; kind: TransportKind; limit: number; periodMs: number; periods: number };

@@ -82,6 +82,18 @@ export interface MemoryResult {
   peakRssBytes: number;
 }
 
+export interface FlowRow {
+  transport: string;
+  /** One-step runs/s, the function unlimited and with `concurrency: { limit: 10, key }` over 1,000 keys, per round. */
+  unlimitedRunsPerSec: Rounds;
+  limitedRunsPerSec: Rounds;
+  /** limited ÷ unlimited, per round. */
+  ratio: Rounds;
+  /** Key B's start latency behind key A's backlog, ms. */
+  fairness?: { backlog: number; p50Ms: number; p99Ms: number; aStartedBeforeLastB: number };
+  throttle?: { limit: number; periodMs: number; perPeriod: number[]; worstDeviation: number };
+}
+
 export type Skipped = { skipped: string };
 
 export interface Goal {
@@ -122,6 +134,7 @@ export interface Results {
         }
       | Skipped;
     memory: MemoryResult | Skipped;
+    flow?: { rows: FlowRow[] } | Skipped;
   };
   goals: Goal[];
   errors: string[];
@@ -254,6 +267,31 @@ export function computeGoals(r: Results): Goal[] {
           ? `p50 ${Math.round(l.p50Us)} µs, p99 ${Math.round(l.p99Us)} µs${floor ? ` (raw client floor in the same run: p50 ${Math.round(floor.p50Us)} µs, p99 ${Math.round(floor.p99Us)} µs)` : ''}`
           : `not measured: needs ${kind}`,
       });
+    }
+  }
+  const flow = r.sections.flow;
+  if (flow && !isSkipped(flow)) {
+    for (const row of flow.rows) {
+      goals.push({
+        id: `flow.${row.transport}.throughput`,
+        text: `${row.transport}: one-step runs/s with concurrency { limit: 10, key } over 1,000 keys ≥ 0.7× unlimited`,
+        pass: row.ratio.median >= 0.7,
+        detail: `${x(row.ratio.median)}× (${Math.round(row.limitedRunsPerSec.median)} vs ${Math.round(row.unlimitedRunsPerSec.median)} runs/s)`,
+      });
+      if (row.fairness && row.transport !== 'memory')
+        goals.push({
+          id: `flow.${row.transport}.fairness`,
+          text: `${row.transport}: key B starts p50 ≤ 50 ms behind a ${row.fairness.backlog.toLocaleString('en')}-run backlog of key A`,
+          pass: row.fairness.p50Ms <= 50,
+          detail: `p50 ${x(row.fairness.p50Ms)} ms, p99 ${x(row.fairness.p99Ms)} ms; ${row.fairness.aStartedBeforeLastB} of A's runs had started by then`,
+        });
+      if (row.throttle)
+        goals.push({
+          id: `flow.${row.transport}.throttle`,
+          text: `${row.transport}: throttle starts per period within 5% of the limit over ${row.throttle.perPeriod.length} periods`,
+          pass: row.throttle.worstDeviation <= 0.05,
+          detail: `limit ${row.throttle.limit}: ${row.throttle.perPeriod.join(', ')} (worst ${(row.throttle.worstDeviation * 100).toFixed(1)}%)`,
+        });
     }
   }
   return goals;

@@ -5,6 +5,7 @@
  */
 import type { Results } from '../results.js';
 import { tick } from '../stats.js';
+import { flowLines } from './flow-table.js';
 import { memoryLines } from './memory-table.js';
 import { sendLines } from './send-table.js';
 import { signupLines } from './signup-table.js';
@@ -33,6 +34,11 @@ export function renderText(r: Results): string {
 
   out.push('');
   out.push(...memoryLines(memory));
+
+  if (r.sections.flow) {
+    out.push('');
+    out.push(...flowLines(r.sections.flow));
+  }
 
   out.push('');
   out.push('Goals');

@@ -18,7 +18,7 @@ export interface SuiteOptions {
 }
 
 const usage = `usage: node dist/bench/run.js [--full | --smoke] [--transports memory,nats,redis] [--no-bullmq]
-                         [--sections signup,send,throughput,memory] [--out DIR]
+                         [--sections signup,send,throughput,memory,flow] [--out DIR]
                          [--duration S] [--connections 10,50] [--rounds N]`;
 
 /** A mistyped flag would otherwise run the whole ten-minute suite with the defaults. */
@@ -54,12 +54,12 @@ export function parseOptions(argv: string[]): SuiteOptions {
   if (value('connections')) plan.signup.connections = String(value('connections')).split(',').map(Number);
   if (value('rounds')) {
     const n = Number(value('rounds'));
-    plan.send.rounds = plan.throughput.rounds = plan.heap.rounds = plan.signup.rounds = n;
+    plan.send.rounds = plan.throughput.rounds = plan.heap.rounds = plan.signup.rounds = plan.flow.rounds = n;
   }
   const wantedTransports = (value('transports') ?? (mode === 'smoke' ? 'memory' : transportKinds.join(','))).split(',') as TransportKind[];
   const wantBullmq = !has('no-bullmq') && mode !== 'smoke';
-  const sections = new Set((value('sections') ?? 'signup,send,throughput,memory').split(','));
-  const allSections = ['signup', 'send', 'throughput', 'memory'];
+  const sections = new Set((value('sections') ?? 'signup,send,throughput,memory,flow').split(','));
+  const allSections = ['signup', 'send', 'throughput', 'memory', 'flow'];
   for (const [what, given, known] of [
     ['transport', wantedTransports, transportKinds],
     ['section', [...sections], allSections],

@@ -18,6 +18,14 @@ export interface Plan {
     warmupRuns: number;
   };
   heap: { runs: number; rounds: number };
+  flow: {
+    rounds: number;
+    events: Record<TransportKind, number>;
+    warmupRuns: number;
+    backlog: Record<TransportKind, number>;
+    probes: number;
+    throttle: { limit: number; periodMs: number; periods: number };
+  };
 }
 
 export const plans: Record<Mode, Plan> = {
@@ -44,6 +52,14 @@ export const plans: Record<Mode, Plan> = {
       warmupRuns: 200,
     },
     heap: { runs: 2_000, rounds: 1 },
+    flow: {
+      rounds: 1,
+      events: { memory: 500, nats: 200, redis: 200 },
+      warmupRuns: 200,
+      backlog: { memory: 200, nats: 100, redis: 100 },
+      probes: 3,
+      throttle: { limit: 20, periodMs: 500, periods: 2 },
+    },
   },
   quick: {
     signup: {
@@ -68,6 +84,14 @@ export const plans: Record<Mode, Plan> = {
       warmupRuns: 10_000,
     },
     heap: { runs: 100_000, rounds: 1 },
+    flow: {
+      rounds: 2,
+      events: { memory: 10_000, nats: 2_000, redis: 5_000 },
+      warmupRuns: 5_000,
+      backlog: { memory: 10_000, nats: 10_000, redis: 10_000 },
+      probes: 20,
+      throttle: { limit: 50, periodMs: 1_000, periods: 10 },
+    },
   },
   full: {
     signup: {
@@ -92,5 +116,13 @@ export const plans: Record<Mode, Plan> = {
       warmupRuns: 10_000,
     },
     heap: { runs: 100_000, rounds: 3 },
+    flow: {
+      rounds: 3,
+      events: { memory: 20_000, nats: 5_000, redis: 10_000 },
+      warmupRuns: 10_000,
+      backlog: { memory: 10_000, nats: 10_000, redis: 10_000 },
+      probes: 50,
+      throttle: { limit: 100, periodMs: 1_000, periods: 10 },
+    },
   },
 };
