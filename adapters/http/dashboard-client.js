@@ -10,7 +10,7 @@
   var TOKEN_KEY = 'eventide.token';
   var token = sessionStorage.getItem(TOKEN_KEY) || '';
   var TERMINAL = { succeeded: 1, failed: 1, cancelled: 1 };
-  var STATUSES = ['running', 'retrying', 'sleeping', 'pending', 'failed', 'succeeded', 'cancelled'];
+  var STATUSES = ['running', 'retrying', 'sleeping', 'waiting', 'pending', 'failed', 'succeeded', 'cancelled'];
   var state = {
     functions: [],
     runs: [],
@@ -316,6 +316,8 @@
             { class: 'fn-meta' },
             h('span', { text: 'on ' + f.trigger }),
             h('span', { class: 'faint', text: '· ' + f.retries + ' retries' }),
+            f.limits ? h('span', { class: 'faint', 'data-limits': f.id, text: '· ' + limitsText(f.limits) }) : null,
+            f.waiting ? h('span', { class: 'count s-waiting', text: f.waiting + ' waiting for a limit' }) : null,
           ),
           h('div', { class: 'counts' }, counts.childNodes.length ? counts : h('span', { class: 'faint', text: 'no runs' }), replay),
         ),
@@ -434,6 +436,35 @@
     return true;
   }
 
+  /** A function's limits in a few words: 'concurrency 2 per key, 3 · throttle 10 per 1m'. */
+  function limitsText(l) {
+    var parts = [];
+    if (l.concurrency)
+      parts.push(
+        'concurrency ' +
+          l.concurrency
+            .map(function (c) {
+              return c.limit + (c.perKey ? ' per key' : '');
+            })
+            .join(', '),
+      );
+    if (l.throttle)
+      parts.push(
+        'throttle ' +
+          l.throttle.limit +
+          ' per ' +
+          dur(l.throttle.periodMs) +
+          (l.throttle.perKey ? ' per key' : '') +
+          (l.throttle.burst ? ' (+' + l.throttle.burst + ' burst)' : ''),
+      );
+    if (l.priority) parts.push('by priority');
+    return parts.join(' · ');
+  }
+  /** What a waiting run waits for: 'a slot of concurrency[0], key "acct_1"'. */
+  function waitingText(w) {
+    var what = w.limit === 'throttle' ? 'its turn under throttle' : 'a slot of ' + w.option;
+    return what + (w.key !== undefined ? ', key "' + w.key + '"' : '');
+  }
   function fact(k, v) {
     return h('div', { class: 'fact' }, h('div', { class: 'k', text: k }), h('div', { class: 'v' }, v));
   }
@@ -509,7 +540,12 @@
           text: dur((r.endedAt || now) - r.createdAt) + (r.endedAt === undefined ? ' so far' : ''),
         }),
       ),
-      r.nextAttemptAt ? fact(r.status === 'sleeping' ? 'Wakes' : 'Next attempt', when(r.nextAttemptAt)) : null,
+      r.waitingFor
+        ? fact('Waiting for', h('span', { 'data-waiting-for': '' }, waitingText(r.waitingFor) + ', since ', when(r.waitingFor.since)))
+        : null,
+      r.nextAttemptAt
+        ? fact(r.status === 'sleeping' ? 'Wakes' : r.status === 'waiting' ? 'Starts' : 'Next attempt', when(r.nextAttemptAt))
+        : null,
       r.endedAt ? fact('Ended', when(r.endedAt)) : null,
       r.replayOf
         ? fact(

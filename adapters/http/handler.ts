@@ -10,7 +10,7 @@
  *   GET  /runs/:id            → { run } with steps, logs, output, error; 404 when missing
  *   POST /runs/:id/cancel     → { run }
  *   POST /replay              { functionId, status? } or { runIds } → { ids }
- *   GET  /functions           → { functions }
+ *   GET  /functions           → { functions } (with its limits and how many runs wait, for a function that has limits)
  *   GET  /dead-letters        ?limit → { deadLetters }
  *   GET  /stream              Server-Sent Events of run-state changes (see sse.ts)
  *
@@ -234,7 +234,20 @@ export function createHttpHandler(runtime: HttpRuntime, options: HttpHandlerOpti
         },
       },
     },
-    { pattern: /^\/functions$/, methods: { GET: () => json(200, { functions: runtime.listFunctions() }) } },
+    {
+      pattern: /^\/functions$/,
+      methods: {
+        GET: async () => {
+          const functions = runtime.listFunctions();
+          // Only functions with limits have runs that wait; the count reads the run records, so it is not paid without them.
+          if (!functions.some((f) => f.limits)) return json(200, { functions });
+          const waiting = new Map<string, number>();
+          for (const r of await runtime.listRuns({ status: 'waiting', limit: Number.MAX_SAFE_INTEGER }))
+            waiting.set(r.functionId, (waiting.get(r.functionId) ?? 0) + 1);
+          return json(200, { functions: functions.map((f) => (f.limits ? { ...f, waiting: waiting.get(f.id) ?? 0 } : f)) });
+        },
+      },
+    },
     {
       pattern: /^\/dead-letters$/,
       methods: {
