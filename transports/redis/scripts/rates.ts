@@ -14,8 +14,9 @@ local burst = tonumber(ARGV[3])
 local tat = tonumber(redis.call('GET', KEYS[1])) or now
 if tat < now then tat = now end
 local function book(nextTat)
-  -- Written with every digit: a fractional interval must not drift as it accumulates.
-  redis.call('SET', KEYS[1], string.format('%.17g', nextTat), 'PX', math.max(1, math.ceil(nextTat - now)))
+  -- Passed as a number, not concatenated: Redis writes it with every digit (tostring would keep 14, and a fractional
+  -- interval would drift as it accumulates).
+  redis.call('SET', KEYS[1], nextTat, 'PX', math.max(1, math.ceil(nextTat - now)))
 end
 `;
 
