@@ -68,13 +68,19 @@ export async function flowThroughput(kind: TransportKind, events: number, warmup
 
 export interface FairnessResult {
   backlog: number;
+  /** From the first send of the backlog until every run of it had started or was waiting for a slot, s. */
+  parkSeconds: number;
   /** Sent → handler start of key B's runs while key A's backlog waits, ms. */
   bLatencyMs: Distribution;
   /** How many of A's runs had started when the last B started. */
   aStartedBeforeLastB: number;
 }
 
-/** `backlog` runs of key A (limit 10 per key, each 5 ms), then `probes` runs of key B, one every 50 ms. */
+/**
+ * `backlog` runs of key A (limit 10 per key, each 5 ms); once every one of
+ * them has started or waits for a slot, `probes` runs of key B, one every
+ * 50 ms.
+ */
 export async function flowFairness(kind: TransportKind, backlog: number, probes: number): Promise<FairnessResult> {
   const sentAt = new Map<string, number>();
   const latencies: number[] = [];
@@ -111,7 +117,7 @@ export async function flowFairness(kind: TransportKind, backlog: number, probes:
       await new Promise((r) => setTimeout(r, 50));
     }
     await withTimeout(done, 120_000, `${probes} runs of key B on ${kind}`);
-    return { backlog, bLatencyMs: distribution(latencies), aStartedBeforeLastB: aAtLastB };
+    return { backlog, parkSeconds, bLatencyMs: distribution(latencies), aStartedBeforeLastB: aAtLastB };
   } finally {
     await s.stop();
   }
