@@ -103,12 +103,21 @@ export async function flowFairness(kind: TransportKind, backlog: number, probes:
     },
   );
   const s = await startRuntime(kind, 'ff', { functions: [fn] });
+  let arrived = 0;
+  let allArrived = () => {};
+  s.runtime.on('run', (c) => {
+    if (c.from === 'pending' && ++arrived === backlog) allArrived();
+  });
   try {
+    const parked = new Promise<void>((r) => (allArrived = r));
+    const t0 = performance.now();
     for (let i = 0; i < backlog; i += 500) {
       await s.runtime.send(
         Array.from({ length: Math.min(500, backlog - i) }, (_, j) => ({ name: 'job/fair', data: { k: 'A', n: i + j } })),
       );
     }
+    await withTimeout(parked, 300_000, `${backlog} runs of key A to start or wait on ${kind}`);
+    const parkSeconds = (performance.now() - t0) / 1000;
     const done = new Promise<void>((r) => (allB = r));
     for (let p = 0; p < probes; p++) {
       const probe = `b${p}`;
