@@ -1,0 +1,156 @@
+/**
+ * The bucket of slots and start schedules (`<ns>_limits`, a regular
+ * JetStream KV bucket, history 1), read and written the way ./kv.ts does:
+ * direct get, publish with Nats-Expected-Last-Subject-Sequence. Each key
+ * holds one JSON value, its whole state, replaced by compare-and-set on its
+ * revision (the stream sequence of its latest write).
+ *
+ *   slot.<k>       the slots of one key: limit, holders, queue (./slot-state.ts)
+ *   index.<n>      lease index shard n: slot key → earliest lease expiry (./lease-index.ts)
+ *   rate.<k>       the TAT of one key's start schedule (./rates.ts)
+ *
+ * `<k>` is the core's key in base64url behind a `k` (so the empty key is a
+ * valid token too), or `h` and its SHA-256 when that would be long: any
+ * string maps to a valid KV key, and subjects stay short.
+ *
+ * A key whose state is empty is deleted by compare-and-set (a delete marker
+ * written at the revision read), then the marker is purged with a sequence
+ * bound, which removes nothing written after it: keys made for one-off user
+ * keys do not pile up.
+ */
+import { Empty, headers, type Msg, type MsgHdrs } from 'nats';
+import { createHash } from 'node:crypto';
+import { TransportError } from '../../core/transport.js';
+import { ackError, readAck, requestError, WRONG_LAST_SEQUENCE } from './errors.js';
+
+export interface BucketContext {
+  request(subject: string, data: Uint8Array, headers: MsgHdrs | undefined, label: string): Promise<Msg>;
+  readonly stream: string;
+  /** `$KV.<bucket>.` */
+  readonly prefix: string;
+  readonly timeoutMs: number;
+}
+
+/** A key's latest value, or none (`revision` is then what a create must expect: 0, or the delete marker's). */
+export interface Read {
+  value: Uint8Array | undefined;
+  revision: number;
+}
+
+const EXPECT = 'Nats-Expected-Last-Subject-Sequence';
+const LONG = 96;
+
+/** The KV token of a core key (see the module comment). */
+export function keyToken(key: string): string {
+  const b64 = Buffer.from(key, 'utf8').toString('base64url');
+  return b64.length <= LONG ? `k${b64}` : `h${createHash('sha256').update(key, 'utf8').digest('base64url')}`;
+}
+
+export class LimitsBucket {
+  private readonly getPrefix: string;
+  private readonly text = new TextEncoder();
+
+  constructor(private readonly ctx: BucketContext) {
+    this.getPrefix = `$JS.API.DIRECT.GET.${ctx.stream}.${ctx.prefix}`;
+  }
+
+  async read(key: string): Promise<Read> {
+    const what = `reading limit state "${key}"`;
+    let msg: Msg;
+    try {
+      msg = await this.ctx.request(this.getPrefix + key, Empty, undefined, what);
+    } catch (e) {
+      throw requestError(e, what, this.ctx.timeoutMs);
+    }
+    const h = msg.headers;
+    if (h?.hasError) {
+      if (h.code === 404) return { value: undefined, revision: 0 };
+      throw new TransportError(`NATS transport: ${what} failed: ${h.code} ${h.description}`, { code: 'NATS' });
+    }
+    const revision = Number(h?.get('Nats-Sequence'));
+    const op = h?.get('KV-Operation');
+    return { value: op === 'DEL' || op === 'PURGE' ? undefined : msg.data, revision };
+  }
+
+  /** Writes `value` if the key is still at `expected`: its new revision, or `undefined` when it moved on. */
+  write(key: string, value: string, expected: number): Promise<number | undefined> {
+    return this.publish(key, this.text.encode(value), expected);
+  }
+
+  /** Deletes the key if it is still at `expected`; false when it moved on. */
+  async delete(key: string, expected: number): Promise<boolean> {
+    const marker = await this.publish(key, Empty, expected, 'DEL');
+    if (marker === undefined) return false;
+    // Only tidying: a marker left behind reads as an empty state.
+    this.purgeUpTo(key, marker).catch(() => undefined);
+    return true;
+  }
+
+  /** Removes the key's messages up to and including `revision`: a later write survives, and any compare-and-set against the removed revision fails. */
+  async purgeUpTo(key: string, revision: number): Promise<void> {
+    const what = `tidying limit state "${key}"`;
+    const body = this.text.encode(JSON.stringify({ filter: this.ctx.prefix + key, seq: revision + 1 }));
+    try {
+      await this.ctx.request(`$JS.API.STREAM.PURGE.${this.ctx.stream}`, body, undefined, what);
+    } catch (e) {
+      throw requestError(e, what, this.ctx.timeoutMs);
+    }
+  }
+
+  private async publish(key: string, data: Uint8Array, expected: number, op?: string): Promise<number | undefined> {
+    const what = `writing limit state "${key}"`;
+    const h = headers();
+    h.set(EXPECT, String(expected));
+    if (op) h.set('KV-Operation', op);
+    let msg: Msg;
+    try {
+      msg = await this.ctx.request(this.ctx.prefix + key, data, h, what);
+    } catch (e) {
+      throw requestError(e, what, this.ctx.timeoutMs);
+    }
+    const ack = readAck(msg);
+    if (ack.error) {
+      if (ack.error.err_code === WRONG_LAST_SEQUENCE) return undefined;
+      throw ackError(ack, what);
+    }
+    return ack.seq;
+  }
+}
+
+/**
+ * Runs the calls for one key one after another within this process, so its
+ * own callers never race each other's compare-and-set; other processes still
+ * can, and the retry loops handle those.
+ */
+export class PerKey {
+  private readonly tails = new Map<string, Promise<unknown>>();
+
+  run<T>(key: string, work: () => Promise<T>): Promise<T> {
+    const before = this.tails.get(key) ?? Promise.resolve();
+    const done = before.then(work, work);
+    const tail = done.catch(() => undefined);
+    this.tails.set(key, tail);
+    void tail.then(() => {
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    });
+    return done;
+  }
+}
+
+/** How often a compare-and-set is tried before the call gives up: enough for a few processes racing on one key. */
+export const ATTEMPTS = 50;
+
+/** A short random pause between attempts, so racing processes fall out of step. */
+export function backoff(attempt: number): Promise<void> {
+  const ms = Math.random() * Math.min(50, 2 + attempt * 2);
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+export function contended(what: string): TransportError {
+  return new TransportError(
+    `NATS transport: ${what} lost its compare-and-set ${ATTEMPTS} times in a row; too many processes write this key at once`,
+    {
+      code: 'NATS',
+    },
+  );
+}
