@@ -91,6 +91,11 @@ export class NatsTransport implements Transport {
       request: (subject, data, h, label) => this.request(subject, data, h, label),
     });
     const limits = new LimitsBucket({
+      nc: () => this.nc(),
+      jsm: () => {
+        this.nc();
+        return this.jsm as JetStreamManager;
+      },
       request: (subject, data, h, label) => this.request(subject, data, h, label),
       stream: this.names.limitsStream,
       prefix: this.names.limitsPrefix,

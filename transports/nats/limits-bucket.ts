@@ -18,17 +18,28 @@
  * bound, which removes nothing written after it: keys made for one-off user
  * keys do not pile up.
  */
-import { Empty, headers, type Msg, type MsgHdrs } from 'nats';
+import { AckPolicy, DeliverPolicy, Empty, headers, nanos, type JetStreamManager, type Msg, type MsgHdrs, type NatsConnection } from 'nats';
 import { createHash } from 'node:crypto';
 import { TransportError } from '../../core/transport.js';
+import { ackInfo } from './acks.js';
 import { ackError, readAck, requestError, WRONG_LAST_SEQUENCE } from './errors.js';
+import { pullOnce } from './kv.js';
 
 export interface BucketContext {
+  nc(): NatsConnection;
+  jsm(): JetStreamManager;
   request(subject: string, data: Uint8Array, headers: MsgHdrs | undefined, label: string): Promise<Msg>;
   readonly stream: string;
   /** `$KV.<bucket>.` */
   readonly prefix: string;
   readonly timeoutMs: number;
+}
+
+/** One key's latest value, as listed by `latestUnder`. */
+export interface Listed {
+  key: string;
+  revision: number;
+  value: Uint8Array;
 }
 
 /** A key's latest value, or none (`revision` is then what a create must expect: 0, or the delete marker's). */
@@ -95,6 +106,52 @@ export class LimitsBucket {
     } catch (e) {
       throw requestError(e, what, this.ctx.timeoutMs);
     }
+  }
+
+  /**
+   * The latest value of every key under `prefix` (deleted ones left out),
+   * through a short-lived consumer as ./kv.ts lists keys: one pass over the
+   * keys that exist, for tidying now and then, never on a call's path.
+   */
+  async latestUnder(prefix: string): Promise<Listed[]> {
+    const what = `listing limit state "${prefix}*"`;
+    const latest = new Map<string, Listed | undefined>();
+    const stream = this.ctx.stream;
+    let name: string | undefined;
+    try {
+      const jsm = this.ctx.jsm();
+      name = (
+        await jsm.consumers.add(stream, {
+          filter_subject: `${this.ctx.prefix}${prefix}>`,
+          deliver_policy: DeliverPolicy.LastPerSubject,
+          ack_policy: AckPolicy.None,
+          mem_storage: true,
+          inactive_threshold: nanos(30_000),
+        })
+      ).name;
+      const next = `$JS.API.CONSUMER.MSG.NEXT.${stream}.${name}`;
+      const batch = 1_000;
+      for (;;) {
+        const got = await pullOnce(this.ctx.nc(), next, batch, this.ctx.timeoutMs, (msg) => {
+          const key = msg.subject.slice(this.ctx.prefix.length);
+          const revision = ackInfo(msg).streamSeq;
+          const seen = latest.get(key);
+          if (seen && seen.revision > revision) return;
+          const op = msg.headers?.get('KV-Operation');
+          latest.set(key, op === 'DEL' || op === 'PURGE' ? undefined : { key, revision, value: msg.data });
+        });
+        if (got < batch) break;
+      }
+    } catch (e) {
+      throw requestError(e, what, this.ctx.timeoutMs);
+    } finally {
+      if (name)
+        this.ctx
+          .jsm()
+          .consumers.delete(stream, name)
+          .catch(() => undefined);
+    }
+    return [...latest.values()].filter((e): e is Listed => e !== undefined);
   }
 
   private async publish(key: string, data: Uint8Array, expected: number, op?: string): Promise<number | undefined> {

@@ -10,9 +10,13 @@ import type { Rates } from '../../core/transport.js';
 import { ATTEMPTS, backoff, contended, keyToken, PerKey, type LimitsBucket } from './limits-bucket.js';
 
 const text = new TextDecoder();
+/** Bookings by this process between two sweeps of schedules gone idle. */
+const SWEEP_EVERY = 1_000;
 
 export class NatsRates implements Rates {
   private readonly serial = new PerKey();
+  private booked = 0;
+  private sweeping = false;
 
   constructor(
     private readonly bucket: LimitsBucket,
@@ -39,11 +43,35 @@ export class NatsRates implements Rates {
         const tat = Math.max(stored, now);
         const start = tat - burst * interval;
         if (refuse && start > now) return undefined;
-        if ((await this.bucket.write(name, String(tat + interval), read.revision)) !== undefined)
+        if ((await this.bucket.write(name, String(tat + interval), read.revision)) !== undefined) {
+          if (++this.booked % SWEEP_EVERY === 0) void this.sweep();
           return Math.max(0, Math.ceil(start - now));
+        }
         await backoff(attempt);
       }
       throw contended(`booking a start of "${key}"`);
     });
+  }
+
+  /**
+   * Forgets schedules whose TAT is past, so keys used once do not pile up in
+   * the bucket. A past TAT books exactly as no TAT does, and the purge stops
+   * at the revision listed: a booking made since survives, and one racing
+   * against the purged revision loses its compare-and-set and reads again.
+   */
+  sweep(): Promise<number> {
+    if (this.sweeping) return Promise.resolve(0);
+    this.sweeping = true;
+    return (async () => {
+      let forgotten = 0;
+      for (const e of await this.bucket.latestUnder('rate.')) {
+        if (Number(text.decode(e.value)) > this.now()) continue;
+        await this.bucket.purgeUpTo(e.key, e.revision);
+        forgotten++;
+      }
+      return forgotten;
+    })()
+      .catch(() => 0)
+      .finally(() => (this.sweeping = false));
   }
 }
