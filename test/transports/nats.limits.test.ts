@@ -1,0 +1,172 @@
+/**
+ * NATS-specific behaviour of slots and rates beyond the conformance cases:
+ * processes racing on one key through the server, keys NATS could not take
+ * as they are, what stays in the limits bucket, a wake whose commit is lost,
+ * and the sweep of idle schedules.
+ */
+import { nuid } from 'nats';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Consumer, SlotWaiter } from '../../core/transport.js';
+import { createNatsTransport, destroyNamespace, namesFor, type NatsTransport } from '../../transports/nats/index.js';
+import { LimitsBucket } from '../../transports/nats/limits-bucket.js';
+import { NatsRates } from '../../transports/nats/rates.js';
+import { NatsSlots } from '../../transports/nats/slots.js';
+import { until } from '../conformance/transport.suite.js';
+
+const url = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+const enc = (s: string) => new TextEncoder().encode(s);
+const dec = (b: Uint8Array) => new TextDecoder().decode(b);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const waiter = (name: string): SlotWaiter => ({ subject: 'wakes', data: enc(name), priority: 0 });
+let counter = 0;
+
+describe('NATS transport: slots and rates', () => {
+  const transports: NatsTransport[] = [];
+  const consumers: Consumer[] = [];
+  const namespaces = new Set<string>();
+
+  async function open(ns: string): Promise<NatsTransport> {
+    namespaces.add(ns);
+    const t = createNatsTransport({ url, namespace: ns, storage: 'memory' });
+    await t.connect();
+    transports.push(t);
+    return t;
+  }
+  const fresh = () => `lim_${process.pid}_${counter++}`;
+
+  async function wakes(t: NatsTransport): Promise<string[]> {
+    const got: string[] = [];
+    const c = await t.consume(
+      'wakes',
+      'w',
+      async (d) => {
+        got.push(dec(d.data));
+        await d.ack();
+      },
+      { concurrency: 10, ackWaitMs: 30_000 },
+    );
+    consumers.push(c);
+    return got;
+  }
+
+  /** The transport's limits bucket, reached as a second process would, on the transport's connection. */
+  async function bucketOf(t: NatsTransport): Promise<LimitsBucket> {
+    const names = namesFor(t.namespace);
+    const nc = t.connection as NonNullable<NatsTransport['connection']>;
+    const jsm = await nc.jetstreamManager();
+    return new LimitsBucket({
+      nc: () => nc,
+      jsm: () => jsm,
+      request: (subject, data, headers) => nc.request(subject, data, { headers, timeout: 5_000 }),
+      stream: names.limitsStream,
+      prefix: names.limitsPrefix,
+      timeoutMs: 5_000,
+    });
+  }
+
+  afterEach(async () => {
+    for (const c of consumers.splice(0)) await c.stop({ timeoutMs: 100 });
+    for (const t of transports.splice(0)) await t.close();
+    for (const ns of namespaces) await destroyNamespace(url, ns);
+    namespaces.clear();
+  });
+
+  it('lets two processes race for the slots of one key without exceeding the limit, and wakes every waiter in turn', async () => {
+    const ns = fresh();
+    const [a, b] = [await open(ns), await open(ns)];
+    const got = await wakes(a);
+    const names = Array.from({ length: 24 }, (_, i) => `h${i}`);
+    const on = (i: number) => (i % 2 === 0 ? a : b);
+    const granted = await Promise.all(names.map((h, i) => on(i).slots.acquire('race', h, 3, 30_000, waiter(h))));
+    expect(granted.filter(Boolean)).toHaveLength(3);
+    expect(await a.slots.count('race')).toEqual({ held: 3, waiting: 21 });
+
+    // Every holder releases once it has its slot; a wake may come twice (a lost compare-and-set after its publish), so each holder is served once.
+    const served = new Set<string>();
+    const serve = async (h: string) => {
+      if (served.has(h)) return;
+      served.add(h);
+      const i = names.indexOf(h);
+      expect(await on(i).slots.acquire('race', h, 3, 30_000, waiter(h))).toBe(true);
+      expect((await a.slots.count('race')).held).toBeLessThanOrEqual(3);
+      await on(i + 1).slots.release('race', h);
+    };
+    await Promise.all(names.filter((_, i) => granted[i]).map(serve));
+    let seen = 0;
+    await until(
+      async () => {
+        while (seen < got.length) await serve(got[seen++]);
+        return served.size === names.length;
+      },
+      20_000,
+      'every holder served',
+    );
+    expect(await a.slots.count('race')).toEqual({ held: 0, waiting: 0 });
+  });
+
+  it('keeps any string apart as a key of its own, slots and schedules alike', async () => {
+    const t = await open(fresh());
+    const keys = ['', '.', 'a.b', 'a', 'a b/ü*>', '=2E', 'x'.repeat(500), `${'x'.repeat(500)}y`];
+    for (const key of keys) expect(await t.slots.acquire(key, 'h', 1, 30_000)).toBe(true);
+    for (const key of keys) expect(await t.slots.acquire(key, 'other', 1, 30_000)).toBe(false);
+    for (const key of keys) expect(await t.slots.count(key)).toEqual({ held: 1, waiting: 0 });
+    for (const key of keys) expect(await t.rates.reserve(key, 1, 60_000, 0)).toBe(0);
+  });
+
+  it('leaves nothing in the limits bucket once keys are released and reclaimed, and destroyNamespace removes it', async () => {
+    const ns = fresh();
+    const t = await open(ns);
+    const jsm = await (t.connection as NonNullable<NatsTransport['connection']>).jetstreamManager();
+    const stream = namesFor(ns).limitsStream;
+    for (let i = 0; i < 5; i++) expect(await t.slots.acquire(`k${i}`, 'h', 1, 100)).toBe(true);
+    for (let i = 0; i < 5; i++) await t.slots.release(`k${i}`, 'h');
+    await sleep(150);
+    // The index still names the keys until reclaim finds them empty; nothing was held, so nothing is freed.
+    expect(await t.slots.reclaim()).toBe(0);
+    await until(async () => (await jsm.streams.info(stream)).state.messages === 0, 5_000, 'an empty limits bucket');
+    await destroyNamespace(url, ns);
+    await expect(jsm.streams.info(stream)).rejects.toThrow(/not found/i);
+  });
+
+  it('tolerates a wake published whose commit is lost: the waiter parks again in its place, and reclaim wakes it once the lease lapses', async () => {
+    const t = await open(fresh());
+    const got = await wakes(t);
+    expect(await t.slots.acquire('k', 'a', 1, 300)).toBe(true);
+    expect(await t.slots.acquire('k', 'b', 1, 30_000, waiter('b'))).toBe(false);
+    // A process that dies between publishing b's wake and committing the release.
+    const dying = new NatsSlots(await bucketOf(t), async (w) => {
+      await t.publish(w.subject, w.data, { msgId: nuid.next() });
+      throw new Error('died');
+    });
+    await expect(dying.release('k', 'a')).rejects.toThrow('died');
+    await until(() => got.length === 1, 5_000, 'the first wake');
+    // b's acquire on waking finds a still holding (its release never committed) and keeps its place.
+    expect(await t.slots.acquire('k', 'b', 1, 30_000, waiter('b'))).toBe(false);
+    expect(await t.slots.count('k')).toEqual({ held: 1, waiting: 1 });
+    await sleep(350);
+    expect(await t.slots.reclaim()).toBe(1);
+    await until(() => got.length === 2, 5_000, 'the second wake');
+    expect(got).toEqual(['b', 'b']);
+    expect(await t.slots.acquire('k', 'b', 1, 30_000, waiter('b'))).toBe(true);
+    expect(await t.slots.count('k')).toEqual({ held: 1, waiting: 0 });
+  });
+
+  it('gives reservations from two processes each their own start', async () => {
+    const ns = fresh();
+    const [a, b] = [await open(ns), await open(ns)];
+    const delays = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? a : b).rates.reserve('c', 10, 10_000, 0)));
+    expect(delays.map((d) => Math.round(d / 1_000)).sort((x, y) => x - y)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  });
+
+  it('sweeps away schedules whose time has passed, and only those', async () => {
+    const t = await open(fresh());
+    const rates = new NatsRates(await bucketOf(t));
+    expect(await rates.reserve('idle', 1, 100, 0)).toBe(0);
+    expect(await rates.reserve('booked', 1, 60_000, 0)).toBe(0);
+    expect(await rates.reserve('booked', 1, 60_000, 0)).toBeGreaterThan(59_000);
+    await sleep(150);
+    expect(await rates.sweep()).toBe(1);
+    expect(await rates.reserve('booked', 1, 60_000, 0)).toBeGreaterThan(119_000);
+    expect(await rates.reserve('idle', 1, 100, 0)).toBe(0);
+  });
+});
