@@ -151,6 +151,16 @@ describe('NATS transport: slots and rates', () => {
     expect(await t.slots.count('k')).toEqual({ held: 1, waiting: 0 });
   });
 
+  it("refuses to park a waiter once the key's state would outgrow the server's payload limit", async () => {
+    const t = await open(fresh());
+    expect(await t.slots.acquire('k', 'a', 1, 30_000)).toBe(true);
+    const big = (name: string): SlotWaiter => ({ subject: 'wakes', data: new Uint8Array(200_000), priority: name.length });
+    for (let i = 0; i < 3; i++) expect(await t.slots.acquire('k', `w${i}`, 1, 30_000, big(`w${i}`))).toBe(false);
+    await expect(t.slots.acquire('k', 'w-last', 1, 30_000, big('w-last'))).rejects.toMatchObject({ code: 'QUEUE_FULL' });
+    // What was parked stays parked.
+    expect(await t.slots.count('k')).toEqual({ held: 1, waiting: 3 });
+  });
+
   it('gives reservations from two processes each their own start', async () => {
     const ns = fresh();
     const [a, b] = [await open(ns), await open(ns)];

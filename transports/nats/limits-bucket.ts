@@ -50,6 +50,8 @@ export interface Read {
 
 const EXPECT = 'Nats-Expected-Last-Subject-Sequence';
 const LONG = 96;
+/** Room left in a message for the headers of a write. */
+const HEADROOM = 512;
 
 /** The KV token of a core key (see the module comment). */
 export function keyToken(key: string): string {
@@ -85,7 +87,18 @@ export class LimitsBucket {
 
   /** Writes `value` if the key is still at `expected`: its new revision, or `undefined` when it moved on. */
   write(key: string, value: string, expected: number): Promise<number | undefined> {
-    return this.publish(key, this.text.encode(value), expected);
+    const data = this.text.encode(value);
+    const max = this.ctx.nc().info?.max_payload;
+    // The whole state of a key is one message (its headers included): a queue that outgrows the server's payload limit cannot be written.
+    if (max !== undefined && data.length > max - HEADROOM) {
+      return Promise.reject(
+        new TransportError(
+          `NATS transport: the limit state "${key}" would be ${data.length} bytes, more than fits the server's max_payload of ${max}: too many waiters (or too large wake messages) on one key`,
+          { code: 'QUEUE_FULL' },
+        ),
+      );
+    }
+    return this.publish(key, data, expected);
   }
 
   /** Deletes the key if it is still at `expected`; false when it moved on. */
