@@ -113,7 +113,7 @@ describe('NATS transport: slots and rates', () => {
     for (const key of keys) expect(await t.rates.reserve(key, 1, 60_000, 0)).toBe(0);
   });
 
-  it('leaves nothing in the limits bucket once keys are released and reclaimed, and destroyNamespace removes it', async () => {
+  it('leaves only delete markers in the limits bucket once keys are released and reclaimed, and destroyNamespace removes it', async () => {
     const ns = fresh();
     const t = await open(ns);
     const jsm = await (t.connection as NonNullable<NatsTransport['connection']>).jetstreamManager();
@@ -123,7 +123,10 @@ describe('NATS transport: slots and rates', () => {
     await sleep(150);
     // The index still names the keys until reclaim finds them empty; nothing was held, so nothing is freed.
     expect(await t.slots.reclaim()).toBe(0);
-    await until(async () => (await jsm.streams.info(stream)).state.messages === 0, 5_000, 'an empty limits bucket');
+    // One marker per slot key; the index shards are gone.
+    await until(async () => (await jsm.streams.info(stream)).state.messages === 5, 5_000, 'a limits bucket of markers');
+    const subjects = (await jsm.streams.info(stream, { subjects_filter: '>' })).state.subjects ?? {};
+    expect(Object.keys(subjects).every((s) => s.startsWith(`${namesFor(ns).limitsPrefix}slot.`))).toBe(true);
     await destroyNamespace(url, ns);
     await expect(jsm.streams.info(stream)).rejects.toThrow(/not found/i);
   });

@@ -63,7 +63,8 @@ export async function writeShard(bucket: LimitsBucket, shard: Shard, changes: Ma
     if (at === undefined) delete entries[token];
     else entries[token] = at;
   }
-  if (Object.keys(entries).length === 0) return bucket.delete(shard.name, shard.revision);
+  // A shard back at revision 0 is harmless: reclaim writes only a shard it read with entries in it.
+  if (Object.keys(entries).length === 0) return bucket.delete(shard.name, shard.revision, true);
   return (await bucket.write(shard.name, JSON.stringify(entries), shard.revision)) !== undefined;
 }
 

@@ -14,9 +14,10 @@
  * string maps to a valid KV key, and subjects stay short.
  *
  * A key whose state is empty is deleted by compare-and-set (a delete marker
- * written at the revision read), then the marker is purged with a sequence
- * bound, which removes nothing written after it: keys made for one-off user
- * keys do not pile up.
+ * written at the revision read). A purge bounded by sequence then removes
+ * the marker, and nothing written after it, where a key may come back to
+ * revision 0 safely (index shards); slot keys keep their marker (see
+ * ./slots.ts).
  */
 import { AckPolicy, DeliverPolicy, Empty, headers, nanos, type JetStreamManager, type Msg, type MsgHdrs, type NatsConnection } from 'nats';
 import { createHash } from 'node:crypto';
@@ -101,12 +102,12 @@ export class LimitsBucket {
     return this.publish(key, data, expected);
   }
 
-  /** Deletes the key if it is still at `expected`; false when it moved on. */
-  async delete(key: string, expected: number): Promise<boolean> {
+  /** Deletes the key if it is still at `expected`, and with `purge` removes its marker too; false when it moved on. */
+  async delete(key: string, expected: number, purge: boolean): Promise<boolean> {
     const marker = await this.publish(key, Empty, expected, 'DEL');
     if (marker === undefined) return false;
     // Only tidying: a marker left behind reads as an empty state.
-    this.purgeUpTo(key, marker).catch(() => undefined);
+    if (purge) this.purgeUpTo(key, marker).catch(() => undefined);
     return true;
   }
 

@@ -11,6 +11,12 @@
  * nothing is lost. The other order could lose a waiter: a state committed
  * with the waiter holding the slot but no message sent would let its lease
  * run out with nobody ever told.
+ *
+ * A slot key that empties is deleted but its delete marker stays (one small
+ * message per key ever used, until the namespace goes): purged, the key
+ * would be back at revision 0, and a writer that read it absent before a
+ * reclaim's fence (./lease-index.ts) could then commit after it, on a state
+ * the fence was meant to close.
  */
 import type { SlotWaiter, Slots } from '../../core/transport.js';
 import { lowerEntry, readShard, RECLAIM_BATCH, shardNames, writeShard, type Shard } from './lease-index.js';
@@ -117,7 +123,7 @@ export class NatsSlots implements Slots {
     state.indexed = earliest(state);
     for (const w of woken) await this.wake(w);
     const committed = isEmpty(state)
-      ? await this.bucket.delete(key, read.revision)
+      ? await this.bucket.delete(key, read.revision, false)
       : (await this.bucket.write(key, encodeState(state), read.revision)) !== undefined;
     return committed ? { lapsed, indexed: state.indexed } : undefined;
   }
@@ -149,7 +155,7 @@ export class NatsSlots implements Slots {
     const key = slotKey(token);
     if (isEmpty(state)) {
       if (!read.value || read.value.length === 0) return true;
-      return this.bucket.delete(key, read.revision);
+      return this.bucket.delete(key, read.revision, false);
     }
     const need = earliest(state);
     if (need !== undefined && (state.indexed === undefined || need < state.indexed)) {
