@@ -38,7 +38,7 @@ export interface Shard {
   entries: Record<string, number>;
 }
 
-export function shardOf(token: string): string {
+function shardOf(token: string): string {
   let h = 0;
   for (let i = 0; i < token.length; i++) h = (h * 31 + token.charCodeAt(i)) | 0;
   return `index.${Math.abs(h) % SHARDS}`;

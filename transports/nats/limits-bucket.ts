@@ -26,7 +26,7 @@ import { ackInfo } from './acks.js';
 import { ackError, readAck, requestError, WRONG_LAST_SEQUENCE } from './errors.js';
 import { pullOnce } from './kv.js';
 
-export interface BucketContext {
+interface BucketContext {
   nc(): NatsConnection;
   jsm(): JetStreamManager;
   request(subject: string, data: Uint8Array, headers: MsgHdrs | undefined, label: string): Promise<Msg>;
@@ -37,7 +37,7 @@ export interface BucketContext {
 }
 
 /** One key's latest value, as listed by `latestUnder`. */
-export interface Listed {
+interface Listed {
   key: string;
   revision: number;
   value: Uint8Array;

@@ -10,7 +10,7 @@
  */
 import type { SlotWaiter } from '../../core/transport.js';
 
-export interface Parked {
+interface Parked {
   holder: string;
   subject: string;
   /** The waiter's message, base64. */

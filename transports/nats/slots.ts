@@ -24,7 +24,7 @@ import { ATTEMPTS, backoff, contended, keyToken, PerKey, type LimitsBucket, type
 import { decodeState, earliest, encodeState, isEmpty, lapse, park, promote, unpark, type SlotState } from './slot-state.js';
 
 /** Publishes a woken waiter's message as `Transport.publish` would, with a fresh message id. */
-export type Wake = (waiter: SlotWaiter) => Promise<unknown>;
+type Wake = (waiter: SlotWaiter) => Promise<unknown>;
 
 type Step<T> = (state: SlotState, now: number) => T;
 
