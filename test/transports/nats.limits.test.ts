@@ -104,6 +104,67 @@ describe('NATS transport: slots and rates', () => {
     expect(await a.slots.count('race')).toEqual({ held: 0, waiting: 0 });
   });
 
+  it('never lets more than the limit hold at once while two processes acquire, release, die and reclaim at random', async () => {
+    const ns = fresh();
+    const [a, b] = [await open(ns), await open(ns)];
+    const waiting = new Map<string, () => void>();
+    const c = await a.consume(
+      'wakes',
+      'w',
+      async (d) => {
+        waiting.get(dec(d.data))?.();
+        await d.ack();
+      },
+      { concurrency: 10, ackWaitMs: 30_000 },
+    );
+    consumers.push(c);
+    const leaseMs = 200;
+    const limit = 2;
+    // What each holder knew it held: from its acquire's answer to its release (or, when it dies, to its lease's end).
+    const held: [number, number][] = [];
+    let stop = false;
+    const reclaimer = (async () => {
+      while (!stop) {
+        await Promise.all([a.slots.reclaim(), b.slots.reclaim()]);
+        await sleep(40);
+      }
+    })();
+    const holder = async (name: string, t: NatsTransport) => {
+      for (let round = 0; round < 3; round++) {
+        // A new id each round: a holder that died must not find its old, still leased slot again.
+        const h = `${name}.${round}`;
+        for (let tries = 0; ; tries++) {
+          if (tries === 30) throw new Error(`${h} never got a slot`);
+          const woken = new Promise<void>((r) => {
+            waiting.set(h, r);
+            setTimeout(r, 1_000);
+          });
+          const asked = Date.now();
+          if (await t.slots.acquire('f', h, limit, leaseMs, waiter(h))) {
+            const from = Date.now();
+            if (Math.random() < 0.3) {
+              held.push([from, asked + leaseMs]);
+            } else {
+              await sleep(Math.random() * 40);
+              held.push([from, Date.now()]);
+              await (Math.random() < 0.5 ? a : b).slots.release('f', h);
+            }
+            break;
+          }
+          await woken;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: 10 }, (_, i) => holder(`h${i}`, i % 2 === 0 ? a : b)));
+    stop = true;
+    await reclaimer;
+    for (const [from] of held) expect(held.filter(([f, to]) => f <= from && from < to).length).toBeLessThanOrEqual(limit);
+    expect(held).toHaveLength(30);
+    await sleep(leaseMs + 50);
+    await a.slots.reclaim();
+    expect(await b.slots.count('f')).toEqual({ held: 0, waiting: 0 });
+  });
+
   it('keeps any string apart as a key of its own, slots and schedules alike', async () => {
     const t = await open(fresh());
     const keys = ['', '.', 'a.b', 'a', 'a b/ü*>', '=2E', 'x'.repeat(500), `${'x'.repeat(500)}y`];
