@@ -10,7 +10,7 @@
  */
 import type { SlotWaiter } from '../../core/transport.js';
 
-interface Parked {
+export interface Parked {
   holder: string;
   subject: string;
   /** The waiter's message, base64. */
@@ -28,6 +28,8 @@ export interface SlotState {
   queue: Parked[];
   /** A time no later than the key's entry in the lease index, when it has one (see ./lease-index.ts). */
   indexed: number | undefined;
+  /** Waiters given a slot whose wake may not have gone out yet: committed with the slot, sent after, cleared once sent. */
+  owed: Parked[];
 }
 
 interface Stored {
@@ -35,24 +37,26 @@ interface Stored {
   held: [string, number][];
   queue: Parked[];
   indexed?: number;
+  owed?: Parked[];
 }
 
 const text = new TextDecoder();
 
 export function decodeState(value: Uint8Array | undefined): SlotState {
-  if (!value || value.length === 0) return { limit: 0, held: new Map(), queue: [], indexed: undefined };
+  if (!value || value.length === 0) return { limit: 0, held: new Map(), queue: [], indexed: undefined, owed: [] };
   const s = JSON.parse(text.decode(value)) as Stored;
-  return { limit: s.limit, held: new Map(s.held), queue: s.queue, indexed: s.indexed };
+  return { limit: s.limit, held: new Map(s.held), queue: s.queue, indexed: s.indexed, owed: s.owed ?? [] };
 }
 
 export function encodeState(state: SlotState): string {
   const s: Stored = { limit: state.limit, held: [...state.held], queue: state.queue };
   if (state.indexed !== undefined) s.indexed = state.indexed;
+  if (state.owed.length > 0) s.owed = state.owed;
   return JSON.stringify(s);
 }
 
 export function isEmpty(state: SlotState): boolean {
-  return state.held.size === 0 && state.queue.length === 0;
+  return state.held.size === 0 && state.queue.length === 0 && state.owed.length === 0;
 }
 
 /** The earliest lease expiry among the holders, if any hold. */
@@ -73,15 +77,18 @@ export function lapse(state: SlotState, now: number): number {
   return lapsed;
 }
 
-/** Gives free slots to the first waiters, leased from `now`: the waiters whose messages must go out. */
-export function promote(state: SlotState, now: number): SlotWaiter[] {
-  const woken: SlotWaiter[] = [];
+/** Gives free slots to the first waiters, leased from `now`; their wakes are owed until sent. */
+export function promote(state: SlotState, now: number): void {
   while (state.held.size < state.limit && state.queue.length > 0) {
     const next = state.queue.shift() as Parked;
     state.held.set(next.holder, now + next.leaseMs);
-    woken.push({ subject: next.subject, data: Buffer.from(next.data, 'base64'), priority: next.priority });
+    state.owed.push(next);
   }
-  return woken;
+}
+
+/** A parked waiter's message, as the transport publishes it. */
+export function wakeOf(parked: Parked): SlotWaiter {
+  return { subject: parked.subject, data: Buffer.from(parked.data, 'base64'), priority: parked.priority };
 }
 
 export function unpark(state: SlotState, holder: string): boolean {

@@ -4,13 +4,13 @@
  * changed and written back by compare-and-set, tried again from a fresh
  * read when another process wrote first.
  *
- * Waking a waiter publishes its message first and commits the state after.
- * A crash (or a lost compare-and-set) in between leaves the waiter parked
- * with its wake delivered. The core tolerates that: its acquire on waking
- * takes a free slot or parks again, and parking again keeps its place, so
- * nothing is lost. The other order could lose a waiter: a state committed
- * with the waiter holding the slot but no message sent would let its lease
- * run out with nobody ever told.
+ * Waking a waiter commits the state first, with the slot given to it and
+ * its wake recorded as owed, then publishes the wake, then clears what it
+ * sent. The waiter's acquire on waking therefore always finds the slot its
+ * own (a wake sent before the commit could arrive first, find nothing,
+ * and be spent). A crash after the commit leaves the wake owed: the next
+ * change of the key, or the reclaim, sends it again. A wake may so arrive
+ * twice, which the core tolerates.
  *
  * A slot key that empties is deleted but its delete marker stays (one small
  * message per key ever used, until the namespace goes): purged, the key
@@ -21,7 +21,19 @@
 import type { SlotWaiter, Slots } from '../../core/transport.js';
 import { lowerEntry, readShard, RECLAIM_BATCH, shardNames, writeShard, type Shard } from './lease-index.js';
 import { ATTEMPTS, backoff, contended, keyToken, PerKey, type LimitsBucket, type Read } from './limits-bucket.js';
-import { decodeState, earliest, encodeState, isEmpty, lapse, park, promote, unpark, type SlotState } from './slot-state.js';
+import {
+  decodeState,
+  earliest,
+  encodeState,
+  isEmpty,
+  lapse,
+  park,
+  promote,
+  unpark,
+  wakeOf,
+  type Parked,
+  type SlotState,
+} from './slot-state.js';
 
 /** Publishes a woken waiter's message as `Transport.publish` would, with a fresh message id. */
 type Wake = (waiter: SlotWaiter) => Promise<unknown>;
@@ -118,14 +130,15 @@ export class NatsSlots implements Slots {
     const state = decodeState(read.value);
     const now = this.now();
     const lapsed = lapse(state, now);
-    const woken = promote(state, now);
+    promote(state, now);
     // A state only the reclaim writes owns its entry outright: the entry becomes what the holders need.
     state.indexed = earliest(state);
-    for (const w of woken) await this.wake(w);
     const committed = isEmpty(state)
       ? await this.bucket.delete(key, read.revision, false)
-      : (await this.bucket.write(key, encodeState(state), read.revision)) !== undefined;
-    return committed ? { lapsed, indexed: state.indexed } : undefined;
+      : await this.bucket.write(key, encodeState(state), read.revision);
+    if (committed === false || committed === undefined) return undefined;
+    if (typeof committed === 'number') await this.sendOwed(token, state.owed, committed);
+    return { lapsed, indexed: state.indexed };
   }
 
   /**
@@ -140,22 +153,28 @@ export class NatsSlots implements Slots {
         const state = decodeState(read.value);
         const now = this.now();
         lapse(state, now);
-        const woken = promote(state, now);
+        promote(state, now);
         const result = step(state, now);
-        woken.push(...promote(state, now));
-        if (await this.commit(token, read, state, woken)) return result;
+        promote(state, now);
+        const revision = await this.commit(token, read, state);
+        if (revision === undefined) {
+          await backoff(attempt);
+          continue;
+        }
+        if (state.owed.length > 0) await this.sendOwed(token, state.owed, revision);
+        return result;
         await backoff(attempt);
       }
       throw contended(what);
     });
   }
 
-  /** Writes `state` over `read` (nothing when unchanged); false when another process wrote first. */
-  private async commit(token: string, read: Read, state: SlotState, woken: SlotWaiter[]): Promise<boolean> {
+  /** Writes `state` over `read` (nothing when unchanged): the revision it is at, or undefined when another process wrote first. */
+  private async commit(token: string, read: Read, state: SlotState): Promise<number | undefined> {
     const key = slotKey(token);
     if (isEmpty(state)) {
-      if (!read.value || read.value.length === 0) return true;
-      return this.bucket.delete(key, read.revision, false);
+      if (!read.value || read.value.length === 0) return read.revision;
+      return (await this.bucket.delete(key, read.revision, false)) ? read.revision : undefined;
     }
     const need = earliest(state);
     if (need !== undefined && (state.indexed === undefined || need < state.indexed)) {
@@ -163,8 +182,24 @@ export class NatsSlots implements Slots {
       state.indexed = need;
     }
     const value = encodeState(state);
-    if (read.value && text.decode(read.value) === value) return true;
-    for (const w of woken) await this.wake(w);
-    return (await this.bucket.write(key, value, read.revision)) !== undefined;
+    if (read.value && text.decode(read.value) === value) return read.revision;
+    return this.bucket.write(key, value, read.revision);
+  }
+
+  /**
+   * Publishes the owed wakes of a committed state, then takes them off the
+   * state if nobody wrote since; when someone did, whoever changes the key
+   * next sends them again (a wake twice is harmless, a wake never is not).
+   */
+  private async sendOwed(token: string, owed: Parked[], revision: number): Promise<void> {
+    for (const parked of owed) await this.wake(wakeOf(parked));
+    const key = slotKey(token);
+    const read = await this.bucket.read(key);
+    if (read.revision !== revision) return;
+    const state = decodeState(read.value);
+    const sent = new Set(owed.map((p) => p.holder));
+    state.owed = state.owed.filter((p) => !sent.has(p.holder));
+    if (isEmpty(state)) await this.bucket.delete(key, read.revision, false);
+    else await this.bucket.write(key, encodeState(state), read.revision);
   }
 }
