@@ -27,6 +27,19 @@ describe('createHttpHandler', () => {
     expect(() => createHttpHandler(rt, { token: 'has a space in it, long enough' })).toThrow(/without spaces/);
     expect(() => createHttpHandler(rt, { dev: true, basePath: 'no-slash' })).toThrow(/basePath/);
     expect(() => createHttpHandler(rt, { dev: true, maxBodyBytes: 0 })).toThrow(/maxBodyBytes/);
+    expect(() => createHttpHandler(rt, { dev: true, bodyTimeoutMs: 0 })).toThrow(/bodyTimeoutMs/);
+    expect(() => createHttpHandler(rt, { dev: true, bodyTimeoutMs: 1.5 })).toThrow(/bodyTimeoutMs/);
+    for (const bad of [
+      '*',
+      'https://app.example.com/path',
+      'app.example.com',
+      'https://app.example.com?x=1',
+      'null',
+      'https://u:p@app.example.com',
+    ])
+      expect(() => createHttpHandler(rt, { dev: true, allowedOrigins: [bad] }), bad).toThrow(/is not an origin/);
+    expect(() => createHttpHandler(rt, { dev: true, allowedOrigins: 'https://app.example.com' as never })).toThrow(/must be an array/);
+    createHttpHandler(rt, { dev: true, allowedOrigins: ['https://app.example.com', 'http://localhost:5173/'] }).close();
     createHttpHandler(rt, { dev: true }).close();
   });
 
