@@ -35,7 +35,6 @@ function rawExchange(url: string, head: string, send: (write: (s: string) => voi
     const socket = connect(Number(port), hostname);
     const started = Date.now();
     let text = '';
-    let ticker: NodeJS.Timeout | undefined;
     const done = () => {
       clearInterval(ticker);
       clearTimeout(giveUp);
@@ -49,7 +48,7 @@ function rawExchange(url: string, head: string, send: (write: (s: string) => voi
     // The server may close while bytes are in flight; that is what is being tested.
     socket.on('error', () => {});
     socket.write(head);
-    ticker = setInterval(() => {
+    const ticker = setInterval(() => {
       if (socket.destroyed || socket.writableEnded) return;
       if (!send((s) => socket.write(s))) clearInterval(ticker);
     }, everyMs);
