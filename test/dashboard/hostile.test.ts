@@ -71,6 +71,7 @@ const stepIds = [
 const eventName = `evil/<img src=x onerror="window.__pwned='name';document.title='pwned'">\u202E${'n'.repeat(3_000)}`;
 const outputName = 'evil/output<script>window.__pwned="output"</script>';
 const errorName = '<img src=x onerror=window.__pwned="error-name">';
+const letterName = `evil/letter\u202E<svg onload="window.__pwned='letter'">`;
 const data = Object.fromEntries(text.map((t, i) => [`${i}${t.slice(0, 60)}`, t]));
 
 const functions = [
@@ -84,6 +85,19 @@ const functions = [
     });
   }),
   defineFunction({ id: 'hostile-output', trigger: { event: outputName } }, async () => ({ text, markup: markup.join('') })),
+  // A trigger condition that throws dead-letters the event, with the error's message in the reason.
+  defineFunction(
+    {
+      id: 'hostile-filter',
+      trigger: {
+        event: letterName,
+        if: () => {
+          throw new Error(markup[3] + bidi + long);
+        },
+      },
+    },
+    async () => {},
+  ),
 ];
 
 describe('dashboard: hostile input renders as text', () => {
@@ -110,11 +124,13 @@ describe('dashboard: hostile input renders as text', () => {
     await runtime.send([
       { name: eventName, data },
       { name: outputName, data: { [markup[0]]: markup[2] } },
+      { name: letterName, data: {} },
     ]);
     await until(
       async () =>
         (await runtime.listRuns({ functionId: 'hostile-steps', status: 'failed' })).length === 1 &&
-        (await runtime.listRuns({ functionId: 'hostile-output', status: 'succeeded' })).length === 1,
+        (await runtime.listRuns({ functionId: 'hostile-output', status: 'succeeded' })).length === 1 &&
+        (await runtime.deadLetters()).length === 1,
       15_000,
       'the hostile runs to end',
     );
@@ -237,6 +253,11 @@ describe('dashboard: hostile input renders as text', () => {
           const row = page.locator(`#runs tr[data-run-id="${failedRunId}"]`);
           await row.waitFor();
           expect(await row.locator('.c-sub').evaluate((el) => el.textContent)).toContain(eventName);
+          await page.locator('#dl-card:not([hidden])').waitFor();
+          const [letter] = await runtime.deadLetters();
+          expect(await texts(page, '#dead-letters .dl > div:first-child')).toEqual([letter.reason]);
+          expect(letter.reason).toContain(markup[3] + bidi + long);
+          expect(await page.locator('#dead-letters .dl .faint').evaluate((el) => el.textContent)).toContain(letterName);
           expect(await texts(page, '#functions .fn-meta span:first-child')).toEqual(
             expect.arrayContaining([`on ${eventName}`, `on ${outputName}`]),
           );
