@@ -229,8 +229,10 @@ export function createHttpHandler(runtime: HttpRuntime, options: HttpHandlerOpti
     {
       pattern: /^\/runs\/([^/]+)\/cancel$/,
       methods: {
-        POST: async ({ params }) => {
-          const id = params.id as string;
+        POST: async (ctx) => {
+          // Read though unused, so that a body trickled in here is cut at bodyTimeoutMs like any other write's.
+          await readText(ctx.request, limits, ctx.header('content-length'));
+          const id = ctx.params.id as string;
           if (!(await runtime.getRun(id))) return fail(404, 'RUN_NOT_FOUND', `no run "${id}"`);
           return json(200, { run: runSummary(await runtime.cancel(id)) });
         },

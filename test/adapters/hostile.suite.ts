@@ -297,6 +297,17 @@ export function hostileSuite(name: string, startServer: StartServer): void {
       expect(trickle.closedAfterMs).toBeGreaterThanOrEqual(350);
       expect(trickle.closedAfterMs).toBeLessThan(2_500);
 
+      // The same on a write that has no use for its body.
+      sent = 0;
+      const cancel = await rawExchange(
+        base,
+        headOf(`${path.replace(/\/events$/, '')}/runs/run_x/cancel`, host, { ...json, 'content-length': String(body.length) }),
+        (write) => (write(body[sent++]), sent < body.length),
+        50,
+      );
+      expect(cancel.statusLine).toMatch(/^HTTP\/1\.1 408/);
+      expect(cancel.closedAfterMs).toBeLessThan(2_500);
+
       // Headers, then nothing at all.
       const stalled = await rawExchange(base, headOf(path, host, { ...json, 'content-length': '40' }), () => false, 50);
       expect(stalled.statusLine).toMatch(/^HTTP\/1\.1 408/);
