@@ -81,6 +81,8 @@ const jsonHeaders = {
   'cache-control': 'no-store',
   'x-content-type-options': 'nosniff',
   'content-security-policy': "default-src 'none'; frame-ancestors 'none'; sandbox",
+  // Another site may not even load the API's answers into its own page (a <script src> or <img> of them); CORS requests are unaffected.
+  'cross-origin-resource-policy': 'same-origin',
 };
 
 type Params = { id?: string };
@@ -172,6 +174,8 @@ export function createHttpHandler(runtime: HttpRuntime, options: HttpHandlerOpti
         'x-content-type-options': 'nosniff',
         'referrer-policy': 'no-referrer',
         'x-frame-options': 'DENY',
+        // A page on another site that opened this one gets no handle on its window.
+        'cross-origin-opener-policy': 'same-origin',
         'content-security-policy': `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; connect-src 'self'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
       },
       body: dashboardHtml(nonce),

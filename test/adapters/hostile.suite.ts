@@ -179,6 +179,7 @@ export function hostileSuite(name: string, startServer: StartServer): void {
           `${method} ${path}`,
         ).toEqual([]);
         if (method === 'OPTIONS') expect(r.status).toBe(405);
+        if (method === 'GET' && path !== '/') expect(r.headers['cross-origin-resource-policy']).toBe('same-origin');
       }
 
       const app = 'http://app.example:5173';
