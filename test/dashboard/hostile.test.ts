@@ -10,17 +10,16 @@
  * ignore it, so that the proof is the rendering code's, not the CSP's.
  * Needs Chromium: it fails, never skips, when Chromium is missing.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRuntime, defineFunction, silentLogger, type Runtime } from '../../index.js';
 import { createHttpHandler, type HttpHandler } from '../../adapters/http/index.js';
 import { eventideListener } from '../../adapters/node/index.js';
 import { until } from '../conformance/transport.suite.js';
+import { BROWSER_TEST_MS, CHROMIUM, withBrowser } from './browser.js';
 
 // Browser globals used in page.evaluate callbacks (the tsconfig has no DOM lib).
 declare const sessionStorage: { setItem(key: string, value: string): void };
@@ -39,10 +38,7 @@ interface BrowserElement {
   childNodes: ArrayLike<{ nodeType: number; textContent: string | null }>;
 }
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const TOKEN = 'hostile-dashboard-token-0123456789';
-// Each test starts a browser of its own; on a shared 2-core machine that alone can take 10 s.
-const BROWSER_TEST_MS = 60_000;
 
 // Each would set window.__pwned or the title if it were ever parsed as HTML or run.
 const markup = [
@@ -147,38 +143,6 @@ describe('dashboard: hostile input renders as text', () => {
     await runtime?.stop({ timeoutMs: 1_000 });
   });
 
-  /** A browser of its own, in a fresh profile, for one test; closed (and its profile removed) whatever happens. */
-  async function withBrowser(bypassCSP: boolean, use: (context: BrowserContext) => Promise<void>): Promise<void> {
-    if (!existsSync(CHROMIUM))
-      throw new Error(
-        `Chromium is not installed at ${CHROMIUM}: the dashboard test needs it (apt-get install -y chromium, or set CHROMIUM_PATH).`,
-      );
-    const profile = mkdtempSync(join(tmpdir(), 'eventide-hostile-'));
-    const context = await chromium.launchPersistentContext(profile, {
-      // Within the test's timeout: a launch that outlived it would leave a browser nobody closes.
-      timeout: 20_000,
-      executablePath: CHROMIUM,
-      headless: true,
-      bypassCSP,
-      viewport: { width: 1280, height: 860 },
-      deviceScaleFactor: 1,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
-    try {
-      await use(context);
-    } finally {
-      await context.close();
-      rmSync(profile, { recursive: true, force: true });
-    }
-  }
-
   async function openDashboard(context: BrowserContext, problems: string[]): Promise<Page> {
     const page = await context.newPage();
     page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
@@ -243,7 +207,7 @@ describe('dashboard: hostile input renders as text', () => {
     it(
       `shows names, data, steps, logs, errors and output as their exact text (${bypassCSP ? 'CSP ignored' : 'with CSP'})`,
       async () => {
-        await withBrowser(bypassCSP, async (context) => {
+        await withBrowser({ bypassCSP }, async (context) => {
           const problems: string[] = [];
           const page = await openDashboard(context, problems);
 
@@ -302,7 +266,7 @@ describe('dashboard: hostile input renders as text', () => {
   it(
     'keeps a bidi override inside the value that carries it',
     async () => {
-      await withBrowser(false, async (context) => {
+      await withBrowser({}, async (context) => {
         const problems: string[] = [];
         const page = await openDashboard(context, problems);
         const row = page.locator(`#runs tr[data-run-id="${failedRunId}"]`);
