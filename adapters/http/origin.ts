@@ -46,10 +46,17 @@ function originOf(value: string): string | undefined {
   }
 }
 
-/** True when the browser says this request comes from a page served by this very host. */
+/**
+ * True when the browser says this request comes from a page served by this
+ * very host: the one it asked for (`Host`), or, behind a proxy that rewrites
+ * `Host`, the one the proxy says it was asked for (`X-Forwarded-Host`).
+ * Trusting the latter is safe here: a page cannot add that header to a
+ * cross-site request without a preflight, and preflights get no CORS answer.
+ */
 function sameHost(origin: string, header: Header): boolean {
-  const host = header('host')?.toLowerCase();
-  return host !== undefined && new URL(origin).host === host;
+  const { host } = new URL(origin);
+  const asked = [header('host'), header('x-forwarded-host')?.split(',')[0]];
+  return asked.some((h) => h !== undefined && h.trim().toLowerCase() === host);
 }
 
 /** The `Origin` when it is one of `allowed`, for the CORS headers; `undefined` otherwise. */

@@ -154,6 +154,19 @@ export function hostileSuite(name: string, startServer: StartServer): void {
         expect(own.status).toBe(200);
         const curl = await call(base, 'POST', `${base}/events`, { headers, body: JSON.stringify({ name: 'nap/start', data: {} }) });
         expect(curl.status).toBe(202);
+        if (mode === 'token') {
+          // Behind a proxy that rewrites Host: the page's origin is the host the proxy was asked for.
+          const proxied = await call(base, 'POST', `${base}/events`, {
+            headers: { ...headers, origin: 'https://ops.example.com', 'x-forwarded-host': 'ops.example.com', 'x-forwarded-proto': 'https' },
+            body: JSON.stringify({ name: 'nap/start', data: {} }),
+          });
+          expect(proxied.status).toBe(202);
+          const elsewhere = await call(base, 'POST', `${base}/events`, {
+            headers: { ...headers, origin: evil, 'x-forwarded-host': 'ops.example.com' },
+            body: JSON.stringify({ name: 'nap/start', data: {} }),
+          });
+          expect(elsewhere.status).toBe(403);
+        }
       });
     }
 
