@@ -321,15 +321,15 @@ export function createHttpHandler(runtime: HttpRuntime, options: HttpHandlerOpti
   ): Promise<HttpResponse> {
     const path = url.pathname;
     const method = request.method.toUpperCase();
+    const notLocal = dev ? devRefusal(request.remoteAddress, header) : undefined;
+    if (notLocal) return fail(403, 'FORBIDDEN', notLocal);
     if (method === 'OPTIONS' && origin !== undefined && header('access-control-request-method') !== undefined)
       return { status: 204, headers: { 'cache-control': 'no-store', ...preflightHeaders(origin) } };
     const write = method !== 'GET' && method !== 'HEAD' && method !== 'OPTIONS';
     // Before the token and before any route runs, so a foreign page learns nothing, not even whether its token was right.
     // Reads need no such check with a token: without CORS headers a foreign page cannot see the answers.
-    const refusal =
-      (dev ? devRefusal(request.remoteAddress, header) : undefined) ??
-      (dev || write ? crossSiteRefusal(header, allowedOrigins, write) : undefined);
-    if (refusal) return fail(403, 'FORBIDDEN', refusal);
+    const crossSite = dev || write ? crossSiteRefusal(header, allowedOrigins, write) : undefined;
+    if (crossSite) return fail(403, 'FORBIDDEN', crossSite);
     const rest = path.slice(basePath.length);
     let matched: { route: Route; params: Params } | undefined;
     for (const route of routes) {

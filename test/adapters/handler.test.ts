@@ -66,6 +66,34 @@ describe('createHttpHandler', () => {
     ).toBe(401);
   });
 
+  it('dev mode with allowedOrigins: a local front end on another port may call; a remote peer gets no preflight', async () => {
+    const rt = await runtime();
+    const app = 'http://localhost:5173';
+    const handler = createHttpHandler(rt, { dev: true, allowedOrigins: [app] });
+    open.push({ runtime: rt, handler });
+    const preflight = (remoteAddress: string) =>
+      handler.handle({
+        method: 'OPTIONS',
+        url: '/eventide/events',
+        headers: { host: 'localhost:3000', origin: app, 'access-control-request-method': 'POST' },
+        remoteAddress,
+      });
+    expect((await preflight('127.0.0.1'))?.status).toBe(204);
+    expect((await preflight('127.0.0.1'))?.headers['access-control-allow-origin']).toBe(app);
+    expect((await preflight('10.1.2.3'))?.status).toBe(403);
+    const send = (origin: string) =>
+      handler.handle({
+        method: 'POST',
+        url: '/eventide/events',
+        headers: { host: 'localhost:3000', origin },
+        body: JSON.stringify({ name: 'a/b', data: {} }),
+        remoteAddress: '127.0.0.1',
+      });
+    expect((await send(app))?.status).toBe(202);
+    expect((await send('http://localhost:8080'))?.status).toBe(403);
+    expect((await send('http://localhost:8080'))?.headers['access-control-allow-origin']).toBeUndefined();
+  });
+
   it('isLoopbackAddress', () => {
     for (const a of ['127.0.0.1', '127.255.0.1', '::1', '::ffff:127.0.0.1']) expect(isLoopbackAddress(a), a).toBe(true);
     for (const a of ['10.0.0.1', '::ffff:10.0.0.1', '0.0.0.0', '::', '', undefined, 'localhost', '127.0.0.1.evil'])
