@@ -394,7 +394,8 @@
         h('div', { class: 'c-fn', title: r.functionId, text: r.functionId }),
         h(
           'div',
-          { class: 'c-sub', title: r.eventName + ' · ' + r.id },
+          // A tooltip is plain text, with no element to isolate the name in: first-strong isolate marks (U+2068…U+2069) do it.
+          { class: 'c-sub', title: '\u2068' + r.eventName + '\u2069 · ' + r.id },
           h('span', { text: r.eventName }),
           ' · ',
           h('span', { class: 'c-id', text: short(r.id) }),

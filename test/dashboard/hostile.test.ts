@@ -217,6 +217,7 @@ describe('dashboard: hostile input renders as text', () => {
           const row = page.locator(`#runs tr[data-run-id="${failedRunId}"]`);
           await row.waitFor();
           expect(await row.locator('.c-sub').evaluate((el) => el.textContent)).toContain(eventName);
+          expect(await row.locator('.c-sub').getAttribute('title')).toBe(`\u2068${eventName}\u2069 · ${failedRunId}`);
           await page.locator('#dl-card:not([hidden])').waitFor();
           const [letter] = await runtime.deadLetters();
           expect(await texts(page, '#dead-letters .dl > div:first-child')).toEqual([letter.reason]);
