@@ -7,9 +7,9 @@
  * hostile: it reaches the page only as a text node or as the value of an
  * attribute that cannot load or run anything (h() refuses any other), is
  * never parsed as HTML, never becomes a class name unless it is a known
- * status, and sits in an element of its own that the stylesheet isolates
- * for bidi, so a right-to-left override in one value cannot reorder its
- * neighbours (a run id next to an event name).
+ * status or log level, and sits in an element of its own that the
+ * stylesheet isolates for bidi, so a right-to-left override in one value
+ * cannot reorder its neighbours (a run id next to an event name).
  */
 (function () {
   'use strict';
