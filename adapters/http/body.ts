@@ -1,7 +1,7 @@
 /**
  * @module
- * Reading a request body with a size limit, and parsing it as JSON, with
- * errors that say what went wrong.
+ * Reading a request body within a size limit and a deadline, and parsing it
+ * as JSON, with errors that say what went wrong.
  */
 import type { HttpRequest } from './types.js';
 
@@ -25,11 +25,55 @@ export class HttpError extends Error {
   }
 }
 
+// Closing the connection after these is the only way to stop a client that keeps sending.
 const tooLarge = (limit: number) =>
   new HttpError(413, 'BODY_TOO_LARGE', `request body is larger than ${limit} bytes (maxBodyBytes)`, { headers: { connection: 'close' } });
+const tooSlow = (timeoutMs: number) =>
+  new HttpError(408, 'BODY_TIMEOUT', `request body did not arrive within ${timeoutMs} ms (bodyTimeoutMs)`, {
+    headers: { connection: 'close' },
+  });
 
-/** Reads the whole body as UTF-8 text; throws 413 past `limit` bytes (without reading further) and 400 on invalid UTF-8. */
-export async function readText(request: HttpRequest, limit: number, contentLength: string | undefined): Promise<string> {
+export interface BodyLimits {
+  /** Bytes; past them → 413, without reading further. */
+  maxBytes: number;
+  /** The whole body must arrive within this many ms of the handler starting to read it, however it trickles (slowloris) → 408. */
+  timeoutMs: number;
+}
+
+/** Reads a streamed body within `limits`, as bytes. */
+async function readStream(body: AsyncIterable<Uint8Array | string>, limits: BodyLimits): Promise<Uint8Array> {
+  const iterator = body[Symbol.asyncIterator]();
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(tooSlow(limits.timeoutMs)), limits.timeoutMs);
+  });
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for (;;) {
+      const pending = iterator.next();
+      // Left pending on a timeout; the stream errors or ends when the connection closes, and nobody is waiting then.
+      pending.catch(() => {});
+      const next = await Promise.race([pending, expired]);
+      if (next.done) break;
+      const c = typeof next.value === 'string' ? Buffer.from(next.value) : next.value;
+      size += c.byteLength;
+      if (size > limits.maxBytes) throw tooLarge(limits.maxBytes);
+      chunks.push(c);
+    }
+  } catch (e) {
+    // As a for-await loop would: the source stops reading (a node request stops pulling from its socket).
+    iterator.return?.().catch(() => {});
+    throw e;
+  } finally {
+    clearTimeout(timer);
+  }
+  return Buffer.concat(chunks, size);
+}
+
+/** Reads the whole body as UTF-8 text; throws 413 past `maxBytes`, 408 past `timeoutMs`, and 400 on invalid UTF-8. */
+export async function readText(request: HttpRequest, limits: BodyLimits, contentLength: string | undefined): Promise<string> {
+  const limit = limits.maxBytes;
   if (contentLength !== undefined && /^\d+$/.test(contentLength) && Number(contentLength) > limit) throw tooLarge(limit);
   const { body } = request;
   let bytes: Uint8Array;
@@ -39,17 +83,7 @@ export async function readText(request: HttpRequest, limit: number, contentLengt
     return body;
   }
   if (body instanceof Uint8Array) bytes = body;
-  else {
-    const chunks: Uint8Array[] = [];
-    let size = 0;
-    for await (const chunk of body) {
-      const c = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-      size += c.byteLength;
-      if (size > limit) throw tooLarge(limit);
-      chunks.push(c);
-    }
-    bytes = Buffer.concat(chunks, size);
-  }
+  else bytes = await readStream(body, limits);
   if (bytes.byteLength > limit) throw tooLarge(limit);
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes);

@@ -1,8 +1,15 @@
 /**
  * The dashboard's script, served inline in the page (dashboard-html.ts reads
- * this file once). Plain browser JavaScript, no build step of its own: every
- * value from the API reaches the page through textContent or setAttribute on
- * elements created here; nothing is parsed as HTML.
+ * this file once). Plain browser JavaScript, no build step of its own.
+ *
+ * Event names, data, step ids, log lines and errors are whatever a user's
+ * code or an API client sent, so every value from the API is treated as
+ * hostile: it reaches the page only as a text node or as the value of an
+ * attribute that cannot load or run anything (h() refuses any other), is
+ * never parsed as HTML, never becomes a class name unless it is a known
+ * status or log level, and sits in an element of its own that the
+ * stylesheet isolates for bidi, so a right-to-left override in one value
+ * cannot reorder its neighbours (a run id next to an event name).
  */
 (function () {
   'use strict';
@@ -11,6 +18,10 @@
   var token = sessionStorage.getItem(TOKEN_KEY) || '';
   var TERMINAL = { succeeded: 1, failed: 1, cancelled: 1 };
   var STATUSES = ['running', 'retrying', 'sleeping', 'waiting', 'pending', 'failed', 'succeeded', 'cancelled'];
+  var STEP_STATUSES = ['succeeded', 'failed', 'retrying', 'sleeping'];
+  var LEVELS = ['debug', 'info', 'warn', 'error'];
+  // No URL, style, srcdoc or on* attribute: a value from the API in one of those could load or run something.
+  var SAFE_ATTRIBUTE = /^(id|class|title|value|type|aria-label|data-[a-z-]+)$/;
   var state = {
     functions: [],
     runs: [],
@@ -33,10 +44,10 @@
       for (var k in props) {
         var v = props[k];
         if (v === null || v === undefined || v === false) continue;
-        if (k === 'class') el.className = v;
-        else if (k === 'text') el.textContent = String(v);
-        else if (k.slice(0, 2) === 'on') el.addEventListener(k.slice(2), v);
-        else el.setAttribute(k, v === true ? '' : String(v));
+        if (k === 'text') el.textContent = String(v);
+        else if (k.slice(0, 2) === 'on' && typeof v === 'function') el.addEventListener(k.slice(2), v);
+        else if (SAFE_ATTRIBUTE.test(k)) el.setAttribute(k, v === true ? '' : String(v));
+        else throw new Error('the dashboard does not set the attribute ' + k);
       }
     for (var i = 2; i < arguments.length; i++) append(el, arguments[i]);
     return el;
@@ -49,14 +60,20 @@
       });
       return;
     }
-    el.appendChild(c instanceof Node ? c : document.createTextNode(String(c)));
+    // A bare string gets an element of its own, so the stylesheet can isolate it from its neighbours.
+    el.appendChild(c instanceof Node ? c : h('span', { text: c }));
+  }
+  /** `value` when it is one of `known`; a class name is never made from anything else. */
+  function oneOf(value, known) {
+    return known.indexOf(value) >= 0 ? value : 'unknown';
   }
   function clear(el) {
     while (el.firstChild) el.removeChild(el.firstChild);
     return el;
   }
   function pill(status) {
-    return h('span', { class: 'pill ' + status + ' s-' + status, 'data-status': status, text: status });
+    var s = oneOf(status, STATUSES);
+    return h('span', { class: 'pill ' + s + ' s-' + s, 'data-status': status, text: status });
   }
   function short(id) {
     id = String(id || '');
@@ -314,7 +331,7 @@
           h(
             'div',
             { class: 'fn-meta' },
-            h('span', { text: 'on ' + f.trigger }),
+            h('span', null, 'on ', h('span', { text: f.trigger })),
             h('span', { class: 'faint', text: '· ' + f.retries + ' retries' }),
             f.limits ? h('span', { class: 'faint', 'data-limits': f.id, text: '· ' + limitsText(f.limits) }) : null,
             f.waiting ? h('span', { class: 'count s-waiting', text: f.waiting + ' waiting for a limit' }) : null,
@@ -357,7 +374,7 @@
           'li',
           { class: 'dl' },
           h('div', { text: d.reason }),
-          h('div', { class: 'faint' }, (d.event ? d.event.name + ' · ' : '') + d.group + ' · ', when(d.at)),
+          h('div', { class: 'faint' }, d.event ? [d.event.name, ' · '] : null, d.group, ' · ', when(d.at)),
         ),
       );
     });
@@ -379,8 +396,10 @@
         h('div', { class: 'c-fn', title: r.functionId, text: r.functionId }),
         h(
           'div',
-          { class: 'c-sub', title: r.eventName + ' · ' + r.id },
-          r.eventName + ' · ',
+          // A tooltip is plain text, with no element to isolate the name in: first-strong isolate marks (U+2068…U+2069) do it.
+          { class: 'c-sub', title: '\u2068' + r.eventName + '\u2069 · ' + r.id },
+          h('span', { text: r.eventName }),
+          ' · ',
           h('span', { class: 'c-id', text: short(r.id) }),
           r.replayOf ? h('span', { class: 'tag', text: 'replay' }) : null,
         ),
@@ -571,7 +590,7 @@
           h(
             'div',
             { class: 'errbox', id: 'run-error' },
-            h('strong', { text: r.error.name + ': ' }),
+            h('strong', null, h('span', { text: r.error.name }), ': '),
             r.error.message,
             r.error.stack ? h('details', null, h('summary', { text: 'Stack trace' }), h('pre', { text: r.error.stack })) : null,
           ),
@@ -591,7 +610,7 @@
             title: new Date(l.at).toLocaleString() + ' · attempt ' + l.attempt,
             text: '+' + dur(l.at - r.createdAt),
           }),
-          h('span', { class: 'l ' + l.level, text: l.level }),
+          h('span', { class: 'l ' + oneOf(l.level, LEVELS), text: l.level }),
           h(
             'span',
             null,
@@ -624,7 +643,7 @@
     r.steps.forEach(function (s) {
       var end = s.endedAt !== undefined ? s.endedAt : s.status === 'sleeping' ? Math.min(s.wakeAt || now, now) : now;
       var bar = h('div', {
-        class: 'bar ' + s.status + (s.endedAt === undefined ? ' open' : ''),
+        class: 'bar ' + oneOf(s.status, STEP_STATUSES) + (s.endedAt === undefined ? ' open' : ''),
         title: s.status + ' · ' + dur(end - s.startedAt),
       });
       bar.style.left = ((100 * (s.startedAt - t0)) / span).toFixed(2) + '%';
@@ -643,7 +662,7 @@
           h('div', { class: 'step-name' }, h('span', { class: 'n', title: s.id, text: s.id }), h('span', { class: 'm', text: meta })),
           h('div', { class: 'track' }, bar),
           s.error
-            ? h('div', { class: 'step-err', text: (s.status === 'failed' ? '✕ ' : '↻ ') + s.error.name + ': ' + s.error.message })
+            ? h('div', { class: 'step-err' }, s.status === 'failed' ? '✕ ' : '↻ ', h('span', { text: s.error.name }), ': ', s.error.message)
             : null,
         ),
       );

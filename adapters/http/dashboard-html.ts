@@ -7,8 +7,10 @@
  * token travels in the Authorization header, never in a URL), resuming with
  * `Last-Event-ID` after a disconnect.
  *
- * Every value from the API reaches the page through `textContent` or
- * `setAttribute` on elements the script creates; nothing is parsed as HTML.
+ * Every value from the API reaches the page as text in an element of its
+ * own, or as an attribute that cannot load or run anything; nothing is
+ * parsed as HTML (see dashboard-client.js). The stylesheet isolates those
+ * elements for bidi and lets long values wrap rather than widen the page.
  * The handler serves it with a CSP nonce: `__NONCE__` below is replaced per
  * response.
  */
@@ -39,7 +41,9 @@ const template = String.raw`<!doctype html>
 }
 * { box-sizing: border-box; }
 html, body { margin: 0; background: var(--bg); color: var(--text); }
-body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; -webkit-font-smoothing: antialiased; }
+body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; -webkit-font-smoothing: antialiased; overflow-wrap: anywhere; }
+/* Each value from the API is in a span of its own (see the script): isolated, a bidi override in it cannot reorder its neighbours. */
+span, strong { unicode-bidi: isolate; }
 button, select, input { font: inherit; color: inherit; }
 h2 { font-size: 12px; font-weight: 600; text-transform: uppercase; letter-spacing: .06em; color: var(--muted); margin: 0; }
 .mono { font-family: var(--mono); font-size: 12.5px; }
@@ -77,7 +81,7 @@ h2 { font-size: 12px; font-weight: 600; text-transform: uppercase; letter-spacin
 .ev { padding: 7px 14px; border-top: 1px solid var(--line); cursor: pointer; min-width: 0; }
 .ev:hover { background: var(--hover); }
 .ev-top { display: flex; justify-content: space-between; gap: 8px; }
-.ev-name { font-weight: 550; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.ev-name { font-weight: 550; min-width: 0; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .ev-data { font-family: var(--mono); font-size: 11.5px; color: var(--muted); overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .empty { padding: 10px 14px; color: var(--faint); font-size: 13px; }
 .main { min-width: 0; }

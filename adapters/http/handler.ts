@@ -15,7 +15,9 @@
  *   GET  /stream              Server-Sent Events of run-state changes (see sse.ts)
  *
  * Errors are `{ error: { code, message } }` with 400 (bad input), 401, 403
- * (dev mode, not loopback), 404, 405 (with Allow), 413, 503 (runtime stopped).
+ * (dev mode, not loopback; a write from another site), 404, 405 (with Allow),
+ * 408 (body too slow), 413 (body too large), 503 (runtime stopped). A 401 is
+ * the same for every path, so it tells nothing about which runs exist.
  * The handler reaches the runtime's data only through Runtime methods.
  */
 import { randomBytes } from 'node:crypto';
@@ -24,8 +26,9 @@ import { defaultLogger, type Logger } from '../../core/logger.js';
 import type { Runtime } from '../../core/runtime.js';
 import type { RunStatus } from '../../core/types.js';
 import { bearerChecker, devRefusal } from './auth.js';
-import { HttpError, parseJson, readText } from './body.js';
+import { HttpError, parseJson, readText, type BodyLimits } from './body.js';
 import { dashboardHtml } from './dashboard-html.js';
+import { crossSiteRefusal, listedOrigin, parseAllowedOrigins, preflightHeaders } from './origin.js';
 import { RunStream } from './sse.js';
 import type { HttpHandler, HttpRequest, HttpResponse } from './types.js';
 import { decodeCursor, deadLetterView, encodeCursor, isAfter, runDetail, runSummary, toJson } from './views.js';
@@ -43,8 +46,16 @@ export interface HttpHandlerOptions {
   token?: string;
   /** No token needed, but only loopback clients (127.0.0.1, ::1) on a loopback Host are answered. For local development. */
   dev?: boolean;
-  /** Largest request body accepted. Default 1 MiB; larger → 413. */
+  /** Largest request body accepted. Default 1 MiB; larger → 413 and the connection is closed. */
   maxBodyBytes?: number;
+  /** Time allowed for a request body to arrive in full, however slowly it trickles. Default 15 s; longer → 408 and the connection is closed. */
+  bodyTimeoutMs?: number;
+  /**
+   * Browser origins other than the server's own allowed to call the API, as `scheme://host[:port]`
+   * (e.g. a front end on another port in development). They get CORS headers and may write; no
+   * other origin gets any CORS header, and a write from one is refused (403). Default: none.
+   */
+  allowedOrigins?: string[];
   /** Run changes kept for `Last-Event-ID` resumption. Default 1024. */
   streamBufferSize?: number;
   /** Heartbeat comment interval on `/stream`. Default 15 s. */
@@ -65,9 +76,19 @@ const statuses: ReadonlySet<string> = new Set<RunStatus>([
   'failed',
   'cancelled',
 ]);
-const jsonHeaders = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' };
+// An error message can echo the request (a path, an id): opened in a browser tab, it must stay inert text.
+const jsonHeaders = {
+  'content-type': 'application/json; charset=utf-8',
+  'cache-control': 'no-store',
+  'x-content-type-options': 'nosniff',
+  'content-security-policy': "default-src 'none'; frame-ancestors 'none'; sandbox",
+  // Another site may not even load the API's answers into its own page (a <script src> or <img> of them); CORS requests are unaffected.
+  'cross-origin-resource-policy': 'same-origin',
+};
 
 type Params = { id?: string };
+// Names a client might put a token under in a URL; none is ever read, but the 401 says why.
+const tokenParams = ['token', 'access_token', 'authorization', 'key'];
 type Ctx = { request: HttpRequest; query: URLSearchParams; params: Params; header: (name: string) => string | undefined };
 type Action = (ctx: Ctx) => Promise<HttpResponse> | HttpResponse;
 interface Route {
@@ -130,6 +151,11 @@ export function createHttpHandler(runtime: HttpRuntime, options: HttpHandlerOpti
   const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
   if (!Number.isInteger(maxBodyBytes) || maxBodyBytes <= 0)
     throw new ConfigError(`maxBodyBytes must be a whole number > 0, got ${maxBodyBytes}`);
+  const bodyTimeoutMs = options.bodyTimeoutMs ?? 15_000;
+  if (!Number.isInteger(bodyTimeoutMs) || bodyTimeoutMs <= 0)
+    throw new ConfigError(`bodyTimeoutMs must be a whole number of milliseconds > 0, got ${bodyTimeoutMs}`);
+  const limits: BodyLimits = { maxBytes: maxBodyBytes, timeoutMs: bodyTimeoutMs };
+  const allowedOrigins = parseAllowedOrigins(options.allowedOrigins);
   const logger = options.logger ?? defaultLogger;
   const stream = new RunStream((listener) => runtime.on('run', listener), {
     bufferSize: options.streamBufferSize ?? 1024,
@@ -137,7 +163,7 @@ export function createHttpHandler(runtime: HttpRuntime, options: HttpHandlerOpti
     maxStreams: options.maxStreams ?? 100,
   });
 
-  const readJson = async (ctx: Ctx): Promise<unknown> => parseJson(await readText(ctx.request, maxBodyBytes, ctx.header('content-length')));
+  const readJson = async (ctx: Ctx): Promise<unknown> => parseJson(await readText(ctx.request, limits, ctx.header('content-length')));
 
   const page = (): HttpResponse => {
     const nonce = randomBytes(16).toString('base64');
@@ -149,6 +175,8 @@ export function createHttpHandler(runtime: HttpRuntime, options: HttpHandlerOpti
         'x-content-type-options': 'nosniff',
         'referrer-policy': 'no-referrer',
         'x-frame-options': 'DENY',
+        // A page on another site that opened this one gets no handle on its window.
+        'cross-origin-opener-policy': 'same-origin',
         'content-security-policy': `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; connect-src 'self'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
       },
       body: dashboardHtml(nonce),
@@ -206,8 +234,10 @@ export function createHttpHandler(runtime: HttpRuntime, options: HttpHandlerOpti
     {
       pattern: /^\/runs\/([^/]+)\/cancel$/,
       methods: {
-        POST: async ({ params }) => {
-          const id = params.id as string;
+        POST: async (ctx) => {
+          // Read though unused, so that a body trickled in here is cut at bodyTimeoutMs like any other write's.
+          await readText(ctx.request, limits, ctx.header('content-length'));
+          const id = ctx.params.id as string;
           if (!(await runtime.getRun(id))) return fail(404, 'RUN_NOT_FOUND', `no run "${id}"`);
           return json(200, { run: runSummary(await runtime.cancel(id)) });
         },
@@ -289,10 +319,31 @@ export function createHttpHandler(runtime: HttpRuntime, options: HttpHandlerOpti
       const v = request.headers[name];
       return Array.isArray(v) ? v.join(', ') : (v as string | undefined);
     };
-    if (dev) {
-      const refusal = devRefusal(request.remoteAddress, header);
-      if (refusal) return fail(403, 'FORBIDDEN', refusal);
-    }
+    const origin = listedOrigin(header, allowedOrigins);
+    const response = await answer(request, url, header, origin);
+    if (allowedOrigins.size === 0) return response;
+    // Answers differ by Origin once some origins are listed; a cache in between must not hand one origin's to another.
+    const cors: Record<string, string> = origin ? { 'access-control-allow-origin': origin, vary: 'origin' } : { vary: 'origin' };
+    return { ...response, headers: { ...response.headers, ...cors } };
+  }
+
+  async function answer(
+    request: HttpRequest,
+    url: URL,
+    header: (name: string) => string | undefined,
+    origin: string | undefined,
+  ): Promise<HttpResponse> {
+    const path = url.pathname;
+    const method = request.method.toUpperCase();
+    const notLocal = dev ? devRefusal(request.remoteAddress, header) : undefined;
+    if (notLocal) return fail(403, 'FORBIDDEN', notLocal);
+    if (method === 'OPTIONS' && origin !== undefined && header('access-control-request-method') !== undefined)
+      return { status: 204, headers: { 'cache-control': 'no-store', ...preflightHeaders(origin) } };
+    const write = method !== 'GET' && method !== 'HEAD' && method !== 'OPTIONS';
+    // Before the token and before any route runs, so a foreign page learns nothing, not even whether its token was right.
+    // Reads need no such check with a token: without CORS headers a foreign page cannot see the answers.
+    const crossSite = dev || write ? crossSiteRefusal(header, allowedOrigins, write) : undefined;
+    if (crossSite) return fail(403, 'FORBIDDEN', crossSite);
     const rest = path.slice(basePath.length);
     let matched: { route: Route; params: Params } | undefined;
     for (const route of routes) {
@@ -308,13 +359,22 @@ export function createHttpHandler(runtime: HttpRuntime, options: HttpHandlerOpti
       break;
     }
     if (!matched) return fail(404, 'NOT_FOUND', `no route ${request.method} ${path}`);
-    const action = matched.route.methods[request.method.toUpperCase()];
+    const action = matched.route.methods[method];
     if (!action)
       return fail(405, 'METHOD_NOT_ALLOWED', `${request.method} is not allowed on ${path}`, {
         allow: Object.keys(matched.route.methods).join(', '),
       });
+    // Checked before the route looks anything up, and answered the same for every path and id: a 401 says nothing about which runs exist.
     if (!matched.route.public && checkToken && !checkToken(header('authorization'))) {
-      return fail(401, 'UNAUTHORIZED', 'send Authorization: Bearer <token>', { 'www-authenticate': 'Bearer realm="eventide"' });
+      const inUrl = tokenParams.some((name) => url.searchParams.has(name));
+      return fail(
+        401,
+        'UNAUTHORIZED',
+        inUrl
+          ? 'send Authorization: Bearer <token>; a token in the URL is never accepted (URLs are kept in logs, history and Referer headers)'
+          : 'send Authorization: Bearer <token>',
+        { 'www-authenticate': 'Bearer realm="eventide"' },
+      );
     }
     try {
       return await action({ request, query: url.searchParams, params: matched.params, header });

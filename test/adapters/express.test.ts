@@ -3,9 +3,10 @@ import express from 'express';
 import { describe, expect, it } from 'vitest';
 import { eventide } from '../../adapters/express/index.js';
 import { createRuntime, silentLogger } from '../../index.js';
-import { adapterSuite, call, TOKEN } from './adapter.suite.js';
+import { adapterSuite, call, TOKEN, type StartServer } from './adapter.suite.js';
+import { hostileSuite } from './hostile.suite.js';
 
-adapterSuite('express', async (handler, host = '127.0.0.1') => {
+const start: StartServer = async (handler, host = '127.0.0.1') => {
   const app = express();
   app.get('/app', (_req, res) => void res.send('app'));
   app.use(eventide(handler));
@@ -21,7 +22,10 @@ adapterSuite('express', async (handler, host = '127.0.0.1') => {
         server.close(() => resolve());
       }),
   };
-});
+};
+
+adapterSuite('express', start);
+hostileSuite('express', start);
 
 describe('express adapter: after a global body parser', () => {
   it('uses what express.json() parsed', async () => {

@@ -27,6 +27,19 @@ describe('createHttpHandler', () => {
     expect(() => createHttpHandler(rt, { token: 'has a space in it, long enough' })).toThrow(/without spaces/);
     expect(() => createHttpHandler(rt, { dev: true, basePath: 'no-slash' })).toThrow(/basePath/);
     expect(() => createHttpHandler(rt, { dev: true, maxBodyBytes: 0 })).toThrow(/maxBodyBytes/);
+    expect(() => createHttpHandler(rt, { dev: true, bodyTimeoutMs: 0 })).toThrow(/bodyTimeoutMs/);
+    expect(() => createHttpHandler(rt, { dev: true, bodyTimeoutMs: 1.5 })).toThrow(/bodyTimeoutMs/);
+    for (const bad of [
+      '*',
+      'https://app.example.com/path',
+      'app.example.com',
+      'https://app.example.com?x=1',
+      'null',
+      'https://u:p@app.example.com',
+    ])
+      expect(() => createHttpHandler(rt, { dev: true, allowedOrigins: [bad] }), bad).toThrow(/is not an origin/);
+    expect(() => createHttpHandler(rt, { dev: true, allowedOrigins: 'https://app.example.com' as never })).toThrow(/must be an array/);
+    createHttpHandler(rt, { dev: true, allowedOrigins: ['https://app.example.com', 'http://localhost:5173/'] }).close();
     createHttpHandler(rt, { dev: true }).close();
   });
 
@@ -51,6 +64,34 @@ describe('createHttpHandler', () => {
     expect(
       (await both.handle({ method: 'GET', url: '/eventide/runs', headers: { host: 'localhost' }, remoteAddress: '127.0.0.1' }))?.status,
     ).toBe(401);
+  });
+
+  it('dev mode with allowedOrigins: a local front end on another port may call; a remote peer gets no preflight', async () => {
+    const rt = await runtime();
+    const app = 'http://localhost:5173';
+    const handler = createHttpHandler(rt, { dev: true, allowedOrigins: [app] });
+    open.push({ runtime: rt, handler });
+    const preflight = (remoteAddress: string) =>
+      handler.handle({
+        method: 'OPTIONS',
+        url: '/eventide/events',
+        headers: { host: 'localhost:3000', origin: app, 'access-control-request-method': 'POST' },
+        remoteAddress,
+      });
+    expect((await preflight('127.0.0.1'))?.status).toBe(204);
+    expect((await preflight('127.0.0.1'))?.headers['access-control-allow-origin']).toBe(app);
+    expect((await preflight('10.1.2.3'))?.status).toBe(403);
+    const send = (origin: string) =>
+      handler.handle({
+        method: 'POST',
+        url: '/eventide/events',
+        headers: { host: 'localhost:3000', origin },
+        body: JSON.stringify({ name: 'a/b', data: {} }),
+        remoteAddress: '127.0.0.1',
+      });
+    expect((await send(app))?.status).toBe(202);
+    expect((await send('http://localhost:8080'))?.status).toBe(403);
+    expect((await send('http://localhost:8080'))?.headers['access-control-allow-origin']).toBeUndefined();
   });
 
   it('isLoopbackAddress', () => {

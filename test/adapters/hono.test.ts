@@ -2,9 +2,10 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { eventide } from '../../adapters/hono/index.js';
-import { adapterSuite } from './adapter.suite.js';
+import { adapterSuite, type StartServer } from './adapter.suite.js';
+import { hostileSuite } from './hostile.suite.js';
 
-adapterSuite('hono', async (handler, host = '127.0.0.1') => {
+const start: StartServer = async (handler, host = '127.0.0.1') => {
   const app = new Hono();
   app.get('/app', (c) => c.text('app'));
   app.route('/', eventide(handler));
@@ -20,4 +21,7 @@ adapterSuite('hono', async (handler, host = '127.0.0.1') => {
         server.close(() => resolve());
       }),
   };
-});
+};
+
+adapterSuite('hono', start);
+hostileSuite('hono', start);

@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { createRuntime, silentLogger } from '../../index.js';
 import { eventideListener, withEventide } from '../../adapters/node/index.js';
-import { adapterSuite, call, TOKEN } from './adapter.suite.js';
+import { adapterSuite, call, TOKEN, type StartServer } from './adapter.suite.js';
+import { hostileSuite } from './hostile.suite.js';
 
 async function listen(server: Server, host = '127.0.0.1') {
   await new Promise<void>((resolve) => server.listen(0, host, resolve));
@@ -18,7 +19,10 @@ async function listen(server: Server, host = '127.0.0.1') {
   };
 }
 
-adapterSuite('node', (handler, host) => listen(createServer(eventideListener(handler)), host));
+const start: StartServer = (handler, host) => listen(createServer(eventideListener(handler)), host);
+
+adapterSuite('node', start);
+hostileSuite('node', start);
 
 describe('node adapter: mounting', () => {
   it('serves eventide next to the app’s own routes, made from a runtime and options', async () => {

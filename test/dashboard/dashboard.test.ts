@@ -122,7 +122,15 @@ describe('dashboard', () => {
       // Within beforeAll's timeout: a launch that outlived the hook would leave a browser nobody closes.
       timeout: 20_000,
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+      // Playwright gives the browser a fresh profile directory of its own (it refuses --user-data-dir here).
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
   });
 
