@@ -74,7 +74,11 @@ if (values.result) {
 }
 
 const startedAt = new Date();
-process.stdout.write(`eventide soak — ${cpus().length} cpus, load ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
+process.stdout.write(
+  `eventide soak — ${cpus().length} cpus, load ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}\n`,
+);
 const results: SoakResult[] = [];
 const scratch = mkdtempSync(join(tmpdir(), 'eventide-soak-'));
 try {
@@ -92,10 +96,7 @@ try {
 
 mkdirSync(outDir, { recursive: true });
 const file = join(outDir, `soak-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
-writeFileSync(
-  file,
-  JSON.stringify({ startedAt, cpus: cpus().length, sampleMs, summaries: results.map(soakSummary), results }, null, 2),
-);
+writeFileSync(file, JSON.stringify({ startedAt, cpus: cpus().length, sampleMs, summaries: results.map(soakSummary), results }, null, 2));
 const caption = `eventide soak, ${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC, ${cpus().length} cpus, one process (worker and producer), samples every ${sampleMs / 1000} s`;
 writeFileSync(chartPath, soakChart(results, caption));
 process.stdout.write(`\nsamples: ${file}\nchart: ${chartPath}\n`);

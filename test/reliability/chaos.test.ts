@@ -22,9 +22,7 @@ import { sleep, stopProcess, type ServerProcess } from '../servers/server-proces
 import { Counter, audit, sendPaced, settledRuns, startWorker, type WorkerProcess } from './harness.js';
 
 const full = process.env.EVENTIDE_CHAOS === 'full';
-const plan = full
-  ? { events: 10_000, chaosMs: 180_000, pausesAt: [0.3, 0.7] }
-  : { events: 1_000, chaosMs: 30_000, pausesAt: [0.45] };
+const plan = full ? { events: 10_000, chaosMs: 180_000, pausesAt: [0.3, 0.7] } : { events: 1_000, chaosMs: 30_000, pausesAt: [0.45] };
 const WORKERS = 3;
 const KILL_EVERY_MS = 2_000;
 const PAUSE_MS = 5_000;
@@ -69,89 +67,99 @@ describe.each(Object.keys(servers) as (keyof typeof servers)[])('chaos on %s', (
     if (own) rmSync(own.dir, { recursive: true, force: true });
   });
 
-  it(`${plan.events} events, a worker killed -9 every 2 s for ${plan.chaosMs / 1000} s, the server frozen ${plan.pausesAt.length}×: nothing lost, no completed step twice`, async () => {
-    const { url, server } = own!;
-    const namespace = `chaos_${name}_${process.pid}_${Date.now().toString(36)}`;
-    const counter = new Counter(`eventide-test:${namespace}`);
-    cleanups.push(() => counter.dispose());
-    const env = { ...counter.env, EVENTIDE_TRANSPORT: url, EVENTIDE_NAMESPACE: namespace, ACK_WAIT_MS: String(ACK_WAIT_MS), CONCURRENCY: '20' };
+  it(
+    `${plan.events} events, a worker killed -9 every 2 s for ${plan.chaosMs / 1000} s, the server frozen ${plan.pausesAt.length}×: nothing lost, no completed step twice`,
+    async () => {
+      const { url, server } = own!;
+      const namespace = `chaos_${name}_${process.pid}_${Date.now().toString(36)}`;
+      const counter = new Counter(`eventide-test:${namespace}`);
+      cleanups.push(() => counter.dispose());
+      const env = {
+        ...counter.env,
+        EVENTIDE_TRANSPORT: url,
+        EVENTIDE_NAMESPACE: namespace,
+        ACK_WAIT_MS: String(ACK_WAIT_MS),
+        CONCURRENCY: '20',
+      };
 
-    // One slot per worker: a killed worker's replacement starts in the background, the kills go on meanwhile.
-    const slots: (WorkerProcess | undefined)[] = await Promise.all(Array.from({ length: WORKERS }, () => startWorker(env, children)));
-    let chaos = true;
-    const respawn = async (i: number): Promise<void> => {
-      while (chaos || slots[i] === undefined) {
-        try {
-          slots[i] = await startWorker(env, children, 30_000);
-          return;
-        } catch {
-          // Killed before it was ready, or the server was frozen the whole time: try again.
+      // One slot per worker: a killed worker's replacement starts in the background, the kills go on meanwhile.
+      const slots: (WorkerProcess | undefined)[] = await Promise.all(Array.from({ length: WORKERS }, () => startWorker(env, children)));
+      let chaos = true;
+      const respawn = async (i: number): Promise<void> => {
+        while (chaos || slots[i] === undefined) {
+          try {
+            slots[i] = await startWorker(env, children, 30_000);
+            return;
+          } catch {
+            // Killed before it was ready, or the server was frozen the whole time: try again.
+          }
         }
-      }
-    };
-    const respawns: Promise<void>[] = [];
+      };
+      const respawns: Promise<void>[] = [];
 
-    const producer: Runtime = createRuntime({ transport: url, namespace, worker: false, logger: silentLogger });
-    cleanups.push(() => producer.stop({ timeoutMs: 1_000 }));
-    await producer.start();
-    const events = Array.from({ length: plan.events }, (_, i) => ({
-      name: 'job/created',
-      id: `job-${i}`,
-      data: {
-        i,
-        sleepMs: i % 4 === 0 ? 200 + (i % 9) * 200 : 0,
-        fail: i % 5 === 1,
-        slowMs: i % 50 === 0 ? 1_500 : (i % 10) * 20,
-      },
-    }));
-    const began = Date.now();
-    // Events flow until nearly the end, so the last kills still land on work in flight.
-    const sending = sendPaced(producer, events, plan.chaosMs * 0.95);
+      const producer: Runtime = createRuntime({ transport: url, namespace, worker: false, logger: silentLogger });
+      cleanups.push(() => producer.stop({ timeoutMs: 1_000 }));
+      await producer.start();
+      const events = Array.from({ length: plan.events }, (_, i) => ({
+        name: 'job/created',
+        id: `job-${i}`,
+        data: {
+          i,
+          sleepMs: i % 4 === 0 ? 200 + (i % 9) * 200 : 0,
+          fail: i % 5 === 1,
+          slowMs: i % 50 === 0 ? 1_500 : (i % 10) * 20,
+        },
+      }));
+      const began = Date.now();
+      // Events flow until nearly the end, so the last kills still land on work in flight.
+      const sending = sendPaced(producer, events, plan.chaosMs * 0.95);
 
-    let kills = 0;
-    const killing = (async () => {
-      while (Date.now() - began < plan.chaosMs) {
-        await sleep(KILL_EVERY_MS);
-        const live = slots.flatMap((w, i) => (w ? [i] : []));
-        if (live.length === 0) continue;
-        const i = live[Math.floor(Math.random() * live.length)];
-        const victim = slots[i]!;
-        slots[i] = undefined;
-        await stopProcess(victim.child, 'SIGKILL');
-        kills++;
-        respawns.push(respawn(i));
-      }
-    })();
-    const pausing = (async () => {
-      for (const at of plan.pausesAt) {
-        const due = began + plan.chaosMs * at;
-        if (due > Date.now()) await sleep(due - Date.now());
-        server.child.kill('SIGSTOP');
-        await sleep(PAUSE_MS);
-        server.child.kill('SIGCONT');
-      }
-    })();
+      let kills = 0;
+      const killing = (async () => {
+        while (Date.now() - began < plan.chaosMs) {
+          await sleep(KILL_EVERY_MS);
+          const live = slots.flatMap((w, i) => (w ? [i] : []));
+          if (live.length === 0) continue;
+          const i = live[Math.floor(Math.random() * live.length)];
+          const victim = slots[i]!;
+          slots[i] = undefined;
+          await stopProcess(victim.child, 'SIGKILL');
+          kills++;
+          respawns.push(respawn(i));
+        }
+      })();
+      const pausing = (async () => {
+        for (const at of plan.pausesAt) {
+          const due = began + plan.chaosMs * at;
+          if (due > Date.now()) await sleep(due - Date.now());
+          server.child.kill('SIGSTOP');
+          await sleep(PAUSE_MS);
+          server.child.kill('SIGCONT');
+        }
+      })();
 
-    const { refused } = await sending;
-    await Promise.all([killing, pausing]);
-    chaos = false;
-    await Promise.all(respawns);
-    const sentAt = Date.now();
+      const { refused } = await sending;
+      await Promise.all([killing, pausing]);
+      chaos = false;
+      await Promise.all(respawns);
+      const sentAt = Date.now();
 
-    const runs = await settledRuns(producer, plan.events, SETTLE_MS, 3_000);
-    const settleMs = Date.now() - sentAt;
-    const result = audit(
-      events.map((e) => e.id),
-      runs,
-      await counter.executions(),
-    );
-    console.log(
-      `[chaos ${name}] ${JSON.stringify({ ...plan, kills, refusedBatches: refused, settleMs, ...result, missing: result.missing.length, ranAgain: result.ranAgain.slice(0, 20), ranAgainCount: result.ranAgain.length })}`,
-    );
+      const runs = await settledRuns(producer, plan.events, SETTLE_MS, 3_000);
+      const settleMs = Date.now() - sentAt;
+      const result = audit(
+        events.map((e) => e.id),
+        runs,
+        await counter.executions(),
+      );
+      console.log(
+        `[chaos ${name}] ${JSON.stringify({ ...plan, kills, refusedBatches: refused, settleMs, ...result, missing: result.missing.length, ranAgain: result.ranAgain.slice(0, 20), ranAgainCount: result.ranAgain.length })}`,
+      );
 
-    expect(kills).toBeGreaterThanOrEqual(Math.floor(plan.chaosMs / KILL_EVERY_MS) - 3);
-    expect(result.missing).toEqual([]);
-    expect(result.notSucceeded).toEqual({});
-    expect(result.ranAgain).toEqual([]);
-  }, plan.chaosMs + SETTLE_MS + 90_000);
+      expect(kills).toBeGreaterThanOrEqual(Math.floor(plan.chaosMs / KILL_EVERY_MS) - 3);
+      expect(result.missing).toEqual([]);
+      expect(result.notSucceeded).toEqual({});
+      expect(result.ranAgain).toEqual([]);
+    },
+    plan.chaosMs + SETTLE_MS + 90_000,
+  );
 });

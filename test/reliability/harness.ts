@@ -128,7 +128,14 @@ export function audit(eventIds: string[], runs: RunRecord[], executions: string[
     order.set(token, i);
     last.set(`${eventId} ${step}`, i);
   });
-  const result: Audit = { events: eventIds.length, missing: [], notSucceeded: {}, ranAgain: [], reExecuted: 0, executions: executions.length };
+  const result: Audit = {
+    events: eventIds.length,
+    missing: [],
+    notSucceeded: {},
+    ranAgain: [],
+    reExecuted: 0,
+    executions: executions.length,
+  };
   const stepsSeen = new Set<string>();
   for (const id of eventIds) {
     const run = byEvent.get(id);

@@ -36,7 +36,9 @@ it(`keeps the heap bounded over ${EVENTS.toLocaleString('en-US')} runs on memory
   // Warm: past the 10,000 finished runs the store keeps and the 10,000 events the history keeps.
   const warm = result.samples.filter((s) => s.done >= 15_000);
   const slope = bytesPerRun(warm);
-  console.log(`[soak memory quick] ${JSON.stringify({ ...soakSummary(result), warmSamples: warm.length, bytesPerRunAfterWarm: Math.round(slope) })}`);
+  console.log(
+    `[soak memory quick] ${JSON.stringify({ ...soakSummary(result), warmSamples: warm.length, bytesPerRunAfterWarm: Math.round(slope) })}`,
+  );
   expect(result.failed).toBe(0);
   expect(warm.length).toBeGreaterThanOrEqual(3);
   // A leak of even one small map entry per run shows as tens of bytes per run; what stays is noise.

@@ -52,7 +52,8 @@ function panel(r: SoakResult, top: number): string {
     parts.push(`<line x1="${M.l}" x2="${x1}" y1="${Ymb(v)}" y2="${Ymb(v)}" stroke="#eee"/>`);
     parts.push(`<text x="${M.l - 6}" y="${Ymb(v) + 4}" font-size="11" text-anchor="end">${v}</text>`);
   }
-  for (const v of rateTicks) parts.push(`<text x="${x1 + 6}" y="${Yrate(v) + 4}" font-size="11" fill="${colours.rate}">${v.toLocaleString('en-US')}</text>`);
+  for (const v of rateTicks)
+    parts.push(`<text x="${x1 + 6}" y="${Yrate(v) + 4}" font-size="11" fill="${colours.rate}">${v.toLocaleString('en-US')}</text>`);
   for (const v of xs) parts.push(`<text x="${X(v)}" y="${y0 + 16}" font-size="11" text-anchor="middle">${v}</text>`);
   parts.push(`<line x1="${M.l}" x2="${x1}" y1="${y0}" y2="${y0}" stroke="#999"/>`);
   parts.push(`<text x="${(M.l + x1) / 2}" y="${y0 + 32}" font-size="11" text-anchor="middle">seconds since the first send</text>`);
@@ -61,9 +62,25 @@ function panel(r: SoakResult, top: number): string {
     `<text x="${W - 8}" y="${(y0 + y1) / 2}" font-size="11" fill="${colours.rate}" transform="rotate(90 ${W - 8} ${(y0 + y1) / 2})" text-anchor="middle">runs/s</text>`,
   );
   // The first sample is taken before any run finished: its rate says nothing.
-  parts.push(line(s.slice(1).map((p) => [X(p.t / 1000), Yrate(p.runsPerSec)]), colours.rate, '4 3'));
-  parts.push(line(s.map((p) => [X(p.t / 1000), Ymb(p.rss / 1048576)]), colours.rss));
-  parts.push(line(s.map((p) => [X(p.t / 1000), Ymb(p.heapUsed / 1048576)]), colours.heap));
+  parts.push(
+    line(
+      s.slice(1).map((p) => [X(p.t / 1000), Yrate(p.runsPerSec)]),
+      colours.rate,
+      '4 3',
+    ),
+  );
+  parts.push(
+    line(
+      s.map((p) => [X(p.t / 1000), Ymb(p.rss / 1048576)]),
+      colours.rss,
+    ),
+  );
+  parts.push(
+    line(
+      s.map((p) => [X(p.t / 1000), Ymb(p.heapUsed / 1048576)]),
+      colours.heap,
+    ),
+  );
   const legend: [string, string][] = [
     ['heap used (after GC)', colours.heap],
     ['RSS', colours.rss],
