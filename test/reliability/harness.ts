@@ -159,12 +159,25 @@ export function audit(eventIds: string[], runs: RunRecord[], executions: string[
   return result;
 }
 
-/** Polls `listRuns` until every event has a run in a final state, or `timeoutMs` passes; returns the last listing. */
-export async function settledRuns(producer: Runtime, count: number, timeoutMs: number, pollMs = 2_000): Promise<RunRecord[]> {
-  const end = Date.now() + timeoutMs;
+/**
+ * Polls `listRuns` until every event has a run in a final state, or `timeoutMs` passes; returns the last
+ * listing. `trace` hears, per poll, the seconds since the first, how many runs were final, and how long
+ * the listing took.
+ */
+export async function settledRuns(
+  producer: Runtime,
+  count: number,
+  timeoutMs: number,
+  pollMs = 2_000,
+  trace?: (poll: string) => void,
+): Promise<RunRecord[]> {
+  const began = Date.now();
+  const end = began + timeoutMs;
   for (;;) {
+    const asked = Date.now();
     const runs = await producer.listRuns({ limit: count * 2 + 100 });
     const final = runs.filter((r) => r.status === 'succeeded' || r.status === 'failed' || r.status === 'cancelled').length;
+    trace?.(`${((asked - began) / 1000).toFixed(1)}s ${final}/${count} in ${Date.now() - asked}ms`);
     if ((final >= count && runs.length >= count) || Date.now() > end) return runs;
     await sleep(pollMs);
   }

@@ -83,7 +83,7 @@ describe.each(transports)('SIGTERM to a worker under load on $name', ({ name, ur
       return out && pidOf(out.a) === String(a.child.pid) && pidOf(out.c) === String(b.child.pid);
     }).length;
     console.log(
-      `[shutdown ${name}] ${JSON.stringify({ events: EVENTS, exitMs, stopMs: exit.stopMs, code: exit.code, handedOver, ...result, missing: result.missing.length, ranAgain: result.ranAgain.length })}`,
+      `[shutdown ${name}] ${JSON.stringify({ exitMs, stopMs: exit.stopMs, code: exit.code, handedOver, ...result, missing: result.missing.length, ranAgain: result.ranAgain.length })}`,
     );
 
     expect(exit.code).toBe(0);
