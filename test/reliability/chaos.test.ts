@@ -22,11 +22,18 @@ import { sleep, stopProcess, type ServerProcess } from '../servers/server-proces
 import { Counter, audit, sendPaced, settledRuns, startWorker, type WorkerProcess } from './harness.js';
 
 const full = process.env.EVENTIDE_CHAOS === 'full';
-const plan = full ? { events: 10_000, chaosMs: 180_000, pausesAt: [0.3, 0.7] } : { events: 1_000, chaosMs: 30_000, pausesAt: [0.45] };
+const preset = full ? { events: 10_000, chaosMs: 180_000, pausesAt: [0.3, 0.7] } : { events: 1_000, chaosMs: 30_000, pausesAt: [0.45] };
+// Sizes in between, for looking into one transport without the full run: EVENTIDE_CHAOS_EVENTS, _SECONDS, _ON=nats|redis.
+const { env } = process;
+const plan = {
+  ...preset,
+  events: Number(env.EVENTIDE_CHAOS_EVENTS ?? preset.events),
+  chaosMs: env.EVENTIDE_CHAOS_SECONDS ? Number(env.EVENTIDE_CHAOS_SECONDS) * 1000 : preset.chaosMs,
+};
 const WORKERS = 3;
 const KILL_EVERY_MS = 2_000;
 const PAUSE_MS = 5_000;
-const ACK_WAIT_MS = Number(process.env.EVENTIDE_CHAOS_ACK_WAIT_MS ?? 3_000);
+const ACK_WAIT_MS = Number(env.EVENTIDE_CHAOS_ACK_WAIT_MS ?? 3_000);
 const SETTLE_MS = 120_000;
 
 interface OwnServer {
@@ -48,7 +55,9 @@ const servers = {
     }),
 };
 
-describe.each(Object.keys(servers) as (keyof typeof servers)[])('chaos on %s', (name) => {
+const on = (Object.keys(servers) as (keyof typeof servers)[]).filter((k) => !env.EVENTIDE_CHAOS_ON || env.EVENTIDE_CHAOS_ON === k);
+
+describe.each(on)('chaos on %s', (name) => {
   let own: OwnServer | undefined;
   const children: ChildProcess[] = [];
   const cleanups: (() => Promise<void>)[] = [];
@@ -74,7 +83,7 @@ describe.each(Object.keys(servers) as (keyof typeof servers)[])('chaos on %s', (
       const namespace = `chaos_${name}_${process.pid}_${Date.now().toString(36)}`;
       const counter = new Counter(`eventide-test:${namespace}`);
       cleanups.push(() => counter.dispose());
-      const env = {
+      const workerEnv = {
         ...counter.env,
         EVENTIDE_TRANSPORT: url,
         EVENTIDE_NAMESPACE: namespace,
@@ -83,12 +92,14 @@ describe.each(Object.keys(servers) as (keyof typeof servers)[])('chaos on %s', (
       };
 
       // One slot per worker: a killed worker's replacement starts in the background, the kills go on meanwhile.
-      const slots: (WorkerProcess | undefined)[] = await Promise.all(Array.from({ length: WORKERS }, () => startWorker(env, children)));
+      const slots: (WorkerProcess | undefined)[] = await Promise.all(
+        Array.from({ length: WORKERS }, () => startWorker(workerEnv, children)),
+      );
       let chaos = true;
       const respawn = async (i: number): Promise<void> => {
         while (chaos || slots[i] === undefined) {
           try {
-            slots[i] = await startWorker(env, children, 30_000);
+            slots[i] = await startWorker(workerEnv, children, 30_000);
             return;
           } catch {
             // Killed before it was ready, or the server was frozen the whole time: try again.

@@ -177,7 +177,11 @@ export async function settledRuns(
     const asked = Date.now();
     const runs = await producer.listRuns({ limit: count * 2 + 100 });
     const final = runs.filter((r) => r.status === 'succeeded' || r.status === 'failed' || r.status === 'cancelled').length;
-    trace?.(`${((asked - began) / 1000).toFixed(1)}s ${final}/${count} in ${Date.now() - asked}ms`);
+    if (trace) {
+      const open: Record<string, number> = {};
+      for (const r of runs) if (!['succeeded', 'failed', 'cancelled'].includes(r.status)) open[r.status] = (open[r.status] ?? 0) + 1;
+      trace(`${((asked - began) / 1000).toFixed(1)}s ${final}/${count} in ${Date.now() - asked}ms ${JSON.stringify(open)}`);
+    }
     if ((final >= count && runs.length >= count) || Date.now() > end) return runs;
     await sleep(pollMs);
   }
