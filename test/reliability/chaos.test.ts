@@ -171,7 +171,8 @@ describe.each(on)('chaos on %s', (name) => {
         `[chaos ${name}] ${JSON.stringify({ ...plan, ticks, kills, polls, refusedBatches: refused, settleMs, ...result, missing: result.missing.length, ranAgain: result.ranAgain.slice(0, 20), ranAgainCount: result.ranAgain.length })}`,
       );
 
-      expect(kills).toBeGreaterThanOrEqual(ticks * 0.6);
+      // The chaos happened: most ticks killed a worker. How many found none depends on how fast this machine starts a process.
+      expect(kills).toBeGreaterThanOrEqual(ticks * 0.5);
       expect(result.missing).toEqual([]);
       expect(result.notSucceeded).toEqual({});
       expect(result.ranAgain).toEqual([]);
