@@ -23,6 +23,7 @@ const transports = [
 
 const EVENTS = 5_000;
 const STOP_TIMEOUT_MS = 3_000;
+const SIGTERM_AT_MS = 2_500;
 
 describe.each(transports)('SIGTERM to a worker under load on $name', ({ name, url, destroy }) => {
   const children: ChildProcess[] = [];
@@ -55,15 +56,16 @@ describe.each(transports)('SIGTERM to a worker under load on $name', ({ name, ur
       id: `job-${i}`,
       data: {
         i,
-        // A few steps outlast the stop timeout: those attempts are handed back, not waited for.
-        slowMs: i % 400 === 7 ? STOP_TIMEOUT_MS + 2_000 : 10 + (i % 7) * 10,
+        // A few steps outlast the stop timeout even if they began at the first send: those attempts are
+        // handed back, not waited for.
+        slowMs: i % 400 === 7 ? SIGTERM_AT_MS + STOP_TIMEOUT_MS + 2_000 : 10 + (i % 7) * 10,
         sleepMs: i % 5 === 0 ? 300 : 0,
         fail: i % 10 === 3,
       },
     }));
     const sending = sendPaced(producer, events, 5_000);
 
-    await sleep(2_500);
+    await sleep(SIGTERM_AT_MS);
     const sigterm = Date.now();
     a.child.kill('SIGTERM');
     const b = await startWorker(env, children);
@@ -87,6 +89,8 @@ describe.each(transports)('SIGTERM to a worker under load on $name', ({ name, ur
     );
 
     expect(exit.code).toBe(0);
+    // stop() waited its whole timeout for the slow steps, then gave up on them, and no longer.
+    expect(exit.stopMs).toBeGreaterThanOrEqual(STOP_TIMEOUT_MS - 50);
     expect(exit.stopMs).toBeLessThanOrEqual(STOP_TIMEOUT_MS + 500);
     // From the signal to the process gone: the drain, closing the transport, and the process' own exit.
     expect(exitMs).toBeLessThan(STOP_TIMEOUT_MS + 2_000);
@@ -95,5 +99,7 @@ describe.each(transports)('SIGTERM to a worker under load on $name', ({ name, ur
     expect(result.ranAgain).toEqual([]);
     // The stop happened mid-flow: runs began on the stopped worker and ended on the other.
     expect(handedOver).toBeGreaterThan(0);
+    // The steps cut off by the timeout ran again on the other worker (on top of the deliberate first failures of b).
+    expect(result.reExecuted).toBeGreaterThan(events.filter((e) => e.data.fail).length);
   }, 150_000);
 });
