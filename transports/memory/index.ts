@@ -106,7 +106,10 @@ export class MemoryTransport implements Transport {
 
   async publish(subject: string, data: Uint8Array, options: PublishOptions = {}): Promise<PublishResult> {
     this.open();
-    const duplicate = this.hub.publish(this.prefix + subject, data, options.msgId, options.delayMs ?? 0);
+    // An id made for this publish has no earlier copy to find, and nothing here sends a copy again: remembering
+    // it for the dedup window would only hold one entry per event sent in that window.
+    const msgId = options.freshId ? undefined : options.msgId;
+    const duplicate = this.hub.publish(this.prefix + subject, data, msgId, options.delayMs ?? 0);
     return { duplicate };
   }
 
