@@ -28,7 +28,7 @@ does not answer is skipped, not fatal.
 
 ${usage}
 
-modes (default: quick, about 6 minutes; the one to run after a change)
+modes (default: quick, about 10 minutes; for a check in under a minute, npm run bench:core)
   (none)              quick: 1 round of signup at 10 and 50 connections for 3 s, 3 rounds of send and throughput
   --full              3–5 rounds of everything, more events per round, signup also at 100 connections, 10 s each
   --smoke             a few seconds on memory only, no BullMQ: checks that the suite runs, measures nothing
