@@ -29,7 +29,7 @@ export async function serveDashboard(connection: Connection, options: DashboardO
   await runtime.start();
   try {
     // The routes sit at the root: this server serves nothing else.
-    const handler = createHttpHandler(outsideHttpRuntime(connection, runtime), {
+    const handler = createHttpHandler(await outsideHttpRuntime(connection, runtime), {
       basePath: '',
       ...(options.token ? { token: options.token } : { dev: true }),
     });

@@ -7,8 +7,8 @@
  * A replay only publishes the run's event, addressed to that function: the
  * service's workers of that function run it, with their current code.
  */
-import { createRuntime, defineFunction, NonRetriableError, type ReplayQuery, type Runtime } from '../../index.js';
-import type { HttpRuntime } from '../http/index.js';
+import { createRuntime, defineFunction, NonRetriableError, type ReplayQuery, type RunRecord, type Runtime } from '../../index.js';
+import type { FunctionView, HttpRuntime } from '../http/index.js';
 
 export interface Connection {
   transport: string;
@@ -51,17 +51,28 @@ export async function replayFromOutside(connection: Connection, reader: Runtime,
   }
 }
 
-/** What the dashboard serves from outside: the reading runtime's methods, and replay through stand-ins. */
-export function outsideHttpRuntime(connection: Connection, reader: Runtime): HttpRuntime {
+/**
+ * What the dashboard serves from outside: the reading runtime's methods, replay through stand-ins, and
+ * as functions those seen in the namespace's runs (the reading runtime has none): from a first look at
+ * the newest runs, every run list the dashboard asks for, and every run-state change.
+ */
+export async function outsideHttpRuntime(connection: Connection, reader: Runtime): Promise<HttpRuntime> {
+  const seen = new Set<string>();
+  const note = (runs: RunRecord[]) => {
+    for (const r of runs) seen.add(r.functionId);
+    return runs;
+  };
+  note(await reader.listRuns({ limit: 500 }));
+  reader.on('run', (change) => seen.add(change.functionId));
   return {
     send: (events) => reader.send(events),
     on: (event, listener) => reader.on(event, listener),
     getRun: (id) => reader.getRun(id),
-    listRuns: (query) => reader.listRuns(query),
+    listRuns: async (query) => note(await reader.listRuns(query)),
     listEvents: (query) => reader.listEvents(query),
     deadLetters: (query) => reader.deadLetters(query),
     cancel: (id) => reader.cancel(id),
-    listFunctions: () => reader.listFunctions(),
+    listFunctions: (): FunctionView[] => [...seen].sort().map((id) => ({ id })),
     replay: (query) => replayFromOutside(connection, reader, query),
   };
 }

@@ -311,12 +311,15 @@
             },
           },
           h('div', { class: 'fn-name', text: f.id }),
-          h(
-            'div',
-            { class: 'fn-meta' },
-            h('span', { text: 'on ' + f.trigger }),
-            h('span', { class: 'faint', text: '· ' + f.retries + ' retries' }),
-          ),
+          // A dashboard outside the service (eventide dashboard) knows a function only from its runs: no trigger, no retries.
+          f.trigger === undefined
+            ? h('div', { class: 'fn-meta' }, h('span', { class: 'faint', text: 'seen in runs' }))
+            : h(
+                'div',
+                { class: 'fn-meta' },
+                h('span', { text: 'on ' + f.trigger }),
+                h('span', { class: 'faint', text: '· ' + f.retries + ' retries' }),
+              ),
           h('div', { class: 'counts' }, counts.childNodes.length ? counts : h('span', { class: 'faint', text: 'no runs' }), replay),
         ),
       );

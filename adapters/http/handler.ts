@@ -30,11 +30,17 @@ import { RunStream } from './sse.js';
 import type { HttpHandler, HttpRequest, HttpResponse } from './types.js';
 import { decodeCursor, deadLetterView, encodeCursor, isAfter, runDetail, runSummary, toJson } from './views.js';
 
+/** A function as `GET /functions` lists it; trigger and retries are absent where only its runs are known (`eventide dashboard`). */
+export interface FunctionView {
+  id: string;
+  trigger?: string;
+  retries?: number;
+}
+
 /** The Runtime methods the handler uses. */
-export type HttpRuntime = Pick<
-  Runtime,
-  'send' | 'on' | 'getRun' | 'listRuns' | 'listEvents' | 'deadLetters' | 'replay' | 'cancel' | 'listFunctions'
->;
+export type HttpRuntime = Pick<Runtime, 'send' | 'on' | 'getRun' | 'listRuns' | 'listEvents' | 'deadLetters' | 'replay' | 'cancel'> & {
+  listFunctions(): FunctionView[];
+};
 
 export interface HttpHandlerOptions {
   /** Path prefix of every route. Default `/eventide`. */

@@ -223,6 +223,9 @@ export function cliSuite({ name, url, cleanup, publishRaw }: CliSuiteOptions): v
 
         const runs = await call('GET', '/runs?status=failed');
         expect(runs.body.runs.map((r: { id: string }) => r.id)).toEqual([failed.id]);
+        // The dashboard's runtime has no functions: it lists those that runs it was asked for (or heard of) name.
+        expect((await call('GET', '/runs')).status).toBe(200);
+        expect((await call('GET', '/functions')).body).toEqual({ functions: [{ id: 'greet' }, { id: 'nap' }] });
         const cancelled = await call('POST', `/runs/${napping.id}/cancel`);
         expect(cancelled).toMatchObject({ status: 200, body: { run: { id: napping.id, status: 'cancelled' } } });
         expect((await s.runtime.getRun(napping.id))?.status).toBe('cancelled');
