@@ -91,7 +91,9 @@ functions: a replay is sent to the service's workers of that function, which run
     help: `  <name>           the event's name, e.g. user/created; required
   --data <json>    the event's data, as JSON; default {}
   --id <id>        the event's id: sending the same id again starts no new run; default a new id
-  --json           print { "ids": [...] } instead of the id`,
+  --json           print { "ids": [...] } instead of the id
+
+The service's schemas are in its code, not here: data is checked only for what can travel.`,
     options: { data: { type: 'string', short: 'd' }, id: { type: 'string' }, json: { type: 'boolean' } },
     positionals: 1,
     run: async (ctx) => {
