@@ -135,7 +135,8 @@ The service's schemas are in its code, not here: data is checked only for what c
       };
       const runs = (await withRuntime(ctx, (rt) => rt.listRuns(query))).map(runSummary);
       if (ctx.values.json) json(ctx, runs);
-      else ctx.io.out.write(runs.length ? runsTable(runs) : 'no runs\n');
+      // Naming the namespace makes a mistyped one (which is simply empty) easy to spot.
+      else ctx.io.out.write(runs.length ? runsTable(runs) : `no runs in namespace "${ctx.connection().namespace}"\n`);
     },
   },
 
@@ -209,7 +210,7 @@ The service's workers run the replays with their current code; this command only
       const limit = wholeNumber(ctx.values, 'limit', 20, 1, 1_000);
       const letters = (await withRuntime(ctx, (rt) => rt.deadLetters({ limit }))).map(deadLetterView);
       if (ctx.values.json) json(ctx, letters);
-      else ctx.io.out.write(letters.length ? deadLettersTable(letters) : 'no dead letters\n');
+      else ctx.io.out.write(letters.length ? deadLettersTable(letters) : `no dead letters in namespace "${ctx.connection().namespace}"\n`);
     },
   },
 };

@@ -73,7 +73,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
       io.out.write(commandHelp(name, command));
       return 0;
     }
-    const connection = (): Connection => {
+    let connected: Connection | undefined;
+    // Read when a command first needs it, so that --help and usage errors need no transport; once, so a warning is said once.
+    const connection = (): Connection => (connected ??= connectionOf());
+    const connectionOf = (): Connection => {
       const transport = (values.transport as string | undefined) || io.env.EVENTIDE_TRANSPORT;
       if (!transport) throw new UsageError('which transport? give --transport redis://host:6379 (or nats://…), or set EVENTIDE_TRANSPORT');
       if (/^memory:/i.test(transport))

@@ -103,7 +103,7 @@ export function cliSuite({ name, url, cleanup, publishRaw }: CliSuiteOptions): v
       expect(table.code).toBe(0);
       expect(table.stdout.split('\n')[0]).toMatch(/^RUN\s+FUNCTION\s+STATUS\s+ATTEMPT\s+EVENT\s+CREATED \(UTC\)\s+DURATION$/);
       expect(table.stdout).toContain(run.id);
-      expect((await cli(['runs', '--status', 'failed'], s.env)).stdout).toBe('no runs\n');
+      expect((await cli(['runs', '--status', 'failed'], s.env)).stdout).toBe(`no runs in namespace "${s.ns}"\n`);
 
       const listed = JSON.parse((await cli(['runs', '--json', '--limit', '5'], s.env)).stdout);
       expect(listed).toEqual([
@@ -172,7 +172,7 @@ export function cliSuite({ name, url, cleanup, publishRaw }: CliSuiteOptions): v
 
     it('dead-letters: what the service could not read is listed with its reason', async () => {
       const s = await service();
-      expect((await cli(['dead-letters'], s.env)).stdout).toBe('no dead letters\n');
+      expect((await cli(['dead-letters'], s.env)).stdout).toBe(`no dead letters in namespace "${s.ns}"\n`);
       await publishRaw(s.ns, new TextEncoder().encode('not an event'));
       const letters = await waitFor('a dead letter', async () => {
         const r = await cli(['dead-letters', '--json'], s.env);

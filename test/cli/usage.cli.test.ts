@@ -81,7 +81,7 @@ describe('eventide CLI: help and usage', () => {
     expect(sent.code).toBe(0);
     expect(sent.stdout).toMatch(/^evt_\S+\n$/);
     expect(sent.stderr).toMatch(/memory:\/\/ lives inside one process/);
-    expect((await cli(['runs'], env)).stdout).toBe('no runs\n');
+    expect((await cli(['runs'], env)).stdout).toBe('no runs in namespace "eventide"\n');
     expect((await cli(['dead-letters', '--json'], env)).stdout).toBe('[]\n');
   });
 
