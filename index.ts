@@ -17,12 +17,15 @@
  * wired to the transports (`core/` itself knows none of them by name).
  */
 import { createRuntime as createCoreRuntime, type Runtime, type RuntimeOptions as CoreRuntimeOptions } from './core/runtime.js';
+import type { EventMap } from './core/events.js';
 import type { Transport } from './core/transport.js';
 import { transportResolver, type KnownTransportConfig } from './transports/resolve.js';
 
 export { Runtime } from './core/runtime.js';
 export type { ListRunsQuery, ReplayQuery } from './core/runtime.js';
 export { defineFunction } from './core/function.js';
+export { forEvents } from './core/events.js';
+export type { EventMap, EventOf, TriggerOf, DataOf } from './core/events.js';
 export type { EventideFunction, FunctionConfig, Handler, HandlerContext, Trigger } from './core/function.js';
 export type { StepTools, StepOptions } from './core/step.js';
 export type { RunLogger } from './core/run-logger.js';
@@ -73,7 +76,10 @@ export type RuntimeOptions = Omit<CoreRuntimeOptions, 'transport'> & {
   transport?: TransportOption;
 };
 
-/** The object an app embeds: it sends events, runs the functions subscribed to them, and lets runs be watched and inspected. */
-export function createRuntime(options: RuntimeOptions = {}): Runtime {
-  return createCoreRuntime(options, transportResolver);
+/**
+ * The object an app embeds: it sends events, runs the functions subscribed to them, and lets runs be watched and inspected.
+ * `createRuntime<Events>()` types `send` by an event map, so an unknown name or wrong data does not compile.
+ */
+export function createRuntime<Events extends EventMap = EventMap>(options: RuntimeOptions = {}): Runtime<Events> {
+  return createCoreRuntime<Events>(options, transportResolver);
 }

@@ -1,5 +1,5 @@
 /**
- * The benchmark suite: `npm run bench` (quick, about 6 minutes) or
+ * The benchmark suite: `npm run bench` (quick, about 10 minutes) or
  * `npm run bench -- --full`.
  *
  *   node dist/bench/run.js [--full | --smoke] [--transports memory,nats,redis] [--no-bullmq]

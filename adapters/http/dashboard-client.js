@@ -328,14 +328,17 @@
             },
           },
           h('div', { class: 'fn-name', text: f.id }),
-          h(
-            'div',
-            { class: 'fn-meta' },
-            h('span', null, 'on ', h('span', { text: f.trigger })),
-            h('span', { class: 'faint', text: '· ' + f.retries + ' retries' }),
-            f.limits ? h('span', { class: 'faint', 'data-limits': f.id, text: '· ' + limitsText(f.limits) }) : null,
-            f.waiting ? h('span', { class: 'count s-waiting', text: f.waiting + ' waiting for a limit' }) : null,
-          ),
+          // A dashboard outside the service (eventide dashboard) knows a function only from its runs: no trigger, no retries.
+          f.trigger === undefined
+            ? h('div', { class: 'fn-meta' }, h('span', { class: 'faint', text: 'seen in runs' }))
+            : h(
+                'div',
+                { class: 'fn-meta' },
+                h('span', null, 'on ', h('span', { text: f.trigger })),
+                h('span', { class: 'faint', text: '· ' + f.retries + ' retries' }),
+                f.limits ? h('span', { class: 'faint', 'data-limits': f.id, text: '· ' + limitsText(f.limits) }) : null,
+                f.waiting ? h('span', { class: 'count s-waiting', text: f.waiting + ' waiting for a limit' }) : null,
+              ),
           h('div', { class: 'counts' }, counts.childNodes.length ? counts : h('span', { class: 'faint', text: 'no runs' }), replay),
         ),
       );

@@ -32,12 +32,21 @@ import { crossSiteRefusal, listedOrigin, parseAllowedOrigins, preflightHeaders }
 import { RunStream } from './sse.js';
 import type { HttpHandler, HttpRequest, HttpResponse } from './types.js';
 import { decodeCursor, deadLetterView, encodeCursor, isAfter, runDetail, runSummary, toJson } from './views.js';
+import type { FlowDescription } from '../../core/flow/describe.js';
+
+/** A function as `GET /functions` lists it; trigger and retries are absent where only its runs are known (`eventide dashboard`). */
+export interface FunctionView {
+  id: string;
+  trigger?: string;
+  retries?: number;
+  /** Its limits, when it has any (flow control). */
+  limits?: FlowDescription;
+}
 
 /** The Runtime methods the handler uses. */
-export type HttpRuntime = Pick<
-  Runtime,
-  'send' | 'on' | 'getRun' | 'listRuns' | 'listEvents' | 'deadLetters' | 'replay' | 'cancel' | 'listFunctions'
->;
+export type HttpRuntime = Pick<Runtime, 'send' | 'on' | 'getRun' | 'listRuns' | 'listEvents' | 'deadLetters' | 'replay' | 'cancel'> & {
+  listFunctions(): FunctionView[];
+};
 
 export interface HttpHandlerOptions {
   /** Path prefix of every route. Default `/eventide`. */

@@ -13,7 +13,7 @@
  * ```
  */
 export { createHttpHandler, toHandler } from './handler.js';
-export type { HttpHandlerOptions, HttpRuntime } from './handler.js';
+export type { FunctionView, HttpHandlerOptions, HttpRuntime } from './handler.js';
 export type { HttpHandler, HttpRequest, HttpResponse, StreamSink } from './types.js';
 export type { RunSummary, RunDetail, StepView, DeadLetterView } from './views.js';
 export { isLoopbackAddress } from './auth.js';

@@ -21,6 +21,32 @@ const usage = `usage: node dist/bench/run.js [--full | --smoke] [--transports me
                          [--sections signup,send,throughput,memory,flow] [--out DIR]
                          [--duration S] [--connections 10,50] [--rounds N]`;
 
+/** \`--help\`: every option, what it does and its default, so nobody has to read the source before a ten-minute run. */
+const help = `eventide benchmarks: signup latency sync vs async over HTTP, send() cost, background runs/s and start
+latency against BullMQ and the raw clients, heap per waiting run. NATS and Redis are probed first; one that
+does not answer is skipped, not fatal.
+
+${usage}
+
+modes (default: quick, about 10 minutes; for a check in under a minute, npm run bench:core)
+  (none)              quick: 1 round of signup at 10 and 50 connections for 3 s, 3 rounds of send and throughput
+  --full              3–5 rounds of everything, more events per round, signup also at 100 connections, 10 s each
+  --smoke             a few seconds on memory only, no BullMQ: checks that the suite runs, measures nothing
+
+options
+  --transports LIST   which transports to measure, of memory,nats,redis      default all three (smoke: memory)
+  --sections LIST     which sections to run, of signup,send,throughput,memory  default all four
+  --no-bullmq         leave BullMQ out of every comparison                   default BullMQ in (smoke: out)
+  --out DIR           where the .json and .html results go                   default bench/results/
+  --duration S        seconds of load per signup measurement                 default 3 (full: 10, smoke: 1)
+  --connections LIST  HTTP connections of the signup load                    default 10,50 (full: 10,50,100; smoke: 4)
+  --rounds N          rounds of every section (the median is reported)       default quick: 1 for signup and memory,
+                                                                             3 for send and throughput; full: 3 for
+                                                                             signup and memory, 5 for the others; smoke: 1
+  --help              this text
+
+NATS and Redis are nats://127.0.0.1:4222 and redis://127.0.0.1:6379, or EVENTIDE_BENCH_NATS / EVENTIDE_BENCH_REDIS.`;
+
 /** A mistyped flag would otherwise run the whole ten-minute suite with the defaults. */
 function refuseUnknownArguments(argv: string[]): void {
   const flags = new Set(['full', 'smoke', 'no-bullmq', 'help']);
@@ -44,7 +70,7 @@ export function parseOptions(argv: string[]): SuiteOptions {
   };
   refuseUnknownArguments(argv);
   if (has('help')) {
-    process.stdout.write(`${usage}\n`);
+    process.stdout.write(`${help}\n`);
     process.exit(0);
   }
   const mode: Mode = has('smoke') ? 'smoke' : has('full') ? 'full' : 'quick';
