@@ -64,6 +64,7 @@ const statuses: ReadonlySet<string> = new Set<RunStatus>([
   'succeeded',
   'failed',
   'cancelled',
+  'skipped',
 ]);
 const jsonHeaders = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' };
 
