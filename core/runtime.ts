@@ -16,7 +16,7 @@ import { handleDelivery } from './executor.js';
 import { describeFlow, type FlowDescription } from './flow/describe.js';
 import { Gate, type GateDeps } from './flow/gate.js';
 import type { EventideFunction } from './function.js';
-import { Inspector, type ListRunsQuery, type ReplayQuery } from './inspect.js';
+import { Inspector, type ListedEvent, type ListRunsQuery, type ReplayQuery } from './inspect.js';
 import { EventIntake, type Prepared } from './intake.js';
 import { isNamespace, numberOption } from './lib/checks.js';
 import { defaultLogger, type Logger } from './logger.js';
@@ -37,7 +37,7 @@ import {
 } from './transport.js';
 import type { EventPayload, RunRecord, RunStateChange, RuntimeEvents, StoredEvent } from './types.js';
 
-export type { ListRunsQuery, ReplayQuery } from './inspect.js';
+export type { ListedEvent, ListRunsQuery, ReplayQuery } from './inspect.js';
 
 export interface SendOptions {
   /** Deliver no earlier than this from now (an event without a `ts` is dated then). A future `ts` delays its event too. */
@@ -369,7 +369,7 @@ export class Runtime {
   }
 
   /** Events as sent, newest first (as far back as the transport keeps them). */
-  listEvents(query: { name?: string; limit?: number } = {}): Promise<StoredEvent[]> {
+  listEvents(query: { name?: string; limit?: number } = {}): Promise<ListedEvent[]> {
     return this.inspector.listEvents(query);
   }
 
