@@ -97,7 +97,7 @@ export class Gate {
     const { deps, fn, flow } = this;
     // A first delivery of a new event almost always meets no record (as in the executor's `claimFirst`): the read is
     // skipped, and the rare copy of an event whose run exists finds that out when its claim loses.
-    const fresh = delivery.deliveryCount === 1 && !env.target;
+    const fresh = delivery.deliveryCount === 1 && !env.target && !this.intake;
     const stored = fresh ? undefined : await deps.store.get(runKey(runId));
     const record = stored ? decodeRecord(stored.value) : undefined;
     const now = deps.clock.now();
