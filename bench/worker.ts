@@ -11,6 +11,7 @@ import type { CaseSpec } from './lib/case-spec.js';
 import { exitWithParent, printResult } from './lib/child.js';
 import { flowFairness, flowThroughput, throttleAccuracy } from './lib/flow-cases.js';
 import { heapPerSleepingRun } from './lib/heap-per-run.js';
+import { delayedBurst, intakeSendCost } from './lib/intake-cases.js';
 import { rawStartLatency } from './lib/raw-latency.js';
 import { rawThroughput } from './lib/raw-throughput.js';
 import { sendCase } from './lib/send-cost.js';
@@ -54,6 +55,12 @@ async function main(): Promise<void> {
       break;
     case 'flow-throttle':
       result = await throttleAccuracy(spec.kind, spec.limit, spec.periodMs, spec.periods);
+      break;
+    case 'intake-send':
+      result = await intakeSendCost(spec.kind, spec.n);
+      break;
+    case 'delayed-burst':
+      result = await delayedBurst(spec.kind, spec.events, spec.leadMs);
       break;
     default:
       throw new Error(`unknown case ${JSON.stringify((spec as { case?: unknown }).case)}`);

@@ -235,6 +235,7 @@ export class Attempt implements StepHost {
       const signal = () => this.signal;
       const ctx = {
         event: record.event,
+        events: record.events ?? [record.event],
         step: createStepTools(this),
         runId: record.id,
         attempt: record.attempt,

@@ -22,6 +22,9 @@ export interface ListRunsQuery {
   limit?: number;
 }
 
+/** An event as `listEvents` shows it: `scheduled` until its time (a delayed send) has come. */
+export type ListedEvent = StoredEvent & { scheduled?: true };
+
 export interface ReplayQuery {
   functionId?: string;
   status?: RunStatus;
@@ -74,17 +77,18 @@ export class Inspector {
     return records.slice(0, query.limit ?? 100);
   }
 
-  /** Events as sent, newest first (as far back as the transport keeps them). */
-  async listEvents(query: { name?: string; limit?: number } = {}): Promise<StoredEvent[]> {
+  /** Events as sent, newest first (as far back as the transport keeps them); one whose time has not come is `scheduled`. */
+  async listEvents(query: { name?: string; limit?: number } = {}): Promise<ListedEvent[]> {
     const transport = await this.deps.transport();
     const limit = query.limit ?? 50;
     const entries = await transport.history('events', query.name ? Math.max(1_000, limit * 20) : limit * 2);
-    const out: StoredEvent[] = [];
+    const out: ListedEvent[] = [];
+    const now = this.deps.clock.now();
     for (const entry of entries) {
       const env = decodeEnvelope(entry.data);
       if (typeof env === 'string' || env.target) continue;
       if (query.name && env.event.name !== query.name) continue;
-      out.push(env.event);
+      out.push(env.event.ts > now ? { ...env.event, scheduled: true } : env.event);
       if (out.length >= limit) break;
     }
     return out;

@@ -21,6 +21,8 @@ export interface Prepared {
   bytes: Uint8Array;
   /** The id was made here, not given by the caller. */
   fresh: boolean;
+  /** Deliver no earlier than this many milliseconds from now (a future `ts`, or `send`'s `delay`); 0: at once. */
+  delayMs: number;
 }
 
 export class EventIntake {
@@ -44,7 +46,7 @@ export class EventIntake {
   }
 
   /** Synchronous unless the event's name has a schema: no promise hop on the critical path. */
-  prepare(event: EventPayload, now: number, index: number): Prepared | Promise<Prepared> {
+  prepare(event: EventPayload, now: number, index: number, delayMs = 0): Prepared | Promise<Prepared> {
     const at = `event #${index}`;
     if (!event || typeof event !== 'object')
       throw new EventValidationError(`${at} must be an object { name, data }`, { code: 'INVALID_EVENT' });
@@ -61,18 +63,20 @@ export class EventIntake {
       throw new EventValidationError(`event "${name}": ts must be epoch milliseconds`, { code: 'INVALID_EVENT', eventName: name });
     const data: unknown = event.data === undefined ? {} : event.data;
     const schema = this.schemas.get(name);
-    if (schema) return validateData(schema, name, data).then((valid) => this.encode(event, name, valid, now));
-    return this.encode(event, name, data, now);
+    if (schema) return validateData(schema, name, data).then((valid) => this.encode(event, name, valid, now, delayMs));
+    return this.encode(event, name, data, now, delayMs);
   }
 
-  private encode(event: EventPayload, name: string, data: unknown, now: number): Prepared {
+  private encode(event: EventPayload, name: string, data: unknown, now: number, delayMs: number): Prepared {
     const reason = unserialisableReason(data);
     if (reason)
       throw new EventValidationError(`event "${name}": ${reason}, which cannot be sent; send plain data`, {
         code: 'NOT_SERIALISABLE',
         eventName: name,
       });
-    const stored: StoredEvent = { name, data, id: event.id ?? newEventId(now), ts: event.ts ?? now };
+    // A `delay` dates an event without a ts to when it is due; a ts in the future is a delay of its own.
+    const ts = event.ts ?? now + delayMs;
+    const stored: StoredEvent = { name, data, id: event.id ?? newEventId(now), ts };
     let bytes: Uint8Array;
     try {
       bytes = encodeEnvelope({ v: 1, event: stored });
@@ -89,6 +93,6 @@ export class EventIntake {
         { code: 'TOO_LARGE', eventName: name },
       );
     }
-    return { id: stored.id, name, bytes, fresh: event.id === undefined };
+    return { id: stored.id, name, bytes, fresh: event.id === undefined, delayMs: Math.max(delayMs, ts - now) };
   }
 }

@@ -10,7 +10,7 @@
  * and deletes its record once it is older than `age`; it remembers at most
  * `maxTracked` runs of each kind, and one that restarts forgets what it ended
  * before: those records then stay until deleted by hand, never sooner than
- * promised. Succeeded and cancelled runs also go once more than `count`
+ * promised. Succeeded, cancelled and skipped runs also go once more than `count`
  * newer ones ended here. Failed runs are kept for `age` whatever the count,
  * so they can still be replayed.
  */
@@ -22,7 +22,7 @@ import type { RunStateChange } from './types.js';
 export interface RetentionPolicy {
   /** Delete finished runs this long after they ended (ms). */
   ageMs: number;
-  /** Keep at most this many succeeded or cancelled runs ended by this process. */
+  /** Keep at most this many succeeded, cancelled or skipped runs ended by this process. */
   count: number;
 }
 
@@ -55,7 +55,7 @@ export class Retention {
     const byAge = this.expireMs() === undefined;
     if (change.to === 'failed') {
       if (byAge) this.track(this.failed, { key, at: change.at }, maxTracked);
-    } else if (change.to === 'succeeded' || change.to === 'cancelled') {
+    } else if (change.to === 'succeeded' || change.to === 'cancelled' || change.to === 'skipped') {
       if (!byAge && !Number.isFinite(this.policy.count)) return;
       // A finite count needs every run it counts remembered, however many that is.
       this.track(

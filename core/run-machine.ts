@@ -9,6 +9,7 @@
  *                       ▼  │
  *                 retrying / sleeping
  *   pending, running, retrying, sleeping ──WAIT──► waiting ──START──► running
+ *   pending ──SKIP──► skipped   (a rate limit or an idempotency key let no run start)
  *   any state not final ──CANCEL──► cancelled
  *
  * `retrying` waits for a backoff after a failed attempt, `sleeping` for a
@@ -17,7 +18,7 @@
  * fails goes pending → running → failed like any other. Runs are many and mostly idle,
  * so no live actor is kept per run: the persisted snapshot lives in the run
  * record, and moves are computed with XState's pure `transition()` over it.
- * There are eight states and seven events, so each (state, event) pair is
+ * There are nine states and eight events, so each (state, event) pair is
  * resolved by the machine once, when this module loads, and then served
  * from a table.
  */
@@ -31,6 +32,7 @@ export type RunMachineEvent =
   | { type: 'RETRY' }
   | { type: 'SLEEP' }
   | { type: 'WAIT' }
+  | { type: 'SKIP' }
   | { type: 'CANCEL' };
 export type RunMachineEventType = RunMachineEvent['type'];
 
@@ -40,7 +42,7 @@ export const runMachine = setup({
   id: 'run',
   initial: 'pending',
   states: {
-    pending: { on: { START: 'running', WAIT: 'waiting', CANCEL: 'cancelled' } },
+    pending: { on: { START: 'running', WAIT: 'waiting', SKIP: 'skipped', CANCEL: 'cancelled' } },
     running: { on: { SUCCEED: 'succeeded', FAIL: 'failed', RETRY: 'retrying', SLEEP: 'sleeping', WAIT: 'waiting', CANCEL: 'cancelled' } },
     retrying: { on: { START: 'running', WAIT: 'waiting', CANCEL: 'cancelled' } },
     sleeping: { on: { START: 'running', WAIT: 'waiting', CANCEL: 'cancelled' } },
@@ -48,6 +50,7 @@ export const runMachine = setup({
     succeeded: { type: 'final' },
     failed: { type: 'final' },
     cancelled: { type: 'final' },
+    skipped: { type: 'final' },
   },
 });
 
@@ -59,8 +62,18 @@ export interface Move {
   snapshot: unknown;
 }
 
-const statuses: readonly RunStatus[] = ['pending', 'running', 'retrying', 'sleeping', 'waiting', 'succeeded', 'failed', 'cancelled'];
-const events: readonly RunMachineEventType[] = ['START', 'SUCCEED', 'FAIL', 'RETRY', 'SLEEP', 'WAIT', 'CANCEL'];
+const statuses: readonly RunStatus[] = [
+  'pending',
+  'running',
+  'retrying',
+  'sleeping',
+  'waiting',
+  'succeeded',
+  'failed',
+  'cancelled',
+  'skipped',
+];
+const events: readonly RunMachineEventType[] = ['START', 'SUCCEED', 'FAIL', 'RETRY', 'SLEEP', 'WAIT', 'SKIP', 'CANCEL'];
 
 function snapshotOf(status: RunStatus): RunSnapshot {
   return runMachine.resolveState({ value: status, context: undefined });

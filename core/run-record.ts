@@ -27,6 +27,7 @@ export function newRecord(runId: string, functionId: string, env: Envelope, now:
     createdAt: now,
     updatedAt: now,
     ...(env.target?.replayOf ? { replayOf: env.target.replayOf } : {}),
+    ...(env.events ? { events: env.events } : {}),
     machine: persistedSnapshot('pending'),
   };
 }

@@ -15,9 +15,9 @@ import { ConfigError, RuntimeStoppedError, coerceError } from './errors.js';
 import type { EventMap, EventOf } from './events.js';
 import { handleDelivery } from './executor.js';
 import { describeFlow, type FlowDescription } from './flow/describe.js';
-import { Gate } from './flow/gate.js';
+import { Gate, type GateDeps } from './flow/gate.js';
 import type { EventideFunction } from './function.js';
-import { Inspector, type ListRunsQuery, type ReplayQuery } from './inspect.js';
+import { Inspector, type ListedEvent, type ListRunsQuery, type ReplayQuery } from './inspect.js';
 import { EventIntake, type Prepared } from './intake.js';
 import { isNamespace, numberOption } from './lib/checks.js';
 import { defaultLogger, type Logger } from './logger.js';
@@ -38,7 +38,12 @@ import {
 } from './transport.js';
 import type { RunRecord, RunStateChange, RuntimeEvents, StoredEvent } from './types.js';
 
-export type { ListRunsQuery, ReplayQuery } from './inspect.js';
+export type { ListedEvent, ListRunsQuery, ReplayQuery } from './inspect.js';
+
+export interface SendOptions {
+  /** Deliver no earlier than this from now (an event without a `ts` is dated then). A future `ts` delays its event too. */
+  delay?: Duration;
+}
 
 export interface RuntimeOptions {
   /** A URL (`memory://`, `nats://…`, `redis://…`), a config object, or a Transport. Default: `EVENTIDE_TRANSPORT`, else memory. */
@@ -201,7 +206,7 @@ export class Runtime<Events extends EventMap = EventMap> {
   private gateOf(fn: EventideFunction): Gate | undefined {
     if (!fn.flow || !this.deps) return undefined;
     let gate = this.gates.get(fn.id);
-    if (!gate) this.gates.set(fn.id, (gate = new Gate(fn, fn.flow, this.deps)));
+    if (!gate) this.gates.set(fn.id, (gate = new Gate(fn, fn.flow, this.gateDeps(this.deps))));
     return gate;
   }
 
@@ -298,21 +303,26 @@ export class Runtime<Events extends EventMap = EventMap> {
    * every event durably; rejects, enqueueing nothing, when any is invalid.
    * With `createRuntime<Events>()`, only events of that map compile.
    */
-  async send(input: EventOf<Events> | EventOf<Events>[]): Promise<{ ids: string[] }> {
+  async send(input: EventOf<Events> | EventOf<Events>[], options?: SendOptions): Promise<{ ids: string[] }> {
     if (this.phase === 'stopping' || this.phase === 'stopped') throw new RuntimeStoppedError('the runtime is stopped: send() is refused');
     const list = Array.isArray(input) ? input : [input];
     const now = this.clock.now();
+    const delayMs = options?.delay === undefined ? 0 : toMs(options.delay, 'send: delay');
     const encoded = new Array<Prepared>(list.length);
     for (let i = 0; i < list.length; i++) {
-      const prepared = this.intake.prepare(list[i], now, i);
+      const prepared = this.intake.prepare(list[i], now, i, delayMs);
       encoded[i] = prepared instanceof Promise ? await prepared : prepared;
     }
     const transport = this.transport ?? (await this.connect());
-    if (encoded.length === 1) {
-      await transport.publish('events', encoded[0].bytes, { msgId: encoded[0].id, topic: encoded[0].name, freshId: encoded[0].fresh });
-    } else {
-      await Promise.all(encoded.map((e) => transport.publish('events', e.bytes, { msgId: e.id, topic: e.name, freshId: e.fresh })));
-    }
+    const publish = (e: Prepared) =>
+      transport.publish('events', e.bytes, {
+        msgId: e.id,
+        topic: e.name,
+        freshId: e.fresh,
+        ...(e.delayMs > 0 ? { delayMs: e.delayMs } : {}),
+      });
+    if (encoded.length === 1) await publish(encoded[0]);
+    else await Promise.all(encoded.map(publish));
     return { ids: encoded.map((e) => e.id) };
   }
 
@@ -362,7 +372,7 @@ export class Runtime<Events extends EventMap = EventMap> {
   }
 
   /** Events as sent, newest first (as far back as the transport keeps them). */
-  listEvents(query: { name?: string; limit?: number } = {}): Promise<StoredEvent[]> {
+  listEvents(query: { name?: string; limit?: number } = {}): Promise<ListedEvent[]> {
     return this.inspector.listEvents(query);
   }
 
@@ -385,11 +395,15 @@ export class Runtime<Events extends EventMap = EventMap> {
     return this.inspector.cancel(runId);
   }
 
+  private gateDeps(deps: ExecutorDeps): GateDeps {
+    return { ...deps, publish: (subject, data, options) => this.connect().then((t) => t.publish(subject, data, options)) };
+  }
+
   /** A cancelled run gives back its slots, or its place in a queue for one. */
   private async leaveQueues(record: RunRecord, transport: Transport): Promise<void> {
     const fn = this.functions.get(record.functionId);
     if (!fn?.flow || fn.flow.concurrency.length === 0) return;
-    const gate = this.gates.get(fn.id) ?? new Gate(fn, fn.flow, { ...this.executorDeps(transport) });
+    const gate = this.gates.get(fn.id) ?? new Gate(fn, fn.flow, this.gateDeps(this.executorDeps(transport)));
     await gate.releaseAll(record.id, record.event);
   }
 

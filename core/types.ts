@@ -21,9 +21,9 @@ export interface StoredEvent<Name extends string = string, Data = unknown> {
   ts: number;
 }
 
-export type RunStatus = 'pending' | 'running' | 'sleeping' | 'retrying' | 'waiting' | 'succeeded' | 'failed' | 'cancelled';
+export type RunStatus = 'pending' | 'running' | 'sleeping' | 'retrying' | 'waiting' | 'succeeded' | 'failed' | 'cancelled' | 'skipped';
 
-export const terminalStatuses: ReadonlySet<RunStatus> = new Set(['succeeded', 'failed', 'cancelled']);
+export const terminalStatuses: ReadonlySet<RunStatus> = new Set(['succeeded', 'failed', 'cancelled', 'skipped']);
 
 export type StepKind = 'run' | 'sleep' | 'sendEvent';
 
@@ -88,6 +88,10 @@ export interface RunRecord {
   nextAttemptAt?: number;
   /** Set while the run is `waiting`. */
   waitingFor?: WaitingFor;
+  /** Why a `skipped` run started no run: the option, and for an idempotency key the run that holds it. */
+  skipped?: { option: 'rateLimit' | 'idempotency'; reason: string; heldBy?: string };
+  /** A batch's events (`batchEvents`), in arrival order; `event` is the first of them. */
+  events?: StoredEvent[];
   /** The run machine's persisted snapshot. */
   machine: unknown;
 }

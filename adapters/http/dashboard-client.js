@@ -16,8 +16,8 @@
   var base = location.pathname.replace(/\/+$/, '');
   var TOKEN_KEY = 'eventide.token';
   var token = sessionStorage.getItem(TOKEN_KEY) || '';
-  var TERMINAL = { succeeded: 1, failed: 1, cancelled: 1 };
-  var STATUSES = ['running', 'retrying', 'sleeping', 'waiting', 'pending', 'failed', 'succeeded', 'cancelled'];
+  var TERMINAL = { succeeded: 1, failed: 1, cancelled: 1, skipped: 1 };
+  var STATUSES = ['running', 'retrying', 'sleeping', 'waiting', 'pending', 'failed', 'succeeded', 'cancelled', 'skipped'];
   var STEP_STATUSES = ['succeeded', 'failed', 'retrying', 'sleeping'];
   var LEVELS = ['debug', 'info', 'warn', 'error'];
   // No URL, style, srcdoc or on* attribute: a value from the API in one of those could load or run something.

@@ -29,14 +29,14 @@ const template = String.raw`<!doctype html>
   --bg: #f6f7f9; --panel: #fff; --text: #16181d; --muted: #6b7280; --faint: #9aa1ad; --line: #e6e8ec; --hover: #f3f5f8; --sel: #eef4ff;
   --accent: #3b5bdb; --mono: ui-monospace, SFMono-Regular, "SF Mono", Menlo, Consolas, "Liberation Mono", monospace;
   --succeeded: #15803d; --succeeded-bg: #dcfce7; --failed: #dc2626; --failed-bg: #fee2e2; --running: #2563eb; --running-bg: #dbeafe;
-  --retrying: #b45309; --retrying-bg: #fef3c7; --sleeping: #7c3aed; --sleeping-bg: #ede9fe; --waiting: #0e7490; --waiting-bg: #cffafe; --cancelled: #6b7280; --cancelled-bg: #eef0f3;
+  --retrying: #b45309; --retrying-bg: #fef3c7; --sleeping: #7c3aed; --sleeping-bg: #ede9fe; --waiting: #0e7490; --waiting-bg: #cffafe; --skipped: #6b7280; --skipped-bg: #f3f4f6; --cancelled: #6b7280; --cancelled-bg: #eef0f3;
   --pending: #475569; --pending-bg: #e2e8f0;
 }
 @media (prefers-color-scheme: dark) {
   :root {
     --bg: #0f1115; --panel: #171a21; --text: #e7e9ee; --muted: #9aa1ad; --faint: #6b7280; --line: #262a33; --hover: #1d2129; --sel: #1c2540; --accent: #7c9cff;
     --succeeded: #4ade80; --succeeded-bg: #12301f; --failed: #f87171; --failed-bg: #3a1616; --running: #60a5fa; --running-bg: #15284a;
-    --retrying: #fbbf24; --retrying-bg: #3a2a0c; --sleeping: #a78bfa; --sleeping-bg: #2a1f4a; --waiting: #22d3ee; --waiting-bg: #0c2a33; --cancelled: #9ca3af; --cancelled-bg: #23262d; --pending: #94a3b8; --pending-bg: #1e2530;
+    --retrying: #fbbf24; --retrying-bg: #3a2a0c; --sleeping: #a78bfa; --sleeping-bg: #2a1f4a; --waiting: #22d3ee; --waiting-bg: #0c2a33; --skipped: #9ca3af; --skipped-bg: #1f2329; --cancelled: #9ca3af; --cancelled-bg: #23262d; --pending: #94a3b8; --pending-bg: #1e2530;
   }
 }
 * { box-sizing: border-box; }
@@ -100,6 +100,7 @@ select { border: 1px solid var(--line); background: var(--panel); border-radius:
 .s-retrying { color: var(--retrying); background: var(--retrying-bg); }
 .s-sleeping { color: var(--sleeping); background: var(--sleeping-bg); }
 .s-waiting { color: var(--waiting); background: var(--waiting-bg); }
+.s-skipped { color: var(--skipped); background: var(--skipped-bg); }
 .s-cancelled { color: var(--cancelled); background: var(--cancelled-bg); }
 .s-pending { color: var(--pending); background: var(--pending-bg); }
 table.runs { width: 100%; border-collapse: collapse; table-layout: fixed; }
@@ -208,7 +209,7 @@ dialog input { width: 100%; border: 1px solid var(--line); border-radius: 7px; p
       <h2>Runs</h2>
       <select id="f-function" aria-label="Function"><option value="">All functions</option></select>
       <select id="f-status" aria-label="Status">
-        <option value="">Any status</option><option>running</option><option>retrying</option><option>sleeping</option><option>waiting</option><option>pending</option>
+        <option value="">Any status</option><option>running</option><option>retrying</option><option>sleeping</option><option>waiting</option><option>pending</option><option>skipped</option>
         <option>failed</option><option>succeeded</option><option>cancelled</option>
       </select>
       <span id="f-event"></span>

@@ -84,6 +84,7 @@ const statuses: ReadonlySet<string> = new Set<RunStatus>([
   'succeeded',
   'failed',
   'cancelled',
+  'skipped',
 ]);
 // An error message can echo the request (a path, an id): opened in a browser tab, it must stay inert text.
 const jsonHeaders = {

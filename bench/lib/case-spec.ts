@@ -37,4 +37,7 @@ export type CaseSpec =
   /** Flow control: runs/s limited per key next to unlimited; key B behind key A's backlog; a throttle's rate. */
   | { case: 'flow-throughput'; kind: TransportKind; events: number; warmupRuns: number }
   | { case: 'flow-fairness'; kind: TransportKind; backlog: number; probes: number }
-  | { case: 'flow-throttle'; kind: TransportKind; limit: number; periodMs: number; periods: number };
+  | { case: 'flow-throttle'; kind: TransportKind; limit: number; periodMs: number; periods: number }
+  /** Intake gates: send() p50 for a debounced and a rate-limited function next to a plain one; a burst of delayed events due at once. */
+  | { case: 'intake-send'; kind: TransportKind; n: number }
+  | { case: 'delayed-burst'; kind: TransportKind; events: number; leadMs: number };

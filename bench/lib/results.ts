@@ -92,6 +92,10 @@ export interface FlowRow {
   /** Key B's start latency behind key A's backlog, ms. */
   fairness?: { backlog: number; parkSeconds: number; p50Ms: number; p99Ms: number; aStartedBeforeLastB: number };
   throttle?: { limit: number; periodMs: number; perPeriod: number[]; worstDeviation: number };
+  /** send() p50, µs, of an event for a plain, a debounced and a rate-limited function (same process, taken in turn). */
+  intakeSendP50Us?: { plain: number; debounced: number; rateLimited: number };
+  /** Delayed events due in the same second: from the due time to the first and the last start, ms. */
+  delayed?: { events: number; firstAfterDueMs: number; lastAfterDueMs: number; sendMs: number };
 }
 
 export type Skipped = { skipped: string };
@@ -284,6 +288,23 @@ export function computeGoals(r: Results): Goal[] {
           text: `${row.transport}: key B starts p50 ≤ 50 ms behind a ${row.fairness.backlog.toLocaleString('en')}-run backlog of key A`,
           pass: row.fairness.p50Ms <= 50,
           detail: `p50 ${x(row.fairness.p50Ms)} ms, p99 ${x(row.fairness.p99Ms)} ms; ${row.fairness.aStartedBeforeLastB} of A's runs had started by then (the backlog was parked ${x(row.fairness.parkSeconds)} s after its first send)`,
+        });
+      if (row.intakeSendP50Us) {
+        const { plain, debounced, rateLimited } = row.intakeSendP50Us;
+        const worst = Math.max(debounced, rateLimited) / plain;
+        goals.push({
+          id: `intake.${row.transport}.send`,
+          text: `${row.transport}: send() p50 for a debounced and a rate-limited function ≤ 1.5× a plain one`,
+          pass: worst <= 1.5,
+          detail: `debounced ${x(debounced)} µs, rate-limited ${x(rateLimited)} µs, plain ${x(plain)} µs (worst ${x(worst)}×)`,
+        });
+      }
+      if (row.delayed)
+        goals.push({
+          id: `intake.${row.transport}.delayed`,
+          text: `${row.transport}: ${row.delayed.events.toLocaleString('en')} delayed events due in the same second all start within 1 s of it, none early`,
+          pass: row.delayed.firstAfterDueMs >= 0 && row.delayed.lastAfterDueMs <= 1_000,
+          detail: `first ${Math.round(row.delayed.firstAfterDueMs)} ms, last ${Math.round(row.delayed.lastAfterDueMs)} ms after the due time (sent in ${Math.round(row.delayed.sendMs)} ms)`,
         });
       if (row.throttle)
         goals.push({

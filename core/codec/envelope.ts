@@ -13,6 +13,8 @@ import { writeFields } from './msgpack-writer.js';
 export interface Envelope {
   v: 1;
   event: StoredEvent;
+  /** A batch's events (`batchEvents`), `event` being the first of them. */
+  events?: StoredEvent[];
   target?: { functionId: string; runId: string; replayOf?: string };
 }
 
@@ -36,6 +38,8 @@ export function decodeEnvelope(bytes: Uint8Array): Envelope | string {
   if (typeof ev.name !== 'string' || ev.name.length === 0) return 'event has no name';
   if (typeof ev.id !== 'string' || ev.id.length === 0) return 'event has no id';
   if (typeof ev.ts !== 'number') return 'event has no timestamp';
+  if (env.events !== undefined && (!Array.isArray(env.events) || env.events.length === 0 || !env.events.every(isEvent)))
+    return 'envelope events are malformed';
   if (
     env.target !== undefined &&
     (typeof env.target !== 'object' || typeof env.target.functionId !== 'string' || typeof env.target.runId !== 'string')
@@ -43,6 +47,11 @@ export function decodeEnvelope(bytes: Uint8Array): Envelope | string {
     return 'envelope target is malformed';
   }
   return env as Envelope;
+}
+
+function isEvent(e: unknown): boolean {
+  const ev = e as Partial<StoredEvent> | undefined;
+  return !!ev && typeof ev === 'object' && typeof ev.name === 'string' && typeof ev.id === 'string' && typeof ev.ts === 'number';
 }
 
 // An envelope with no target, as `encodeEnvelope` writes it: map16 of 2, "v": 1, "event": <event>.

@@ -9,6 +9,7 @@
 import { toMs, type Duration } from '../duration.js';
 import { ConfigError } from '../errors.js';
 import type { StoredEvent } from '../types.js';
+import { compileIntake, type IntakeControl } from './intake-config.js';
 
 /** Chooses the key a limit counts by. Runs with the same key share the limit; numbers are keys too. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -54,6 +55,8 @@ export interface FlowControl {
   concurrency: CompiledLimit[];
   throttle: CompiledThrottle | undefined;
   priority: PriorityOf | undefined;
+  /** The gates an event passes before it becomes a run; `undefined` when there are none. */
+  intake: IntakeControl | undefined;
 }
 
 function wholeAboveZero(value: unknown, what: string): number {
@@ -111,12 +114,21 @@ function throttleOf(option: unknown, fnId: string, where: string): CompiledThrot
 
 /** The flow control a config asks for, or `undefined` when it asks for none (the executor's fast path). */
 export function compileFlow(
-  config: { concurrency?: unknown; throttle?: unknown; priority?: unknown },
+  config: {
+    concurrency?: unknown;
+    throttle?: unknown;
+    priority?: unknown;
+    rateLimit?: unknown;
+    idempotency?: unknown;
+    debounce?: unknown;
+    batchEvents?: unknown;
+  },
   fnId: string,
   where: string,
 ): FlowControl | undefined {
   const { concurrency, throttle, priority } = config;
-  if (concurrency === undefined && throttle === undefined && priority === undefined) return undefined;
+  const intake = compileIntake(config, where);
+  if (concurrency === undefined && throttle === undefined && priority === undefined && intake === undefined) return undefined;
   if (priority !== undefined && typeof priority !== 'function')
     throw new ConfigError(`${where}: priority must be a function of the event that returns a number`);
   if (priority !== undefined && concurrency === undefined)
@@ -125,5 +137,6 @@ export function compileFlow(
     concurrency: concurrency === undefined ? [] : concurrencyLimits(concurrency, fnId, where),
     throttle: throttle === undefined ? undefined : throttleOf(throttle, fnId, where),
     priority: priority as PriorityOf | undefined,
+    intake,
   };
 }

@@ -23,9 +23,10 @@ import { apply, changeOf, newRecord, runKey } from '../run-record.js';
 import type { Delivery, KVStore, Rates, Slots, StoredValue } from '../transport.js';
 import { terminalStatuses, type RunRecord, type RunStateChange, type StoredEvent, type WaitingFor } from '../types.js';
 import type { Clock } from '../clock.js';
-import type { CompiledLimit, FlowControl } from './config.js';
+import type { CompiledLimit, FlowControl, KeyOf } from './config.js';
+import { IntakeGate, type IntakeDeps } from './intake-gate.js';
 
-export interface GateDeps {
+export interface GateDeps extends IntakeDeps {
   store: KVStore;
   slots: Slots;
   rates: Rates;
@@ -41,21 +42,25 @@ export interface Passed {
   stored: StoredValue | undefined;
 }
 
-/** The transport key of a limit's slots or schedule for one event. */
-function keyOf(limit: CompiledLimit, event: StoredEvent, fnId: string): { slot: string; key: string | undefined } {
-  if (!limit.key) return { slot: limit.name, key: undefined };
+/** What a key function gives for an event, as a string; `undefined` without one. Throws an error that names the function and option. */
+function keyValue(keyFn: KeyOf | undefined, option: string, event: StoredEvent, fnId: string): string | undefined {
+  if (!keyFn) return undefined;
   let key: unknown;
   try {
-    key = limit.key(event);
+    key = keyFn(event);
   } catch (e) {
-    throw new Error(`function "${fnId}": the key of ${limit.option} threw: ${coerceError(e).message}`, { cause: e });
+    throw new Error(`function "${fnId}": the key of ${option} threw: ${coerceError(e).message}`, { cause: e });
   }
   if (typeof key === 'number' && Number.isFinite(key)) key = String(key);
   if (typeof key !== 'string' || key.length === 0)
-    throw new Error(
-      `function "${fnId}": the key of ${limit.option} must return a non-empty string or a number, got ${JSON.stringify(key)}`,
-    );
-  return { slot: `${limit.name}/${key}`, key };
+    throw new Error(`function "${fnId}": the key of ${option} must return a non-empty string or a number, got ${JSON.stringify(key)}`);
+  return key;
+}
+
+/** The transport key of a limit's slots or schedule for one event. */
+function keyOf(limit: CompiledLimit, event: StoredEvent, fnId: string): { slot: string; key: string | undefined } {
+  const key = keyValue(limit.key, limit.option, event, fnId);
+  return key === undefined ? { slot: limit.name, key } : { slot: `${limit.name}/${key}`, key };
 }
 
 function priorityOf(flow: FlowControl, event: StoredEvent, fnId: string): number {
@@ -77,18 +82,22 @@ function beforeFirstStart(record: RunRecord | undefined): boolean {
 }
 
 export class Gate {
+  private readonly intake: IntakeGate | undefined;
+
   constructor(
     private readonly fn: EventideFunction,
     private readonly flow: FlowControl,
     private readonly deps: GateDeps,
-  ) {}
+  ) {
+    this.intake = flow.intake && new IntakeGate(fn, flow.intake, deps, (key, option, event) => keyValue(key, option, event, fn.id));
+  }
 
   /** Passes the run through, or settles its delivery (it waits, it ended, it is early): then `undefined`. */
   async pass(runId: string, env: Envelope, delivery: Delivery): Promise<Passed | undefined> {
     const { deps, fn, flow } = this;
     // A first delivery of a new event almost always meets no record (as in the executor's `claimFirst`): the read is
     // skipped, and the rare copy of an event whose run exists finds that out when its claim loses.
-    const fresh = delivery.deliveryCount === 1 && !env.target;
+    const fresh = delivery.deliveryCount === 1 && !env.target && !this.intake;
     const stored = fresh ? undefined : await deps.store.get(runKey(runId));
     const record = stored ? decodeRecord(stored.value) : undefined;
     const now = deps.clock.now();
@@ -106,6 +115,8 @@ export class Gate {
     let slots: { slot: string; key: string | undefined; limit: CompiledLimit }[];
     let priority: number;
     try {
+      // An event's first arrival at this function (not a replay, a wake-up or a batch's run) passes the intake gates first.
+      if (this.intake && !env.target && !record && (await this.intake.pass(runId, env, delivery)) === 'settled') return undefined;
       slots = flow.concurrency.map((limit) => ({ ...keyOf(limit, env.event, fn.id), limit }));
       priority = priorityOf(flow, env.event, fn.id);
       if (flow.throttle && beforeFirstStart(record)) {

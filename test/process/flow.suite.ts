@@ -120,6 +120,36 @@ export function flowProcessSuite({ name, url, cleanup }: FlowProcessSuiteOptions
       expect(peak(spansOf(linesOf(log)).filter((s) => s.start >= killedAt))).toBe(1);
     }, 90_000);
 
+    it('puts every event in exactly one batch across two processes, one of them killed mid-stream', async () => {
+      const { env, log, producer } = await setup();
+      const first = await startWorker(script, env, children);
+      await startWorker(script, env, children);
+      const sent: string[] = [];
+      for (let i = 0; i < 20; i++) {
+        const { ids } = await producer.send(Array.from({ length: 10 }, (_, n) => ({ name: 'job/batched', data: { n: i * 10 + n } })));
+        sent.push(...ids);
+        if (i === 8) first.kill('SIGKILL');
+        await new Promise((r) => setTimeout(r, 30));
+      }
+      const ranIds = () =>
+        linesOf(log)
+          .filter((l) => l.startsWith('batch '))
+          .flatMap((l) => l.split(' ')[1].split(','));
+      await until(() => new Set(ranIds()).size === sent.length, 60_000, 'every event to run in a batch');
+      const batches = linesOf(log).filter((l) => l.startsWith('batch '));
+      for (const b of batches) expect(b.split(' ')[1].split(',').length).toBeLessThanOrEqual(10);
+      expect(new Set(ranIds())).toEqual(new Set(sent));
+      // A batch cut short by the kill runs again whole (same run id, same events): no event lands in two different batches.
+      const byEvent = new Map<string, string>();
+      for (const b of batches) {
+        const members = b.split(' ')[1];
+        for (const id of members.split(',')) {
+          expect(byEvent.get(id) ?? members).toBe(members);
+          byEvent.set(id, members);
+        }
+      }
+    }, 90_000);
+
     it('loses no parked run when its worker stops; another worker runs them all', async () => {
       const { env, producer, succeeded } = await setup({ LIMIT: '1' });
       const first = await startWorker(script, env, children);

@@ -22,6 +22,7 @@ import {
 import { encode } from '../../core/codec/msgpack.js';
 import { until } from '../conformance/transport.suite.js';
 import { flowCases } from './flow.cases.js';
+import { intakeCases } from './intake.cases.js';
 import { valueCases } from './values.cases.js';
 
 export interface RuntimeSuiteOptions {
@@ -55,13 +56,14 @@ export function runtimeSuite({ name, transport, publishRaw, cleanup }: RuntimeSu
     };
     const settled = (rt: Runtime, count: number, query: { functionId?: string } = {}) =>
       until(
-        async () => (await rt.listRuns(query)).filter((r) => ['succeeded', 'failed', 'cancelled'].includes(r.status)).length >= count,
+        async () => (await rt.listRuns(query)).filter((r) => ['succeeded', 'failed', 'cancelled', 'skipped'].includes(r.status)).length >= count,
         20_000,
         `${count} runs to end`,
       );
 
     valueCases({ ns, make, settled });
     flowCases({ ns, make, settled });
+    intakeCases({ ns, make, settled });
 
     afterEach(async () => {
       for (const rt of runtimes.splice(0)) await rt.stop({ timeoutMs: 1_000 });

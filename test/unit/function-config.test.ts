@@ -13,13 +13,29 @@ describe('defineFunction: flow control options', () => {
     expect(define({ concurrency: [{ limit: 2, key: () => 'k' }, 10] })).not.toThrow();
     expect(define({ throttle: { limit: 10, period: '1m', burst: 2, key: () => 'k' } })).not.toThrow();
     expect(define({ concurrency: 1, priority: () => 1 })).not.toThrow();
+    expect(define({ rateLimit: { limit: 10, period: '1m', key: () => 'k' } })).not.toThrow();
+    expect(define({ idempotency: { key: () => 'k' } })).not.toThrow();
+    expect(define({ debounce: { period: '5s', timeout: '1m', key: () => 'k' } })).not.toThrow();
+    expect(define({ batchEvents: { maxSize: 100, timeout: '5s', key: () => 'k' } })).not.toThrow();
     expect(defineFunction({ id: 'f', trigger }, noop).flow).toBeUndefined();
   });
 
   it.each([
     [{ concurency: 5 }, 'function "f": unknown option "concurency"'],
     [{ retry: 5 }, 'function "f": unknown option "retry"'],
-    [{ rateLimit: { limit: 1, period: '1h' } }, 'function "f": option "rateLimit" is not supported yet'],
+    [{ cancelOn: [{ event: 'a/c' }] }, 'function "f": option "cancelOn" is not supported yet'],
+    [{ rateLimit: { limit: 1, period: '500ms' } }, 'function "f": rateLimit.period must be at least 1000 ms, got 500 ms'],
+    [{ rateLimit: { limit: 0, period: '1h' } }, 'function "f": rateLimit.limit must be a whole number > 0, got 0'],
+    [{ idempotency: { period: '1h' } }, 'function "f": idempotency.key must be a function of the event'],
+    [
+      { debounce: { period: '1s' }, batchEvents: { maxSize: 2, timeout: '1s' } },
+      'function "f": debounce and batchEvents cannot be used together',
+    ],
+    [{ debounce: { period: '10s', timeout: '1s' } }, 'function "f": debounce.timeout must be at least its period'],
+    [{ debounce: { period: 'soon' } }, 'function "f": debounce.period "soon" is not a duration'],
+    [{ batchEvents: { maxSize: 0, timeout: '1s' } }, 'function "f": batchEvents.maxSize must be a whole number > 0, got 0'],
+    [{ batchEvents: { maxSize: 5000, timeout: '1s' } }, 'function "f": batchEvents.maxSize must be at most 1000'],
+    [{ batchEvents: { maxSize: 5, timeout: '1s', keys: 1 } }, 'function "f": batchEvents has an unknown option "keys"'],
     [{ concurrency: 0 }, 'function "f": concurrency must be a whole number > 0, got 0'],
     [{ concurrency: 1.5 }, 'function "f": concurrency must be a whole number > 0, got 1.5'],
     [{ concurrency: { limit: -1 } }, 'function "f": concurrency.limit must be a whole number > 0, got -1'],

@@ -27,5 +27,21 @@ export function flowLines(flow: Results['sections']['flow']): string[] {
       ],
       { alignLeft: 1 },
     ),
+    '   gates at event intake: send() p50 of an event for each kind of function; delayed events all due in the same second',
+    table(
+      [
+        ['transport', 'plain', 'debounced', 'rate-limited', 'delayed events', 'first start after due', 'last start after due'],
+        ...flow.rows.map((r) => [
+          r.transport,
+          r.intakeSendP50Us ? `${r.intakeSendP50Us.plain.toFixed(1)} µs` : '–',
+          r.intakeSendP50Us ? `${r.intakeSendP50Us.debounced.toFixed(1)} µs` : '–',
+          r.intakeSendP50Us ? `${r.intakeSendP50Us.rateLimited.toFixed(1)} µs` : '–',
+          r.delayed ? r.delayed.events.toLocaleString('en') : '–',
+          ms(r.delayed?.firstAfterDueMs),
+          ms(r.delayed?.lastAfterDueMs),
+        ]),
+      ],
+      { alignLeft: 1 },
+    ),
   ];
 }

@@ -6,6 +6,7 @@
  */
 import { runCase } from '../child.js';
 import type { FairnessResult, FlowThroughputResult, ThrottleResult } from '../flow-cases.js';
+import type { DelayedBurstResult, IntakeSendResult } from '../intake-cases.js';
 import type { FlowRow, Results } from '../results.js';
 import { rounds } from '../stats.js';
 import type { SectionContext } from './context.js';
@@ -54,6 +55,22 @@ export async function flowSection(ctx: SectionContext): Promise<NonNullable<Resu
       runCase<ThrottleResult>({ case: 'flow-throttle', kind, ...f.throttle }, { onLine: childLine }),
     );
     if (t) row.throttle = t.result;
+    const sends = await attempt(`intake send() on ${kind}`, () =>
+      runCase<IntakeSendResult>({ case: 'intake-send', kind, n: f.intakeSends }, { onLine: childLine }),
+    );
+    if (sends)
+      row.intakeSendP50Us = {
+        plain: sends.result.plainP50Us,
+        debounced: sends.result.debouncedP50Us,
+        rateLimited: sends.result.rateLimitedP50Us,
+      };
+    const delayed = await attempt(`delayed burst on ${kind}`, () =>
+      runCase<DelayedBurstResult>(
+        { case: 'delayed-burst', kind, events: f.delayed[kind], leadMs: f.delayedLeadMs[kind] },
+        { onLine: childLine },
+      ),
+    );
+    if (delayed) row.delayed = delayed.result;
     rows.push(row);
   }
   return { rows };

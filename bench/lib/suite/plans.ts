@@ -25,6 +25,11 @@ export interface Plan {
     backlog: Record<TransportKind, number>;
     probes: number;
     throttle: { limit: number; periodMs: number; periods: number };
+    /** Sequential sends per runtime for the intake send() cost. */
+    intakeSends: number;
+    /** Delayed events all due in the same second, and how far ahead of it they are sent. */
+    delayed: Record<TransportKind, number>;
+    delayedLeadMs: Record<TransportKind, number>;
   };
 }
 
@@ -59,6 +64,9 @@ export const plans: Record<Mode, Plan> = {
       backlog: { memory: 200, nats: 100, redis: 100 },
       probes: 3,
       throttle: { limit: 20, periodMs: 500, periods: 2 },
+      intakeSends: 50,
+      delayed: { memory: 1_000, nats: 200, redis: 200 },
+      delayedLeadMs: { memory: 1_000, nats: 2_000, redis: 2_000 },
     },
   },
   quick: {
@@ -91,6 +99,9 @@ export const plans: Record<Mode, Plan> = {
       backlog: { memory: 10_000, nats: 10_000, redis: 10_000 },
       probes: 20,
       throttle: { limit: 50, periodMs: 1_000, periods: 10 },
+      intakeSends: 1_000,
+      delayed: { memory: 100_000, nats: 100_000, redis: 100_000 },
+      delayedLeadMs: { memory: 10_000, nats: 60_000, redis: 30_000 },
     },
   },
   full: {
@@ -123,6 +134,9 @@ export const plans: Record<Mode, Plan> = {
       backlog: { memory: 10_000, nats: 10_000, redis: 10_000 },
       probes: 50,
       throttle: { limit: 100, periodMs: 1_000, periods: 10 },
+      intakeSends: 5_000,
+      delayed: { memory: 100_000, nats: 100_000, redis: 100_000 },
+      delayedLeadMs: { memory: 10_000, nats: 60_000, redis: 30_000 },
     },
   },
 };
