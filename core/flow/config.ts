@@ -11,9 +11,9 @@ import { ConfigError } from '../errors.js';
 import type { StoredEvent } from '../types.js';
 import { compileIntake, type IntakeControl } from './intake-config.js';
 
-/** Chooses the key a limit counts by. Runs with the same key share the limit; numbers are keys too. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type KeyOf<Data = any> = (event: StoredEvent<string, Data>) => string | number;
+import type { KeyOf } from './key.js';
+
+export type { KeyOf } from './key.js';
 
 export interface ConcurrencyLimit<Data = unknown> {
   /** Most runs executing at once, across every worker process of the namespace. */

@@ -6,7 +6,7 @@
  */
 import { toMs, type Duration } from '../duration.js';
 import { ConfigError } from '../errors.js';
-import type { KeyOf } from './config.js';
+import type { KeyOf } from './key.js';
 
 export interface RateLimitOption<Data = unknown> {
   /** Runs started per `period` (per key), one every `period / limit`; events over it start no run (`skipped`). */

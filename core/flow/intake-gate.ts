@@ -20,7 +20,7 @@ import { runIdFor } from '../ids.js';
 import { apply, changeOf, newRecord, runKey } from '../run-record.js';
 import type { Delivery, KVStore, Rates, StoreWrite, Transport } from '../transport.js';
 import type { RunRecord, RunStateChange, StoredEvent } from '../types.js';
-import type { KeyOf } from './config.js';
+import type { KeyOf } from './key.js';
 import type { IntakeControl } from './intake-config.js';
 
 export interface IntakeDeps {
@@ -152,7 +152,6 @@ export class IntakeGate {
       const now = clock.now();
       const held = await store.get(stateKey);
       const state = held ? (decode(held.value) as DebounceState) : {};
-      let write: StoreWrite;
       if (state.event?.id === event.id) {
         const dueAt = state.dueAt as number;
         if (now < dueAt) {
@@ -173,7 +172,7 @@ export class IntakeGate {
       const firstAt = state.event ? (state.firstAt as number) : now;
       const dueAt = Math.min(now + periodMs, timeoutMs === undefined ? Infinity : firstAt + timeoutMs);
       const value = encode({ event, firstAt, dueAt } satisfies DebounceState);
-      write = { key: stateKey, value, ...(held ? { revision: held.revision } : {}) };
+      const write: StoreWrite = { key: stateKey, value, ...(held ? { revision: held.revision } : {}) };
       if (await delivery.retry(Math.max(0, dueAt - now), write)) return 'settled';
     }
   }

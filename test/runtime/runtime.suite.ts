@@ -56,7 +56,8 @@ export function runtimeSuite({ name, transport, publishRaw, cleanup }: RuntimeSu
     };
     const settled = (rt: Runtime, count: number, query: { functionId?: string } = {}) =>
       until(
-        async () => (await rt.listRuns(query)).filter((r) => ['succeeded', 'failed', 'cancelled', 'skipped'].includes(r.status)).length >= count,
+        async () =>
+          (await rt.listRuns(query)).filter((r) => ['succeeded', 'failed', 'cancelled', 'skipped'].includes(r.status)).length >= count,
         20_000,
         `${count} runs to end`,
       );
