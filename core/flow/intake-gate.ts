@@ -67,6 +67,16 @@ interface BatchState {
 }
 
 const keptClosed = 5;
+
+/**
+ * The closed batches worth remembering: every one not yet published (it
+ * must be, by whichever of its deliveries comes next), and the newest
+ * published ones, whose members a copy delivered again must still find.
+ */
+function kept(closed: ClosedBatch[]): ClosedBatch[] {
+  let published = 0;
+  return closed.filter((c) => c.events !== undefined || ++published <= keptClosed);
+}
 const keptDone = 200;
 
 /** Store keys are made of the user's key: base64url keeps any string within every store's key alphabet. */
@@ -237,7 +247,7 @@ export class IntakeGate {
   private close(state: BatchState, open: OpenBatch): ClosedBatch {
     const shut: ClosedBatch = { id: open.id, ids: open.events.map((e) => e.id), events: open.events };
     state.open = undefined;
-    state.closed = [shut, ...state.closed].slice(0, keptClosed);
+    state.closed = kept([shut, ...state.closed]);
     return shut;
   }
 
@@ -254,6 +264,7 @@ export class IntakeGate {
     const entry = state.closed.find((c) => c.id === batch.id);
     if (!entry?.events) return true;
     entry.events = undefined;
+    state.closed = kept(state.closed);
     state.done = [batch.id, ...state.done.filter((d) => d !== batch.id)].slice(0, keptDone);
     return (await this.deps.store.update(stateKey, encode(state), held.revision)) !== undefined;
   }
