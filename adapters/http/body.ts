@@ -28,7 +28,7 @@ export class HttpError extends Error {
 const tooLarge = (limit: number) =>
   new HttpError(413, 'BODY_TOO_LARGE', `request body is larger than ${limit} bytes (maxBodyBytes)`, { headers: { connection: 'close' } });
 
-/** Reads the whole body as UTF-8 text; throws 413 past `limit` bytes (without reading further) and 400 on invalid UTF-8. */
+/** Reads the whole body as UTF-8 text; throws 413 past `limit` bytes (without reading further), 400 on invalid UTF-8 and on a stream that fails. */
 export async function readText(request: HttpRequest, limit: number, contentLength: string | undefined): Promise<string> {
   if (contentLength !== undefined && /^\d+$/.test(contentLength) && Number(contentLength) > limit) throw tooLarge(limit);
   const { body } = request;
@@ -42,11 +42,20 @@ export async function readText(request: HttpRequest, limit: number, contentLengt
   else {
     const chunks: Uint8Array[] = [];
     let size = 0;
-    for await (const chunk of body) {
-      const c = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-      size += c.byteLength;
-      if (size > limit) throw tooLarge(limit);
-      chunks.push(c);
+    try {
+      for await (const chunk of body) {
+        const c = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+        size += c.byteLength;
+        if (size > limit) throw tooLarge(limit);
+        chunks.push(c);
+      }
+    } catch (e) {
+      if (e instanceof HttpError) throw e;
+      // The client went away or its connection broke mid-body (node's "aborted", ECONNRESET): its request failed, not the server.
+      throw new HttpError(400, 'BODY_UNREADABLE', `request body could not be read: ${(e as Error)?.message ?? String(e)}`, {
+        cause: e,
+        headers: { connection: 'close' },
+      });
     }
     bytes = Buffer.concat(chunks, size);
   }
