@@ -69,11 +69,24 @@ const runId = fc.oneof(
   segment,
 );
 // The routes there are, with the method each answers, so that most requests get past routing to the code behind it.
-const route = fc.oneof(
-  fc.constantFrom(['GET', ''], ['GET', '/'], ['POST', '/events'], ['GET', '/events'], ['GET', '/runs'], ['POST', '/replay']),
-  fc.constantFrom(['GET', '/functions'], ['GET', '/dead-letters'], ['GET', '/stream'], ['POST', '/events'], ['POST', '/events']),
-  runId.map((id) => ['GET', `/runs/${id}`]),
-  runId.map((id) => ['POST', `/runs/${id}/cancel`]),
+const route: fc.Arbitrary<[string, string]> = fc.oneof(
+  fc.constantFrom<[string, string]>(
+    ['GET', ''],
+    ['GET', '/'],
+    ['POST', '/events'],
+    ['GET', '/events'],
+    ['GET', '/runs'],
+    ['POST', '/replay'],
+  ),
+  fc.constantFrom<[string, string]>(
+    ['GET', '/functions'],
+    ['GET', '/dead-letters'],
+    ['GET', '/stream'],
+    ['POST', '/events'],
+    ['POST', '/events'],
+  ),
+  runId.map((id): [string, string] => ['GET', `/runs/${id}`]),
+  runId.map((id): [string, string] => ['POST', `/runs/${id}/cancel`]),
 );
 const url = fc.oneof(
   { weight: 12, arbitrary: fc.tuple(route, query).map(([[, path], q]) => `/eventide${path}${q}`) },
