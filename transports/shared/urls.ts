@@ -58,7 +58,11 @@ export function checkMemoryUrl(url: string): void {
 export function checkRedisUrl(url: string, what = 'transport'): void {
   const m = redisShape.exec(url);
   if (!m || !validPort(m[4]))
-    throw malformed(what, url, 'a Redis server is redis://[user:password@]host[:port][/db] (rediss:// for TLS), the port from 1 to 65535');
+    throw malformed(
+      what,
+      url,
+      'a Redis server is redis://[user:password@]host[:port][/db] (rediss:// for TLS), the port from 1 to 65535 (a Unix socket goes in the redis option: { path })',
+    );
 }
 
 /** NATS servers: `nats://[user:password@]host[:port]` or `tls://…` (or `host:port`), one or several. */
