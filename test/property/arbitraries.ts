@@ -15,11 +15,19 @@ export function propertyRuns(fallback: number): number {
   return n;
 }
 
-/** fast-check's parameters for a run: `EVENTIDE_PROPERTY_SEED` replays a failure a report printed. */
-export function runParameters<T>(numRuns: number): fc.Parameters<T> {
+/**
+ * fast-check's parameters for a run that must end within `timeLimitMs`: past it the run stops and fails,
+ * with the smallest counterexample found so far. Each case of the transport properties may wait seconds
+ * for a delivery, so shrinking a failure through hundreds of cases could otherwise outlast any timeout
+ * and be reported as a bare timeout. `EVENTIDE_PROPERTY_SEED` replays a failure a report printed.
+ */
+export function runParameters<T>(numRuns: number, timeLimitMs: number): fc.Parameters<T> {
   const seed = process.env.EVENTIDE_PROPERTY_SEED;
-  return { numRuns, ...(seed ? { seed: Number(seed) } : {}) };
+  return { numRuns, interruptAfterTimeLimit: timeLimitMs, markInterruptAsFailure: true, ...(seed ? { seed: Number(seed) } : {}) };
 }
+
+/** A test's timeout for a property given `timeLimitMs`: room to clean up after the property stops. */
+export const withCleanup = (timeLimitMs: number) => timeLimitMs + 30_000;
 
 // Any UTF-16 code unit, lone surrogates included: fast-check's 'binary' unit makes whole code points only.
 const codeUnit = fc.integer({ min: 0, max: 0xffff }).map((u) => String.fromCharCode(u));

@@ -12,9 +12,10 @@ import { createHttpHandler, type HttpHandler, type HttpRequest } from '../../ada
 import { createRuntime, defineFunction, NonRetriableError, silentLogger, type Logger, type Runtime } from '../../index.js';
 import { createMemoryTransport } from '../../transports/memory/index.js';
 import { until } from '../conformance/transport.suite.js';
-import { propertyRuns, runParameters } from './arbitraries.js';
+import { propertyRuns, runParameters, withCleanup } from './arbitraries.js';
 
 const requests = propertyRuns(10_000);
+const timeLimitMs = 30_000 + requests * 10;
 const token = 'property-token-0123456789';
 const namespace = `proph_${process.pid}_${Date.now().toString(36)}`;
 const runIds: string[] = [];
@@ -293,7 +294,7 @@ describe('property: the HTTP handler answers any request with 2xx/3xx/4xx, never
               JSON.parse(String(res.body));
             }
           }),
-          runParameters(requests),
+          runParameters(requests, timeLimitMs),
         );
       }
       console.info(
@@ -304,6 +305,6 @@ describe('property: the HTTP handler answers any request with 2xx/3xx/4xx, never
       );
       expect(internal).toEqual([]);
     },
-    60_000 + requests * 10,
+    withCleanup(2 * timeLimitMs),
   );
 });

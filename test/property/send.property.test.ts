@@ -18,7 +18,17 @@ import { createRuntime, defineFunction, EventValidationError, silentLogger, type
 import { destroyNamespace as destroyNats } from '../../transports/nats/index.js';
 import { destroyNamespace as destroyRedis } from '../../transports/redis/index.js';
 import { until } from '../conformance/transport.suite.js';
-import { canonical, maxEventBytes, propertyRuns, runParameters, sameValue, sendCase, uniqueId, type SendCase } from './arbitraries.js';
+import {
+  canonical,
+  maxEventBytes,
+  propertyRuns,
+  runParameters,
+  sameValue,
+  withCleanup,
+  sendCase,
+  uniqueId,
+  type SendCase,
+} from './arbitraries.js';
 
 const natsUrl = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -30,6 +40,7 @@ const transports: { name: string; transport: TransportOption; cleanup?: (namespa
 ];
 
 const inputs = propertyRuns(10_000);
+const timeLimitMs = 30_000 + inputs * 20;
 const perRun = 50;
 const codes = new Set<string>(['INVALID_NAME', 'INVALID_ID', 'NOT_SERIALISABLE', 'TOO_LARGE', 'SCHEMA', 'INVALID_EVENT']);
 const show = (value: unknown) => inspect(value, { depth: 6, maxStringLength: 80, breakLength: Infinity });
@@ -114,7 +125,7 @@ describe('property: send accepts and delivers exactly, or refuses with a typed e
                   if (!expected.has(id)) throw new Error(`a refused input was enqueued anyway: ${show(received.get(id))}`);
               },
             ),
-            runParameters(Math.ceil(inputs / perRun)),
+            runParameters(Math.ceil(inputs / perRun), timeLimitMs),
           );
           // A refused input enqueued at the last run would arrive after its check: give it time to show up.
           await new Promise((r) => setTimeout(r, 500));
@@ -129,7 +140,7 @@ describe('property: send accepts and delivers exactly, or refuses with a typed e
           `send property on ${name}: ${tally.accepted + tally.refused} inputs, ${tally.accepted} accepted, ${tally.refused} refused, ${Date.now() - started} ms`,
         );
       },
-      60_000 + inputs * 20,
+      withCleanup(timeLimitMs),
     );
   }
 });

@@ -15,7 +15,7 @@ import { createMemoryTransport } from '../../transports/memory/index.js';
 import { createNatsTransport, destroyNamespace as destroyNats } from '../../transports/nats/index.js';
 import { createRedisTransport, destroyNamespace as destroyRedis } from '../../transports/redis/index.js';
 import { until } from '../conformance/transport.suite.js';
-import { propertyRuns, runParameters, sameValue, travelling } from './arbitraries.js';
+import { propertyRuns, runParameters, sameValue, withCleanup, travelling } from './arbitraries.js';
 
 const natsUrl = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -44,6 +44,7 @@ const transports: {
 
 // Each garbage message costs a dead letter on the server, so a tenth of the send property's count.
 const messages = Math.ceil(propertyRuns(10_000) / 10);
+const timeLimitMs = 30_000 + messages * 100;
 const perRun = 10;
 
 const anEvent = fc.record({
@@ -133,7 +134,7 @@ describe('property: garbage on the wire is dead-lettered with a reason and the w
                   throw new Error(`a dead letter without the decoder's reason: ${inspect(letter)}`);
               }
             }),
-            runParameters(Math.ceil(messages / perRun)),
+            runParameters(Math.ceil(messages / perRun), timeLimitMs),
           );
           expect(received.size).toBe(round);
           expect(await rt.deadLetters({ limit: published + 10 })).toHaveLength(published);
@@ -146,7 +147,7 @@ describe('property: garbage on the wire is dead-lettered with a reason and the w
           `wire property on ${name}: ${published} malformed messages dead-lettered, ${round} events after them ran, ${Date.now() - started} ms`,
         );
       },
-      60_000 + messages * 100,
+      withCleanup(timeLimitMs),
     );
   }
 });
