@@ -7,7 +7,7 @@
  * naming the event, thrown before a single event of the batch is enqueued.
  */
 import { encodeEnvelope } from './codec/envelope.js';
-import { unserialisableReason } from './codec/values.js';
+import { hasLoneSurrogate, unserialisableReason } from './codec/values.js';
 import { ConfigError, EventValidationError, coerceError } from './errors.js';
 import type { EventideFunction } from './function.js';
 import { newEventId } from './ids.js';
@@ -53,8 +53,15 @@ export class EventIntake {
     const { name } = event;
     if (typeof name !== 'string' || name.trim().length === 0)
       throw new EventValidationError(`${at} needs a non-empty string name`, { code: 'INVALID_NAME' });
-    if (event.id !== undefined && (typeof event.id !== 'string' || event.id.length === 0 || event.id.length > 256)) {
-      throw new EventValidationError(`event "${name}": id must be a non-empty string of at most 256 characters`, {
+    if (hasLoneSurrogate(name)) {
+      const why = `name ${JSON.stringify(name)} holds a lone surrogate (half of a UTF-16 pair), which cannot travel`;
+      throw new EventValidationError(`${at}: ${why}`, { code: 'INVALID_NAME' });
+    }
+    if (
+      event.id !== undefined &&
+      (typeof event.id !== 'string' || event.id.length === 0 || event.id.length > 256 || hasLoneSurrogate(event.id))
+    ) {
+      throw new EventValidationError(`event "${name}": id must be a non-empty string of at most 256 characters, with no lone surrogate`, {
         code: 'INVALID_ID',
         eventName: name,
       });

@@ -11,6 +11,7 @@ import type { Transport, TransportConfig, TransportDefaults, TransportResolver }
 import type { MemoryTransportOptions } from './memory/index.js';
 import type { NatsTransportOptions } from './nats/index.js';
 import type { RedisTransportOptions } from './redis/index.js';
+import { checkMemoryUrl, checkNatsServers, checkRedisUrl, parseClusterUrl, unknownTransportUrl } from './shared/urls.js';
 
 /** Each transport's options, by the `kind` that selects it. */
 interface OptionsByKind {
@@ -36,12 +37,21 @@ const schemes: Record<string, TransportKind> = {
 
 const kinds: ReadonlySet<string> = new Set<TransportKind>(['memory', 'nats', 'redis']);
 
+/** Refuses a URL that cannot be one of `kind`'s, naming the shape it needs, before any connection is tried. */
+function checkUrl(kind: TransportKind, url: string): void {
+  if (kind === 'memory') checkMemoryUrl(url);
+  else if (kind === 'nats') checkNatsServers(url.split(',').map((s) => s.trim()));
+  else if (/^rediss?\+cluster:/i.test(url)) parseClusterUrl(url);
+  else checkRedisUrl(url);
+}
+
 function parse(option: string | TransportConfig | undefined): TransportConfig {
   if (option === undefined || option === '') return { kind: 'memory' };
   if (typeof option === 'string') {
     const scheme = /^([a-z][a-z0-9+.-]*:)/i.exec(option)?.[1]?.toLowerCase();
     const kind = scheme ? schemes[scheme] : undefined;
-    if (!kind) throw new ConfigError(`transport "${option}" is not understood: use memory://, nats://host:4222 or redis://host:6379`);
+    if (!kind) throw unknownTransportUrl(option);
+    checkUrl(kind, option);
     return { kind, url: option };
   }
   if (!option || typeof option !== 'object' || !kinds.has(option.kind)) {
@@ -49,6 +59,8 @@ function parse(option: string | TransportConfig | undefined): TransportConfig {
       `transport config needs kind 'memory', 'nats' or 'redis', got ${JSON.stringify((option as { kind?: unknown })?.kind)}`,
     );
   }
+  const url = (option as { url?: unknown }).url;
+  if (typeof url === 'string' && option.kind !== 'memory') checkUrl(option.kind as TransportKind, url);
   return option;
 }
 

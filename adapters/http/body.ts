@@ -64,14 +64,19 @@ async function readStream(body: AsyncIterable<Uint8Array | string>, limits: Body
   } catch (e) {
     // As a for-await loop would: the source stops reading (a node request stops pulling from its socket).
     iterator.return?.().catch(() => {});
-    throw e;
+    if (e instanceof HttpError) throw e;
+    // The client went away or its connection broke mid-body (node's "aborted", ECONNRESET): its request failed, not the server.
+    throw new HttpError(400, 'BODY_UNREADABLE', `request body could not be read: ${(e as Error)?.message ?? String(e)}`, {
+      cause: e,
+      headers: { connection: 'close' },
+    });
   } finally {
     clearTimeout(timer);
   }
   return Buffer.concat(chunks, size);
 }
 
-/** Reads the whole body as UTF-8 text; throws 413 past `maxBytes`, 408 past `timeoutMs`, and 400 on invalid UTF-8. */
+/** Reads the whole body as UTF-8 text; throws 413 past `maxBytes`, 408 past `timeoutMs`, and 400 on invalid UTF-8 and on a stream that fails. */
 export async function readText(request: HttpRequest, limits: BodyLimits, contentLength: string | undefined): Promise<string> {
   const limit = limits.maxBytes;
   if (contentLength !== undefined && /^\d+$/.test(contentLength) && Number(contentLength) > limit) throw tooLarge(limit);

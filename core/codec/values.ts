@@ -10,8 +10,20 @@
  * enters, with the path to it: a function, a symbol, a cycle, a Map (msgpack
  * has one map type, so a Map would arrive as a plain object) and an instance
  * of any other class (it would arrive without its class: an Error, a
- * RegExp, a class of the app's own).
+ * RegExp, a class of the app's own), a string or key holding a lone
+ * surrogate (UTF-8 has no encoding for one, so it would arrive as U+FFFD)
+ * and a key named `__proto__` (msgpackr renames it on the way in, so that
+ * decoding can never set a prototype).
  */
+
+const loneSurrogate = /\p{Surrogate}/u;
+
+/** Half of a UTF-16 surrogate pair with no other half: it cannot be written as UTF-8, so it would not arrive as sent. */
+export function hasLoneSurrogate(text: string): boolean {
+  return loneSurrogate.test(text);
+}
+
+const loneSurrogateText = 'holds a lone surrogate (half of a UTF-16 pair), which would arrive as U+FFFD';
 
 /**
  * Why `value` cannot travel, or `undefined` when it can. msgpackr would
@@ -21,7 +33,11 @@
  * one is found, and a plain value allocates nothing.
  */
 export function unserialisableReason(value: unknown, path = 'data'): string | undefined {
-  if (value === null || (typeof value !== 'object' && typeof value !== 'function' && typeof value !== 'symbol')) return undefined;
+  if (
+    value === null ||
+    (typeof value !== 'object' && typeof value !== 'function' && typeof value !== 'symbol' && typeof value !== 'string')
+  )
+    return undefined;
   const found = problemIn(value, []);
   return found === undefined ? undefined : `${path}${found}`;
 }
@@ -33,6 +49,8 @@ function problemIn(value: unknown, parents: object[]): string | undefined {
       return ' is a function';
     case 'symbol':
       return ' is a symbol';
+    case 'string':
+      return hasLoneSurrogate(value) ? ` ${loneSurrogateText}` : undefined;
     case 'object': {
       if (value === null) return undefined;
       if (value instanceof Date || ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return undefined;
@@ -59,6 +77,11 @@ function problemIn(value: unknown, parents: object[]): string | undefined {
         }
       } else {
         for (const k in value) {
+          const badKey = keyProblem(k);
+          if (badKey !== undefined) {
+            found = badKey;
+            break;
+          }
           const inner = problemIn((value as Record<string, unknown>)[k], parents);
           if (inner !== undefined) {
             found = `.${k}${inner}`;
@@ -73,6 +96,13 @@ function problemIn(value: unknown, parents: object[]): string | undefined {
     default:
       return undefined;
   }
+}
+
+/** What is wrong with a property's name, as the rest of a path; `undefined` for a name that arrives as it was. */
+function keyProblem(key: string): string | undefined {
+  if (key === '__proto__') return '.__proto__ is a key named __proto__, which would arrive renamed: use another name';
+  if (hasLoneSurrogate(key)) return `[${JSON.stringify(key)}] is a key that ${loneSurrogateText}`;
+  return undefined;
 }
 
 /** What is wrong with an object that is not plain data (not an array, a Set or a plain object); `undefined` for those. */

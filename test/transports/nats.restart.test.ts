@@ -174,8 +174,8 @@ describe('NATS transport across a server restart', () => {
       (e: unknown) => e,
     );
     expect(err).toBeInstanceOf(TransportError);
-    expect((err as TransportError).code).toBe('CONNECT');
-    expect((err as TransportError).message).toMatch(/cannot connect to nats:\/\/127\.0\.0\.1:\d+/);
+    expect((err as TransportError).code).toBe('CONNECTION_REFUSED');
+    expect((err as TransportError).message).toMatch(/cannot connect to nats:\/\/127\.0\.0\.1:\d+: connection refused by 127\.0\.0\.1:\d+/);
   });
 });
 

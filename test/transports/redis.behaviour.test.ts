@@ -210,10 +210,10 @@ describe('redis transport: ids, store, configuration, cleanup', () => {
     );
     client.disconnect();
     expect(() => createRedisTransport({ url: 'redis+cluster://' })).toThrow(
-      /is not a cluster URL; use redis\+cluster:\/\/\[user:password@\]host:port,host:port/,
+      /is malformed: a Redis Cluster is redis\+cluster:\/\/\[user:password@\]host:port,host:port/,
     );
     expect(() => createRedisTransport({ url: 'redis+cluster://10.0.0.1:6379,10.0.0.2:99999' })).toThrow(
-      /"10.0.0.2:99999" in a cluster URL is not host:port/,
+      /"10.0.0.2:99999" is not host:port/,
     );
     const tls = createRedisTransport({ url: 'rediss+cluster://app:p%40ss@10.0.0.1:7000,10.0.0.2', namespace: 'parsed' });
     expect(tls.client.isCluster).toBe(true);

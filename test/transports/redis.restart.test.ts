@@ -129,8 +129,8 @@ describe('redis transport when Redis cannot answer', () => {
       (e: unknown) => e,
     );
     expect(err).toBeInstanceOf(TransportError);
-    expect((err as TransportError).code).toBe('UNAVAILABLE');
-    expect((err as Error).message).toMatch(/cannot connect to redis:\/\/127\.0\.0\.1:\d+/);
+    expect((err as TransportError).code).toBe('CONNECTION_REFUSED');
+    expect((err as Error).message).toMatch(/cannot connect to redis:\/\/127\.0\.0\.1:\d+: connection refused by 127\.0\.0\.1:\d+/);
     expect(Date.now() - began).toBeLessThan(1500);
     await t.close();
   });

@@ -176,7 +176,7 @@ describe('boundaries', () => {
       await rt.start();
       expect(rt.transportKind).toBe('memory');
       process.env.EVENTIDE_TRANSPORT = 'smtp://nope';
-      expect(() => createRuntime()).toThrow(/not understood/);
+      expect(() => createRuntime()).toThrow(/names no transport this runtime knows/);
     } finally {
       if (before === undefined) delete process.env.EVENTIDE_TRANSPORT;
       else process.env.EVENTIDE_TRANSPORT = before;

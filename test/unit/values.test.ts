@@ -6,6 +6,7 @@ import { unserialisableReason } from '../../core/codec/values.js';
 import { toMs } from '../../core/duration.js';
 import { ConfigError, RetryAfterError, coerceError, serializeError } from '../../core/errors.js';
 import { newEventId, runIdFor } from '../../core/ids.js';
+import { EventIntake } from '../../core/intake.js';
 
 describe('durations', () => {
   it('reads milliseconds and unit strings', () => {
@@ -84,6 +85,26 @@ describe('codec', () => {
     expect(
       unserialisableReason({ bare, d: new Date(), b: Buffer.from('x'), f: new Float64Array(1), ab: new ArrayBuffer(1) }),
     ).toBeUndefined();
+  });
+  it('refuses a lone surrogate in a string or a key, and a key named __proto__: msgpack would change them on the way', () => {
+    expect(unserialisableReason('a\ud800')).toMatch(/^data holds a lone surrogate .* U\+FFFD/);
+    expect(unserialisableReason({ list: [new Set(['ok', '\udc00'])] })).toMatch(/^data\.list\[0\]\{\} holds a lone surrogate/);
+    expect(unserialisableReason({ ['k\ud800']: 1 })).toBe(
+      'data["k\\ud800"] is a key that holds a lone surrogate (half of a UTF-16 pair), which would arrive as U+FFFD',
+    );
+    expect(unserialisableReason(JSON.parse('{"a":{"__proto__":{"admin":true}}}'))).toMatch(
+      /^data\.a\.__proto__ is a key named __proto__, which would arrive renamed/,
+    );
+    // Whole pairs (an emoji) are text like any other.
+    expect(unserialisableReason({ ['🚀']: '🚀 naïve', __proto_: 1 })).toBeUndefined();
+  });
+  it('refuses a lone surrogate in an event name or id at send', () => {
+    const intake = new EventIntake([], {}, 1024);
+    expect(() => intake.prepare({ name: 'user\ud800', data: {} }, 0, 0)).toThrow(
+      expect.objectContaining({ code: 'INVALID_NAME', message: expect.stringContaining('lone surrogate') }),
+    );
+    expect(() => intake.prepare({ name: 'user', id: '\udfff', data: {} }, 0, 0)).toThrow(expect.objectContaining({ code: 'INVALID_ID' }));
+    expect(intake.prepare({ name: 'user 🚀', id: 'id-🚀', data: {} }, 0, 0)).toMatchObject({ name: 'user 🚀', id: 'id-🚀' });
   });
   it('gives a reason for bytes that are not an envelope', () => {
     expect(decodeEnvelope(new TextEncoder().encode('{"oops"'))).toMatch(/envelope|msgpack/);

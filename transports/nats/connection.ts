@@ -6,18 +6,21 @@
 import { connect, Events, type ConnectionOptions, type JetStreamManager, type NatsConnection } from 'nats';
 import { settledWithin } from '../../core/lib/bounded.js';
 import { TransportError } from '../../core/transport.js';
+import { connectFailure, hostPorts } from '../shared/urls.js';
 import { Publisher } from './publisher.js';
 
-/** Connects and makes sure JetStream answers; either failure is a TransportError that says which. */
+/** Connects and makes sure JetStream answers; either failure is a TransportError that says which (and a refused or timed-out connection, where). */
 export async function openConnection(options: ConnectionOptions): Promise<{ nc: NatsConnection; jsm: JetStreamManager }> {
   const servers = options.servers;
   let nc: NatsConnection;
   try {
     nc = await connect(options);
   } catch (e) {
-    throw new TransportError(`NATS transport: cannot connect to ${String(servers)}: ${(e as Error).message}`, {
+    const where = hostPorts(Array.isArray(servers) ? servers : String(servers), 4222);
+    const failure = connectFailure(e, 'a NATS server', where, options.timeout ?? 20_000);
+    throw new TransportError(`NATS transport: cannot connect to ${String(servers)}: ${failure.text}`, {
       cause: e,
-      code: 'CONNECT',
+      code: failure.code ?? 'CONNECT',
     });
   }
   try {

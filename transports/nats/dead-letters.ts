@@ -10,14 +10,23 @@ import { MSG_ID } from './names.js';
 
 const DEAD = { id: 'Eventide-Id', group: 'Eventide-Group', subject: 'Eventide-Subject', reason: 'Eventide-Reason' } as const;
 
+/**
+ * Text as a header value. encodeURIComponent throws on a lone surrogate, which a reason can hold (a
+ * decoder's message quoting half of an emoji, a user's error): the dead letter would then never be
+ * written, and its message would come back forever. Such a half becomes U+FFFD.
+ */
+function headerText(text: string): string {
+  return encodeURIComponent(text.replace(/\p{Surrogate}/gu, '\uFFFD'));
+}
+
 export function deadLetterHeaders(letter: OutgoingDeadLetter): MsgHdrs {
   const h = headers();
   // Dead-lettering the same delivery twice (TERM lost, message came back) stores it once.
   h.set(MSG_ID, letter.dedupId);
-  h.set(DEAD.id, encodeURIComponent(letter.id));
-  h.set(DEAD.group, encodeURIComponent(letter.group));
-  h.set(DEAD.subject, encodeURIComponent(letter.subject));
-  h.set(DEAD.reason, encodeURIComponent(letter.reason));
+  h.set(DEAD.id, headerText(letter.id));
+  h.set(DEAD.group, headerText(letter.group));
+  h.set(DEAD.subject, headerText(letter.subject));
+  h.set(DEAD.reason, headerText(letter.reason));
   return h;
 }
 

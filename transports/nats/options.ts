@@ -7,6 +7,7 @@ import type { ConnectionOptions } from 'nats';
 import { ConfigError } from '../../core/errors.js';
 import { toMs, type Duration } from '../../core/duration.js';
 import { numberOption } from '../../core/lib/checks.js';
+import { checkNatsServers } from '../shared/urls.js';
 import { validateNamespace } from './names.js';
 import type { Retention } from './setup.js';
 
@@ -29,6 +30,12 @@ export interface NatsTransportOptions extends Omit<ConnectionOptions, 'servers'>
   duplicateWindowMs?: number;
   /** A publish not acknowledged within this rejects with a TransportError. Default 5 000. */
   publishTimeoutMs?: number;
+  /**
+   * `connect()` (a runtime's `start()`, or its first `send`) gives up when no server has answered within this,
+   * with a TransportError code 'CONNECT_TIMEOUT' (a refused connection fails at once: 'CONNECTION_REFUSED').
+   * nats.js's own `timeout`, when given, wins. Default 10 000.
+   */
+  connectTimeoutMs?: number;
   /** Dead letters kept (oldest dropped first). Default 100 000. */
   maxDeadLetters?: number;
 }
@@ -50,6 +57,7 @@ const transportKeys = new Set([
   'maxAge',
   'duplicateWindowMs',
   'publishTimeoutMs',
+  'connectTimeoutMs',
   'maxDeadLetters',
   'kind',
 ]);
@@ -60,6 +68,7 @@ function serverList(options: NatsTransportOptions): string[] {
   const raw = options.servers ?? options.url ?? '127.0.0.1:4222';
   const list = (Array.isArray(raw) ? raw : raw.split(',')).map((s) => s.trim()).filter(Boolean);
   if (list.length === 0) throw new ConfigError('NATS transport: no server given (servers or url)');
+  checkNatsServers(list, 'NATS transport servers');
   return list;
 }
 
@@ -91,6 +100,7 @@ export function resolveOptions(options: NatsTransportOptions): ResolvedOptions {
       noAsyncTraces: true,
       // Keep reconnecting forever: pending publishes and pull requests resume when the server is back.
       maxReconnectAttempts: -1,
+      timeout: numberOption(options.connectTimeoutMs, { where, name: 'connectTimeoutMs', fallback: 10_000 }),
       ...passthrough,
       servers: serverList(options),
     },

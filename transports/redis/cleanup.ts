@@ -14,7 +14,9 @@ import { Keys } from './keys.js';
 export async function destroyNamespace(redisOrUrl: RedisConnectionInput | undefined, namespace: string): Promise<number> {
   const { pattern } = new Keys(namespace);
   const given = redisOrUrl instanceof Redis || redisOrUrl instanceof Cluster;
-  const client: RedisClient = given ? redisOrUrl : openCommandConnection(redisOrUrl, { commandTimeoutMs: 5000, autoPipelining: false });
+  const client: RedisClient = given
+    ? redisOrUrl
+    : openCommandConnection(redisOrUrl, { commandTimeoutMs: 5000, connectTimeoutMs: 5000, autoPipelining: false });
   try {
     // SCAN covers one server; on a cluster the namespace's slot is on one master, but which one is the cluster's to say.
     const servers = isCluster(client) ? await mastersOf(client) : [client];

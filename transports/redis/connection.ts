@@ -12,6 +12,7 @@
 import { Cluster, Redis, type ClusterNode, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { settledWithin } from '../../core/lib/bounded.js';
 import { TransportError } from '../../core/transport.js';
+import { hostPorts } from '../shared/urls.js';
 import { scripts, type ScriptedRedis } from './scripts/index.js';
 
 /** One Redis server (with its replicas) or a Redis Cluster. */
@@ -27,6 +28,7 @@ export type RedisConnectionInput = string | RedisOptions | RedisClient | Cluster
 
 export interface ConnectionSettings {
   commandTimeoutMs: number;
+  connectTimeoutMs: number;
   autoPipelining: boolean;
 }
 
@@ -46,6 +48,8 @@ export function openCommandConnection(input: RedisConnectionInput | undefined, s
     commandTimeout: settings.commandTimeoutMs,
     // commandTimeout bounds every command; the retry count would only add a second, vaguer, limit.
     maxRetriesPerRequest: null,
+    // A host that drops the packets fails as ETIMEDOUT, which connect() reports as a timeout, not as a closed connection.
+    connectTimeout: settings.connectTimeoutMs,
   };
   const clusterWide: ClusterOptions = {
     lazyConnect: true,
@@ -116,6 +120,11 @@ export function describe(input: RedisConnectionInput | undefined): string {
   if (isClusterInput(input)) return `Redis Cluster ${nodeList(input.cluster)}`;
   if (input instanceof Redis) return `${input.options.host ?? '127.0.0.1'}:${input.options.port ?? 6379}`;
   return `${input?.host ?? '127.0.0.1'}:${input?.port ?? 6379}`;
+}
+
+/** `host:port` of the server (or the seed nodes), without scheme or credentials: where a connection went. */
+export function address(input: RedisConnectionInput | undefined): string {
+  return typeof input === 'string' ? hostPorts(input, 6379) : describe(input).replace(/^Redis Cluster /, '');
 }
 
 function nodeList(nodes: ClusterNode[]): string {

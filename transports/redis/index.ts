@@ -35,7 +35,9 @@ import type {
 } from '../../core/transport.js';
 import { TransportError } from '../../core/transport.js';
 import { BroadcastWatch } from './broadcasts.js';
-import { closeConnection, openCommandConnection, transportError, type RedisClient } from './connection.js';
+import { settledWithin } from '../../core/lib/bounded.js';
+import { connectFailure } from '../shared/urls.js';
+import { address, closeConnection, openCommandConnection, transportError, type RedisClient } from './connection.js';
 import { RedisConsumer } from './consumer.js';
 import { readDeadLetters, readHistory } from './history.js';
 import { Keys } from './keys.js';
@@ -91,21 +93,52 @@ export class RedisTransport implements Transport {
     this.closed = false;
     if (this.cmd.status === 'ready') return;
     if (this.cmd.status === 'wait' || this.cmd.status === 'end') {
-      try {
-        await this.cmd.connect();
-      } catch (err) {
-        // Stop the reconnect loop: the caller decides whether to try again.
-        this.cmd.disconnect();
-        throw new TransportError(`redis transport: cannot connect to ${this.options.where}: ${(err as Error).message}`, {
-          cause: err,
-          code: 'UNAVAILABLE',
-        });
-      }
+      await this.firstConnect();
       return;
     }
     // Already connecting or reconnecting: wait for it, but no longer than a command would.
     await this.cmd.ping().catch((err) => {
       throw transportError(err, `connect to ${this.options.where}`, this.commandTimeoutMs);
+    });
+  }
+
+  /**
+   * Connects and waits for Redis to answer, within connectTimeoutMs. ioredis reports only "Connection is
+   * closed" when a connection fails; the socket's own error, which says refused or timed out, comes as an
+   * 'error' event, so it is caught here to say which, and where.
+   */
+  private async firstConnect(): Promise<void> {
+    const { connectTimeoutMs } = this.options.connection;
+    let socketError: unknown;
+    const onError = (err: unknown) => (socketError ??= err);
+    this.cmd.on('error', onError);
+    const answered = (async () => {
+      await this.cmd.connect();
+      // A server that accepts and never answers leaves the ready check waiting on commandTimeoutMs; a PING says it answers.
+      await this.cmd.ping();
+    })();
+    answered.catch(() => {});
+    // No answer in time, or the ready check's commands timing out: either way Redis did not answer.
+    const silence = Object.assign(new Error('no answer'), { code: 'CONNECT_TIMEOUT' });
+    let failure: unknown = silence;
+    try {
+      if (await settledWithin(answered, connectTimeoutMs)) {
+        await answered;
+        return;
+      }
+    } catch (err) {
+      failure = socketError ?? err;
+      if (failure instanceof Error && failure.message === 'Command timed out') failure = silence;
+    } finally {
+      this.cmd.off('error', onError);
+    }
+    // Stop the reconnect loop: the caller decides whether to try again.
+    this.cmd.disconnect();
+    const where = address(this.options.input);
+    const why = connectFailure(failure, 'Redis', where, connectTimeoutMs);
+    throw new TransportError(`redis transport: cannot connect to ${this.options.where}: ${why.text}`, {
+      cause: failure,
+      code: why.code ?? 'UNAVAILABLE',
     });
   }
 

@@ -4,7 +4,9 @@
  * of a Redis Cluster).
  */
 import { Cluster, Redis, type ClusterNode, type RedisOptions } from 'ioredis';
+import { ConfigError } from '../../core/errors.js';
 import { numberOption } from '../../core/lib/checks.js';
+import { checkRedisUrl, parseClusterUrl } from '../shared/urls.js';
 import { describe, type ConnectionSettings, type RedisConnectionInput } from './connection.js';
 import type { ConsumerSettings } from './consumer.js';
 import type { PublishSettings } from './publisher.js';
@@ -46,6 +48,11 @@ export interface RedisTransportOptions {
   broadcastMaxLen?: number;
   /** A command Redis does not answer within this is rejected with a TransportError (code 'TIMEOUT'). Default 5000. */
   commandTimeoutMs?: number;
+  /**
+   * `connect()` (a runtime's `start()`, or its first `send`) gives up when Redis has not answered within this,
+   * with a TransportError code 'CONNECT_TIMEOUT' (a refused connection fails at once: 'CONNECTION_REFUSED'). Default 10000.
+   */
+  connectTimeoutMs?: number;
   /** How long a msgId is remembered for deduplication (one small key per message id). Default 2 minutes. 0 turns dedup off. */
   dedupWindowMs?: number;
   /** Dead letters kept (approximately). Default 10 000. */
@@ -77,9 +84,10 @@ export interface ResolvedOptions {
 /** What every numeric option's error says: where it was given, and that it counts milliseconds or entries. */
 const numeric = { where: 'redis transport', unit: 'milliseconds or entries' } as const;
 
-/** The options with their defaults; a bad number throws a ConfigError, a bad connection a TypeError. */
+/** The options with their defaults; a bad number, URL or connection throws a ConfigError. */
 export function resolveOptions(options: RedisTransportOptions): ResolvedOptions {
   const commandTimeoutMs = numberOption(options.commandTimeoutMs, { ...numeric, name: 'commandTimeoutMs', fallback: 5000 });
+  const connectTimeoutMs = numberOption(options.connectTimeoutMs, { ...numeric, name: 'connectTimeoutMs', fallback: 10_000 });
   const dedupWindowMs = Math.floor(
     numberOption(options.dedupWindowMs, { ...numeric, name: 'dedupWindowMs', fallback: 120_000, zero: true }),
   );
@@ -89,7 +97,7 @@ export function resolveOptions(options: RedisTransportOptions): ResolvedOptions 
   return {
     input,
     where: describe(input),
-    connection: { commandTimeoutMs, autoPipelining: options.autoPipelining ?? false },
+    connection: { commandTimeoutMs, connectTimeoutMs, autoPipelining: options.autoPipelining ?? false },
     publish: { commandTimeoutMs, dedupWindowMs, maxLen },
     broadcastMaxLen,
     consumer: {
@@ -104,34 +112,25 @@ export function resolveOptions(options: RedisTransportOptions): ResolvedOptions 
 }
 
 function connectionInput({ url, redis, cluster }: RedisTransportOptions): RedisConnectionInput | undefined {
-  const fromUrl = url !== undefined && /^rediss?\+cluster:/i.test(url) ? parseClusterUrl(url) : undefined;
+  if (url !== undefined && typeof url !== 'string') throw new ConfigError(`redis transport: url must be a string, got ${typeof url}`);
+  const fromUrl = url !== undefined && /^rediss?\+cluster:/i.test(url) ? clusterUrlInput(url) : undefined;
+  if (url !== undefined && fromUrl === undefined) checkRedisUrl(url, 'redis transport url');
   const seeds = cluster ?? fromUrl?.nodes;
   if (seeds === undefined) return redis ?? url;
   if (cluster !== undefined && (!Array.isArray(cluster) || cluster.length === 0))
-    throw new TypeError('redis transport: cluster must be a non-empty list of seed nodes, e.g. ["redis://10.0.0.1:6379"]');
+    throw new ConfigError('redis transport: cluster must be a non-empty list of seed nodes, e.g. ["redis://10.0.0.1:6379"]');
   if (cluster !== undefined && url !== undefined)
-    throw new TypeError('redis transport: give url (one server) or cluster (seed nodes of a Redis Cluster), not both');
+    throw new ConfigError('redis transport: give url (one server) or cluster (seed nodes of a Redis Cluster), not both');
   if (redis instanceof Redis || redis instanceof Cluster)
-    throw new TypeError('redis transport: on a cluster, redis can only be options for each node; a client of your own goes alone in redis');
+    throw new ConfigError(
+      'redis transport: on a cluster, redis can only be options for each node; a client of your own goes alone in redis',
+    );
   return { cluster: seeds, redisOptions: { ...fromUrl?.redisOptions, ...redis } };
 }
 
-/**
- * `redis+cluster://[user:password@]host:port,host:port[/]`, or `rediss+cluster://` for TLS: the seed
- * nodes of a cluster in one string, so that a cluster fits where a URL goes (EVENTIDE_TRANSPORT).
- * The credentials are every node's.
- */
-function parseClusterUrl(url: string): { nodes: { host: string; port: number }[]; redisOptions: RedisOptions } {
-  const shape = 'use redis+cluster://[user:password@]host:port,host:port';
-  const m = /^(rediss?)\+cluster:\/\/(?:([^@/]*)@)?([^/?#@]+)\/?$/i.exec(url);
-  if (!m) throw new TypeError(`redis transport: ${JSON.stringify(describe(url))} is not a cluster URL; ${shape}`);
-  const [, scheme, credentials, hosts] = m;
-  const nodes = hosts.split(',').map((hostPort) => {
-    const at = /^([^:,\s]+)(?::(\d{1,5}))?$/.exec(hostPort.trim());
-    const port = Number(at?.[2] ?? 6379);
-    if (!at || port < 1 || port > 65535) throw new TypeError(`redis transport: "${hostPort}" in a cluster URL is not host:port; ${shape}`);
-    return { host: at[1], port };
-  });
+/** A cluster URL's seed nodes, and its credentials (every node's) and TLS as ioredis options. */
+function clusterUrlInput(url: string): { nodes: { host: string; port: number }[]; redisOptions: RedisOptions } {
+  const { tls, credentials, nodes } = parseClusterUrl(url);
   const redisOptions: RedisOptions = {};
   if (credentials) {
     const colon = credentials.indexOf(':');
@@ -139,6 +138,6 @@ function parseClusterUrl(url: string): { nodes: { host: string; port: number }[]
     if (user) redisOptions.username = user;
     if (colon >= 0) redisOptions.password = decodeURIComponent(credentials.slice(colon + 1));
   }
-  if (scheme.toLowerCase() === 'rediss') redisOptions.tls = {};
+  if (tls) redisOptions.tls = {};
   return { nodes, redisOptions };
 }
