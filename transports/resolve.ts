@@ -1,9 +1,10 @@
 /**
  * @module
  * The transport resolver the package entry gives every runtime: it turns
- * `memory://`, `nats://…`, `redis://…` (and their config objects) into a
- * transport. Each transport module loads only when a runtime asks for it, so
- * an app on Redis never loads the NATS client, and the reverse.
+ * `memory://`, `nats://…`, `redis://…`, `sqlite://…` (and their config
+ * objects) into a transport. Each transport module loads only when a runtime
+ * asks for it, so an app on Redis never loads the NATS client or SQLite, and
+ * the reverse.
  */
 import { systemClock } from '../core/clock.js';
 import { ConfigError } from '../core/errors.js';
@@ -11,17 +12,19 @@ import type { Transport, TransportConfig, TransportDefaults, TransportResolver }
 import type { MemoryTransportOptions } from './memory/index.js';
 import type { NatsTransportOptions } from './nats/index.js';
 import type { RedisTransportOptions } from './redis/index.js';
+import type { SqliteTransportOptions } from './sqlite/index.js';
 
 /** Each transport's options, by the `kind` that selects it. */
 interface OptionsByKind {
   memory: MemoryTransportOptions;
   nats: NatsTransportOptions & { url?: string };
   redis: RedisTransportOptions;
+  sqlite: SqliteTransportOptions;
 }
 
 export type TransportKind = keyof OptionsByKind;
 
-/** A transport by configuration: `{ kind: 'redis', url, maxLen }`, `{ kind: 'nats', servers }`, `{ kind: 'memory' }`. */
+/** A transport by configuration: `{ kind: 'redis', url, maxLen }`, `{ kind: 'nats', servers }`, `{ kind: 'sqlite', path }`, `{ kind: 'memory' }`. */
 export type KnownTransportConfig = { [K in TransportKind]: { kind: K } & OptionsByKind[K] }[TransportKind];
 
 const schemes: Record<string, TransportKind> = {
@@ -32,21 +35,25 @@ const schemes: Record<string, TransportKind> = {
   'rediss:': 'redis',
   'redis+cluster:': 'redis',
   'rediss+cluster:': 'redis',
+  'sqlite:': 'sqlite',
 };
 
-const kinds: ReadonlySet<string> = new Set<TransportKind>(['memory', 'nats', 'redis']);
+const kinds: ReadonlySet<string> = new Set<TransportKind>(['memory', 'nats', 'redis', 'sqlite']);
 
 function parse(option: string | TransportConfig | undefined): TransportConfig {
   if (option === undefined || option === '') return { kind: 'memory' };
   if (typeof option === 'string') {
     const scheme = /^([a-z][a-z0-9+.-]*:)/i.exec(option)?.[1]?.toLowerCase();
     const kind = scheme ? schemes[scheme] : undefined;
-    if (!kind) throw new ConfigError(`transport "${option}" is not understood: use memory://, nats://host:4222 or redis://host:6379`);
+    if (!kind)
+      throw new ConfigError(
+        `transport "${option}" is not understood: use memory://, nats://host:4222, redis://host:6379 or sqlite://./file.db`,
+      );
     return { kind, url: option };
   }
   if (!option || typeof option !== 'object' || !kinds.has(option.kind)) {
     throw new ConfigError(
-      `transport config needs kind 'memory', 'nats' or 'redis', got ${JSON.stringify((option as { kind?: unknown })?.kind)}`,
+      `transport config needs kind 'memory', 'nats', 'redis' or 'sqlite', got ${JSON.stringify((option as { kind?: unknown })?.kind)}`,
     );
   }
   return option;
@@ -68,9 +75,24 @@ async function create(config: TransportConfig, { namespace, clock }: TransportDe
       const { createTransport } = await import('./redis/index.js');
       return createTransport({ namespace, ...config });
     }
+    case 'sqlite': {
+      const { createTransport } = await import('./sqlite/index.js').catch((err: unknown) => {
+        throw missingDriver(err);
+      });
+      return createTransport({ namespace, ...config });
+    }
     default:
-      throw new ConfigError(`transport kind ${JSON.stringify(config.kind)} is not one of memory, nats, redis`);
+      throw new ConfigError(`transport kind ${JSON.stringify(config.kind)} is not one of memory, nats, redis, sqlite`);
   }
+}
+
+/** better-sqlite3 is an optional dependency: an app that asks for SQLite without it is told what to install. */
+function missingDriver(err: unknown): unknown {
+  const { code, message } = (err ?? {}) as { code?: string; message?: string };
+  if ((code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && message?.includes('better-sqlite3')) {
+    return new ConfigError('the sqlite transport needs better-sqlite3 12: npm install better-sqlite3@12', { cause: err });
+  }
+  return err;
 }
 
 export const transportResolver: TransportResolver = { parse, create };
