@@ -30,8 +30,9 @@ export class Broadcasts {
     return this.watches.size > 0;
   }
 
-  broadcast(channel: string, data: Uint8Array): void {
-    this.file.stmt(`INSERT INTO broadcasts (ns, channel, data, at) VALUES (?, ?, ?, ?)`).run(this.ns, channel, asBuffer(data), Date.now());
+  async broadcast(channel: string, data: Uint8Array): Promise<void> {
+    const insert = this.file.stmt(`INSERT INTO broadcasts (ns, channel, data, at) VALUES (?, ?, ?, ?)`);
+    await this.file.write('broadcast', () => insert.run(this.ns, channel, asBuffer(data), Date.now()));
     this.file.touched('broadcasts');
   }
 

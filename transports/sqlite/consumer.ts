@@ -10,6 +10,12 @@
  *   worker's lease running out), on one timer per member.
  * Nothing runs per waiting message, and an idle member costs no query
  * until something changes or comes due.
+ *
+ * Members of a group in other processes would never get a burst that one
+ * member sees first and could take whole, so a member takes its share of
+ * what is ready (ready ÷ members alive, from a heartbeat table) and leaves
+ * the rest for `pollMaxMs`, the longest another process takes to notice;
+ * what is still there then, it takes. A member alone takes everything.
  */
 import { randomBytes } from 'node:crypto';
 import { settledWithin } from '../../core/lib/bounded.js';
@@ -25,6 +31,8 @@ interface Row {
 
 /** Longest a due timer is set for; past it the member simply looks again. */
 const maxTimerMs = 60_000;
+/** How often a member says it is alive; one silent for three of these no longer counts (killed without a word). */
+const heartbeatMs = 2_000;
 
 export class SqliteConsumer implements Consumer {
   private active = 0;
@@ -38,6 +46,11 @@ export class SqliteConsumer implements Consumer {
   private readonly owner = `${process.pid}.${randomBytes(6).toString('hex')}`;
   private claims = 0;
   private readonly claimTx;
+  private heartbeatTimer: ReturnType<typeof setInterval> | undefined;
+  private members = 1;
+  private membersAt = 0;
+  /** After taking only its share, the member leaves the rest to others until then. */
+  private holdUntil = 0;
 
   constructor(
     private readonly file: SharedFile,
@@ -63,6 +76,37 @@ export class SqliteConsumer implements Consumer {
     });
   }
 
+  /** Joins the group's members and claims what is ready. */
+  start(): void {
+    this.heartbeat();
+    this.heartbeatTimer = setInterval(() => this.heartbeat(), heartbeatMs);
+    this.heartbeatTimer.unref();
+    this.wake();
+  }
+
+  private heartbeat(): void {
+    try {
+      this.file
+        .stmt(`INSERT OR REPLACE INTO members (ns, subject, grp, member, seen_at) VALUES (?, ?, ?, ?, ?)`)
+        .run(this.ns, this.subject, this.group, this.owner, Date.now());
+    } catch (err) {
+      this.onError(err);
+    }
+  }
+
+  /** Members of the group alive now (read at most once a second). */
+  private alive(now: number): number {
+    if (now - this.membersAt >= 1_000) {
+      this.membersAt = now;
+      const n = this.file
+        .stmt(`SELECT count(*) FROM members WHERE ns = ? AND subject = ? AND grp = ? AND seen_at > ?`)
+        .pluck()
+        .get(this.ns, this.subject, this.group, now - 3 * heartbeatMs) as number;
+      this.members = Math.max(1, n);
+    }
+    return this.members;
+  }
+
   /** Claims at once if there is room; later ones come through `wake`. */
   wake(): void {
     if (this.stopped || this.pullScheduled) return;
@@ -75,15 +119,24 @@ export class SqliteConsumer implements Consumer {
     if (this.stopped) return;
     const free = Math.max(1, this.options.concurrency) - this.active;
     if (free <= 0) return;
+    const now = Date.now();
+    if (now < this.holdUntil) return this.armDueIn(this.holdUntil - now);
     try {
-      const now = Date.now();
+      const members = this.alive(now);
       // A read first: most wake-ups find nothing for this group, and a read takes no lock.
       const ready = this.file
-        .stmt(`SELECT 1 FROM deliveries WHERE ns = ? AND subject = ? AND grp = ? AND available_at <= ? LIMIT 1`)
-        .get(this.ns, this.subject, this.group, now);
-      const claimed = ready ? this.claimTx.immediate(`${this.owner}.${++this.claims}`, now, free) : [];
-      for (const { row, msg } of claimed) this.dispatch(row, msg.msg_id ?? `m${row.msg_seq}`, msg.data, `${this.owner}.${this.claims}`);
-      if (claimed.length < free) this.armDue();
+        .stmt(`SELECT count(*) FROM (SELECT 1 FROM deliveries WHERE ns = ? AND subject = ? AND grp = ? AND available_at <= ? LIMIT ?)`)
+        .pluck()
+        .get(this.ns, this.subject, this.group, now, members > 1 ? free * members : 1) as number;
+      if (ready === 0) return this.armDue();
+      const take = members > 1 ? Math.min(free, Math.ceil(ready / members)) : free;
+      const owner = `${this.owner}.${++this.claims}`;
+      const claimed = this.claimTx.immediate(owner, now, take);
+      for (const { row, msg } of claimed) this.dispatch(row, msg.msg_id ?? `m${row.msg_seq}`, msg.data, owner);
+      if (take < Math.min(free, ready)) {
+        this.holdUntil = now + this.file.pollMaxMs;
+        this.armDueIn(this.file.pollMaxMs);
+      } else if (claimed.length < take) this.armDue();
     } catch (err) {
       this.onError(err);
       // The file was busy past busy_timeout: look again a little later rather than never.
@@ -159,6 +212,7 @@ export class SqliteConsumer implements Consumer {
     if (this.stopped) return;
     this.stopped = true;
     if (this.dueTimer) clearTimeout(this.dueTimer);
+    clearInterval(this.heartbeatTimer);
     this.onStop(this);
     await settledWithin(Promise.all(this.running), timeoutMs);
     if (this.ackTimer) clearTimeout(this.ackTimer);
@@ -167,6 +221,9 @@ export class SqliteConsumer implements Consumer {
     try {
       // Whatever is still unsettled goes back to the group at once, for another member (or a later start).
       this.settlements.handBack(unsettled.map((d) => d.claim));
+      this.file
+        .stmt(`DELETE FROM members WHERE ns = ? AND subject = ? AND grp = ? AND member = ?`)
+        .run(this.ns, this.subject, this.group, this.owner);
     } catch (err) {
       // Could not hand back (file busy or closed): the leases run out and the deliveries come back after ackWaitMs.
       this.onError(err);
@@ -189,21 +246,21 @@ class SqliteDelivery implements Delivery {
     this.deadline = Date.now() + consumer.ackWaitMs;
   }
   async ack(write?: StoreWrite): Promise<boolean> {
-    if (!this.consumer.settlements.ack(this.claim, write)) return false;
+    if (!(await this.consumer.settlements.ack(this.claim, write))) return false;
     this.consumer.settled(this);
     return true;
   }
   async retry(delayMs: number, write?: StoreWrite): Promise<boolean> {
-    if (!this.consumer.settlements.retry(this.claim, delayMs, write)) return false;
+    if (!(await this.consumer.settlements.retry(this.claim, delayMs, write))) return false;
     this.consumer.settled(this);
     return true;
   }
   async deadLetter(reason: string): Promise<void> {
     const { id, subject, data } = this;
-    this.consumer.settlements.deadLetter(this.claim, { id, subject, group: this.consumer.group, reason, data });
+    await this.consumer.settlements.deadLetter(this.claim, { id, subject, group: this.consumer.group, reason, data });
     this.consumer.settled(this);
   }
   async working(): Promise<void> {
-    if (this.consumer.settlements.working(this.claim, this.consumer.ackWaitMs)) this.deadline = Date.now() + this.consumer.ackWaitMs;
+    if (await this.consumer.settlements.working(this.claim, this.consumer.ackWaitMs)) this.deadline = Date.now() + this.consumer.ackWaitMs;
   }
 }

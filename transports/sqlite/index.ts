@@ -67,7 +67,7 @@ class Open {
     this.store = new SqliteKVStore(file, ns, guard);
     this.settlements = new Settlements(file, new KvWrites(file, ns), this.messages);
     this.slots = new SqliteSlots(file, ns, this.messages).api(guard);
-    this.rates = sqliteRates(file, ns, guard);
+    this.rates = sqliteRates(file, ns);
     this.broadcasts = new Broadcasts(file, ns, (err) => o.onError(sqliteError(err, file.path, 'watch')));
     file.sweeps.set('kv', () => sweepExpired(file));
     file.sweeps.set('dedup', () => sweepDedup(file));
@@ -166,8 +166,7 @@ export class SqliteTransport implements Transport {
 
   publish(subject: string, data: Uint8Array, options: PublishOptions = {}): Promise<PublishResult> {
     if (!this.parts) return Promise.reject(closedError());
-    const { messages } = this.parts;
-    return this.guard('publish', () => ({ duplicate: messages.publish(subject, data, options) }));
+    return this.parts.messages.publish(subject, data, options).then((duplicate) => ({ duplicate }));
   }
 
   async consume(subject: string, group: string, handler: DeliveryHandler, options: ConsumeOptions): Promise<Consumer> {
@@ -187,7 +186,7 @@ export class SqliteTransport implements Transport {
     );
     this.consumers.add(consumer);
     this.listen(parts);
-    consumer.wake();
+    consumer.start();
     return consumer;
   }
 
@@ -200,7 +199,7 @@ export class SqliteTransport implements Transport {
   }
 
   broadcast(channel: string, data: Uint8Array): Promise<void> {
-    return this.guard('broadcast', () => this.open().broadcasts.broadcast(channel, data));
+    return this.parts ? this.parts.broadcasts.broadcast(channel, data) : Promise.reject(closedError());
   }
 
   async watch(channel: string, listener: (data: Uint8Array) => void): Promise<Unsubscribe> {

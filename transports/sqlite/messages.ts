@@ -65,14 +65,15 @@ export class Messages {
     });
   }
 
-  /** Publishes in a transaction of its own; true when `msgId` was seen within the dedup window and nothing was enqueued. */
-  publish(subject: string, data: Uint8Array, options: PublishOptions): boolean {
-    const duplicate = this.publishTx.immediate(subject, data, options);
+  /** Publishes (in this tick's write batch); true when `msgId` was seen within the dedup window and nothing was enqueued. */
+  async publish(subject: string, data: Uint8Array, options: PublishOptions): Promise<boolean> {
+    const duplicate = await this.file.write('publish', () => this.publishTx.immediate(subject, data, options));
     if (!duplicate) {
       this.file.touched('messages');
       const n = (this.sinceTrim.get(subject) ?? 0) + 1;
       this.sinceTrim.set(subject, n % trimEvery);
-      if (n === trimEvery) this.trimTx.immediate(subject);
+      // Trimming rides with the next batch; a failure is tried again at the next round.
+      if (n === trimEvery) this.file.write('trim history', () => this.trimTx.immediate(subject)).catch(() => undefined);
     }
     return duplicate;
   }

@@ -31,7 +31,7 @@ export interface SqliteTransportOptions {
   busyTimeoutMs?: number;
   /** Shortest interval between looks for other processes' changes (`PRAGMA data_version`), right after one. Default 2. */
   pollMinMs?: number;
-  /** Longest interval between those looks, reached after a quiet while. Default 20. */
+  /** Longest interval between those looks, reached after a quiet while. Default 10. */
   pollMaxMs?: number;
   /** Messages each subject keeps for history and for groups created later (never one a group still holds). Default 10 000. */
   maxHistory?: number;
@@ -86,7 +86,7 @@ export function resolveOptions(options: SqliteTransportOptions): ResolvedOptions
   return {
     path,
     namespace,
-    file: { busyTimeoutMs: n('busyTimeoutMs', 5_000), synchronous, pollMinMs, pollMaxMs: Math.max(pollMinMs, n('pollMaxMs', 20)) },
+    file: { busyTimeoutMs: n('busyTimeoutMs', 5_000), synchronous, pollMinMs, pollMaxMs: Math.max(pollMinMs, n('pollMaxMs', 10)) },
     limits: {
       maxHistory: n('maxHistory', 10_000),
       dedupWindowMs: n('dedupWindowMs', 120_000),

@@ -7,7 +7,7 @@
 import type { Rates } from '../../core/transport.js';
 import type { SharedFile } from './shared-file.js';
 
-export function sqliteRates(file: SharedFile, ns: string, guard: <T>(what: string, work: () => T) => Promise<T>): Rates {
+export function sqliteRates(file: SharedFile, ns: string): Rates {
   const read = file.stmt(`SELECT tat FROM rates WHERE ns = ? AND key = ?`).pluck();
   const write = file.stmt(`INSERT OR REPLACE INTO rates (ns, key, tat) VALUES (?, ?, ?)`);
   let calls = 0;
@@ -23,7 +23,8 @@ export function sqliteRates(file: SharedFile, ns: string, guard: <T>(what: strin
     return Math.max(0, Math.ceil(startAt - now));
   });
   return {
-    reserve: (key, limit, periodMs, burst) => guard('rates.reserve', () => book.immediate(key, limit, periodMs, burst, false)),
-    take: (key, limit, periodMs, burst) => guard('rates.take', () => book.immediate(key, limit, periodMs, burst, true) === 0),
+    reserve: (key, limit, periodMs, burst) => file.write('rates.reserve', () => book.immediate(key, limit, periodMs, burst, false)),
+    take: async (key, limit, periodMs, burst) =>
+      (await file.write('rates.take', () => book.immediate(key, limit, periodMs, burst, true))) === 0,
   };
 }

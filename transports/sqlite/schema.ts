@@ -43,6 +43,16 @@ const migrations: string[] = [
 
   -- One row per message a group has not settled. available_at is when it may be claimed: the publish's delay, a
   -- retry's delay, or the end of a claim's lease (so a lapsed claim is claimable again with no sweeper).
+  -- Members of a group alive in some process (seen_at renewed every few seconds), so each takes its share of a backlog.
+  CREATE TABLE members (
+    ns TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    grp TEXT NOT NULL,
+    member TEXT NOT NULL,
+    seen_at INTEGER NOT NULL,
+    PRIMARY KEY (ns, subject, grp, member)
+  ) WITHOUT ROWID;
+
   CREATE TABLE deliveries (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     ns TEXT NOT NULL,

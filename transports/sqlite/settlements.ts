@@ -8,7 +8,6 @@
  * together or not at all.
  */
 import type { StoreWrite } from '../../core/transport.js';
-import { sqliteError } from './errors.js';
 import type { Messages } from './messages.js';
 import type { SharedFile } from './shared-file.js';
 import type { KvWrites } from './store.js';
@@ -50,36 +49,24 @@ export class Settlements {
     );
   }
 
-  private mapped<T>(what: string, work: () => T): T {
-    try {
-      return work();
-    } catch (err) {
-      throw sqliteError(err, this.file.path, what);
-    }
+  ack(c: Claimed, write?: StoreWrite): Promise<boolean> {
+    return this.file.write('ack', () => this.ackTx.immediate(c, write));
   }
 
-  ack(c: Claimed, write?: StoreWrite): boolean {
-    return this.mapped('ack', () => this.ackTx.immediate(c, write));
-  }
-
-  retry(c: Claimed, delayMs: number, write?: StoreWrite): boolean {
-    const ok = this.mapped('retry', () => this.retryTx.immediate(c, delayMs, write));
+  async retry(c: Claimed, delayMs: number, write?: StoreWrite): Promise<boolean> {
+    const ok = await this.file.write('retry', () => this.retryTx.immediate(c, delayMs, write));
     if (ok && delayMs <= 0) this.file.touched('messages');
     return ok;
   }
 
-  deadLetter(c: Claimed, letter: { id: string; subject: string; group: string; reason: string; data: Uint8Array }): void {
-    this.mapped('deadLetter', () => this.deadTx.immediate(c, letter));
+  deadLetter(c: Claimed, letter: { id: string; subject: string; group: string; reason: string; data: Uint8Array }): Promise<void> {
+    return this.file.write('deadLetter', () => this.deadTx.immediate(c, letter));
   }
 
   /** Restarts the lease; false when the claim is no longer this owner's. */
-  working(c: Claimed, ackWaitMs: number): boolean {
-    return this.mapped(
-      'working',
-      () =>
-        this.file.stmt(`UPDATE deliveries SET available_at = ? WHERE id = ? AND owner = ?`).run(Date.now() + ackWaitMs, c.id, c.owner)
-          .changes > 0,
-    );
+  working(c: Claimed, ackWaitMs: number): Promise<boolean> {
+    const renew = this.file.stmt(`UPDATE deliveries SET available_at = ? WHERE id = ? AND owner = ?`);
+    return this.file.write('working', () => renew.run(Date.now() + ackWaitMs, c.id, c.owner).changes > 0);
   }
 
   /** Hands deliveries back for any member to claim at once (a consumer that stops). */

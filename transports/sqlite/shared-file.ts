@@ -19,6 +19,7 @@ import type { Database as Db, Statement } from 'better-sqlite3';
 import { sqliteError } from './errors.js';
 import { checkHeader } from './file-header.js';
 import { migrate } from './schema.js';
+import { WriteBatch } from './write-batch.js';
 
 export type Synchronous = 'normal' | 'full';
 
@@ -53,6 +54,7 @@ export function acquireFile(path: string, options: FileOptions): SharedFile {
 export class SharedFile {
   readonly db: Db;
   refs = 0;
+  private readonly batch: WriteBatch;
   private readonly statements = new Map<string, Statement>();
   private readonly listeners = new Set<ChangeListener>();
   private readonly pending = new Set<ChangeKind>();
@@ -84,6 +86,7 @@ export class SharedFile {
       throw sqliteError(err, path, 'open');
     }
     this.db = db;
+    this.batch = new WriteBatch(db);
     this.pollMs = options.pollMinMs;
     this.housekeeping = setInterval(() => {
       for (const sweep of this.sweeps.values()) {
@@ -95,6 +98,21 @@ export class SharedFile {
       }
     }, 5_000);
     this.housekeeping.unref();
+  }
+
+  /**
+   * Runs `work` in this tick's write transaction (write-batch.ts); a failure is a TransportError saying `what` failed.
+   * `work` must be a transaction function (or one statement), so that it rolls back alone.
+   */
+  write<T>(what: string, work: () => T): Promise<T> {
+    return this.batch.add(work).catch((err: unknown) => {
+      throw sqliteError(err, this.path, what);
+    });
+  }
+
+  /** The longest this process takes to notice another's commit. */
+  get pollMaxMs(): number {
+    return this.options.pollMaxMs;
   }
 
   /** A prepared statement, made once per file. */
@@ -161,6 +179,7 @@ export class SharedFile {
   release(): void {
     if (--this.refs > 0) return;
     files.delete(this.path);
+    this.batch.flush();
     if (this.pollTimer) clearTimeout(this.pollTimer);
     clearInterval(this.housekeeping);
     this.listeners.clear();

@@ -130,10 +130,10 @@ export class SqliteSlots {
 
   readonly api = (guard: <T>(what: string, work: () => T) => Promise<T>): Slots => ({
     acquire: (key, holder, limit, leaseMs, waiter) =>
-      guard('slots.acquire', () => this.run(() => this.acquireTx.immediate(key, holder, limit, leaseMs, waiter))),
-    release: (key, holder) => guard('slots.release', () => this.run(() => this.releaseTx.immediate(key, holder))),
-    renew: (key, holder, leaseMs) => guard('slots.renew', () => this.renewTx.immediate(key, holder, leaseMs)),
-    reclaim: () => guard('slots.reclaim', () => this.run(() => this.reclaimTx.immediate())),
+      this.file.write('slots.acquire', () => this.run(() => this.acquireTx.immediate(key, holder, limit, leaseMs, waiter))),
+    release: (key, holder) => this.file.write('slots.release', () => this.run(() => this.releaseTx.immediate(key, holder))),
+    renew: (key, holder, leaseMs) => this.file.write('slots.renew', () => this.renewTx.immediate(key, holder, leaseMs)),
+    reclaim: () => this.file.write('slots.reclaim', () => this.run(() => this.reclaimTx.immediate())),
     count: (key) =>
       guard('slots.count', () => {
         const now = Date.now();

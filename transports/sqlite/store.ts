@@ -94,15 +94,15 @@ export class SqliteKVStore implements KVStore {
   }
 
   create(key: string, value: Uint8Array, options?: WriteOptions): Promise<Revision | undefined> {
-    return this.guard('store.create', () => this.createTx.immediate(key, value, options));
+    return this.file.write('store.create', () => this.createTx.immediate(key, value, options));
   }
 
   update(key: string, value: Uint8Array, revision: Revision, options?: WriteOptions): Promise<Revision | undefined> {
-    return this.guard('store.update', () => this.updateTx.immediate(key, value, revision, options));
+    return this.file.write('store.update', () => this.updateTx.immediate(key, value, revision, options));
   }
 
   delete(key: string): Promise<void> {
-    return this.guard('store.delete', () => void this.file.stmt(`DELETE FROM kv WHERE ns = ? AND key = ?`).run(this.ns, key));
+    return this.file.write('store.delete', () => void this.file.stmt(`DELETE FROM kv WHERE ns = ? AND key = ?`).run(this.ns, key));
   }
 
   keys(prefix: string): Promise<string[]> {
