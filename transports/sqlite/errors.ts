@@ -23,6 +23,10 @@ const byCode: [prefix: string, code: string, says: string][] = [
 /** A TransportError for `err` met while doing `what` on the file at `path`; errors that are not SQLite's pass through. */
 export function sqliteError(err: unknown, path: string, what: string): Error {
   if (err instanceof TransportError) return err;
+  // better-sqlite3 checks the directory itself, before SQLite has a code to give.
+  if (err instanceof TypeError && err.message.startsWith('Cannot open database')) {
+    return new TransportError(`sqlite transport: ${what}: ${path}: ${err.message}`, { cause: err, code: 'CANNOT_OPEN' });
+  }
   const code = (err as { code?: unknown })?.code;
   if (typeof code === 'string') {
     for (const [prefix, ours, says] of byCode) {
