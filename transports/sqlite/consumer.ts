@@ -45,7 +45,7 @@ export class SqliteConsumer implements Consumer {
   readonly inflight = new Set<SqliteDelivery>();
   private readonly owner = `${process.pid}.${randomBytes(6).toString('hex')}`;
   private claims = 0;
-  private readonly claimTx;
+  private readonly claimInBatch;
   private heartbeatTimer: ReturnType<typeof setInterval> | undefined;
   private members = 1;
   private membersAt = 0;
@@ -69,11 +69,11 @@ export class SqliteConsumer implements Consumer {
        RETURNING id, msg_seq, delivery_count`,
     );
     const message = file.stmt(`SELECT msg_id, data FROM messages WHERE seq = ?`);
-    this.claimTx = file.db.transaction((owner: string, now: number, max: number) => {
+    this.claimInBatch = (owner: string, now: number, max: number) => {
       const rows = claim.all(owner, now + options.ackWaitMs, ns, subject, group, now, max) as Row[];
       rows.sort((a, b) => a.msg_seq - b.msg_seq);
       return rows.map((r) => ({ row: r, msg: message.get(r.msg_seq) as { msg_id: string | null; data: Buffer } }));
-    });
+    };
   }
 
   /** Joins the group's members and claims what is ready. */
@@ -131,18 +131,46 @@ export class SqliteConsumer implements Consumer {
       if (ready === 0) return this.armDue();
       const take = members > 1 ? Math.min(free, Math.ceil(ready / members)) : free;
       const owner = `${this.owner}.${++this.claims}`;
-      const claimed = this.claimTx.immediate(owner, now, take);
-      for (const { row, msg } of claimed) this.dispatch(row, msg.msg_id ?? `m${row.msg_seq}`, msg.data, owner);
-      if (take < Math.min(free, ready)) {
-        this.holdUntil = now + this.file.pollMaxMs;
-        this.armDueIn(this.file.pollMaxMs);
-      } else if (claimed.length < take) this.armDue();
+      // The claim rides in this tick's write batch, with the acks that made room for it; its room is kept meanwhile.
+      this.active += take;
+      this.file
+        .write('claim', () => this.claimInBatch(owner, Date.now(), take))
+        .then(
+          (claimed) => {
+            this.active -= take;
+            if (this.stopped) return this.giveBack(claimed.map(({ row }) => ({ id: row.id, owner })));
+            for (const { row, msg } of claimed) this.dispatch(row, msg.msg_id ?? `m${row.msg_seq}`, msg.data, owner);
+            if (take < Math.min(free, ready)) {
+              this.holdUntil = Date.now() + this.file.pollMaxMs;
+              this.armDueIn(this.file.pollMaxMs);
+            } else if (claimed.length < take) this.armDue();
+            else this.wake();
+          },
+          (err: unknown) => {
+            this.active -= take;
+            this.failed(err);
+          },
+        );
     } catch (err) {
-      this.onError(err);
-      // The file was busy past busy_timeout: look again a little later rather than never.
-      this.armDueIn(100);
+      this.failed(err);
     }
   };
+
+  /** Claims that came back after the member stopped go back to the group at once. */
+  private giveBack(claims: Claimed[]): void {
+    try {
+      this.settlements.handBack(claims);
+    } catch (err) {
+      // Their leases run out instead, and they come back after ackWaitMs.
+      this.onError(err);
+    }
+  }
+
+  private failed(err: unknown): void {
+    this.onError(err);
+    // The file was busy past busy_timeout: look again a little later rather than never.
+    this.armDueIn(100);
+  }
 
   private armDue(): void {
     const next = this.file

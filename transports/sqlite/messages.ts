@@ -24,9 +24,9 @@ export interface MessageLimits {
 const trimEvery = 256;
 
 export class Messages {
-  private readonly publishTx;
+  private readonly publishInBatch;
   private readonly joinTx;
-  private readonly trimTx;
+  private readonly trimInBatch;
   private readonly sinceTrim = new Map<string, number>();
 
   constructor(
@@ -34,9 +34,7 @@ export class Messages {
     private readonly ns: string,
     private readonly limits: MessageLimits,
   ) {
-    this.publishTx = file.db.transaction((subject: string, data: Uint8Array, options: PublishOptions) =>
-      this.insert(subject, data, options),
-    );
+    this.publishInBatch = (subject: string, data: Uint8Array, options: PublishOptions) => this.insert(subject, data, options);
     this.joinTx = file.db.transaction((subject: string, group: string) => {
       const { changes } = file
         .stmt(`INSERT INTO groups (ns, subject, name) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`)
@@ -49,7 +47,7 @@ export class Messages {
         )
         .run(group, Date.now(), ns, subject);
     });
-    this.trimTx = file.db.transaction((subject: string) => {
+    this.trimInBatch = (subject: string) => {
       const oldestKept = file
         .stmt(`SELECT seq FROM messages WHERE ns = ? AND subject = ? ORDER BY seq DESC LIMIT 1 OFFSET ?`)
         .pluck()
@@ -62,18 +60,18 @@ export class Messages {
              AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.msg_seq = m.seq) ORDER BY seq LIMIT 2000)`,
         )
         .run(ns, subject, oldestKept);
-    });
+    };
   }
 
   /** Publishes (in this tick's write batch); true when `msgId` was seen within the dedup window and nothing was enqueued. */
   async publish(subject: string, data: Uint8Array, options: PublishOptions): Promise<boolean> {
-    const duplicate = await this.file.write('publish', () => this.publishTx.immediate(subject, data, options));
+    const duplicate = await this.file.write('publish', () => this.publishInBatch(subject, data, options));
     if (!duplicate) {
       this.file.touched('messages');
       const n = (this.sinceTrim.get(subject) ?? 0) + 1;
       this.sinceTrim.set(subject, n % trimEvery);
       // Trimming rides with the next batch; a failure is tried again at the next round.
-      if (n === trimEvery) this.file.write('trim history', () => this.trimTx.immediate(subject)).catch(() => undefined);
+      if (n === trimEvery) this.file.write('trim history', () => this.trimInBatch(subject)).catch(() => undefined);
     }
     return duplicate;
   }

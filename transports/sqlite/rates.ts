@@ -11,7 +11,7 @@ export function sqliteRates(file: SharedFile, ns: string): Rates {
   const read = file.stmt(`SELECT tat FROM rates WHERE ns = ? AND key = ?`).pluck();
   const write = file.stmt(`INSERT OR REPLACE INTO rates (ns, key, tat) VALUES (?, ?, ?)`);
   let calls = 0;
-  const book = file.db.transaction((key: string, limit: number, periodMs: number, burst: number, refuseWait: boolean) => {
+  const book = (key: string, limit: number, periodMs: number, burst: number, refuseWait: boolean) => {
     const now = Date.now();
     const interval = periodMs / limit;
     const tat = Math.max((read.get(ns, key) as number | undefined) ?? now, now);
@@ -21,10 +21,9 @@ export function sqliteRates(file: SharedFile, ns: string): Rates {
     // Keys whose schedule is in the past hold nothing: forget them now and then, so one-off keys do not pile up.
     if (++calls % 1_000 === 0) file.stmt(`DELETE FROM rates WHERE ns = ? AND tat <= ?`).run(ns, now);
     return Math.max(0, Math.ceil(startAt - now));
-  });
+  };
   return {
-    reserve: (key, limit, periodMs, burst) => file.write('rates.reserve', () => book.immediate(key, limit, periodMs, burst, false)),
-    take: async (key, limit, periodMs, burst) =>
-      (await file.write('rates.take', () => book.immediate(key, limit, periodMs, burst, true))) === 0,
+    reserve: (key, limit, periodMs, burst) => file.write('rates.reserve', () => book(key, limit, periodMs, burst, false)),
+    take: async (key, limit, periodMs, burst) => (await file.write('rates.take', () => book(key, limit, periodMs, burst, true))) === 0,
   };
 }

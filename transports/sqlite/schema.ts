@@ -78,14 +78,17 @@ const migrations: string[] = [
   );
   CREATE INDEX dead_letters_by_ns ON dead_letters (ns, id);
 
+  -- A rowid table, not WITHOUT ROWID: values (run records) are large, and a WITHOUT ROWID table keeps them in its key's
+  -- b-tree, where every write moves more pages. The unique index is what keys(prefix) reads, as a range.
   CREATE TABLE kv (
+    id INTEGER PRIMARY KEY,
     ns TEXT NOT NULL,
     key TEXT NOT NULL,
     value BLOB NOT NULL,
     revision INTEGER NOT NULL,
-    expires_at INTEGER,
-    PRIMARY KEY (ns, key)
-  ) WITHOUT ROWID;
+    expires_at INTEGER
+  );
+  CREATE UNIQUE INDEX kv_by_key ON kv (ns, key);
   CREATE INDEX kv_by_expiry ON kv (expires_at) WHERE expires_at IS NOT NULL;
 
   CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;

@@ -18,9 +18,9 @@ export interface Claimed {
 }
 
 export class Settlements {
-  private readonly ackTx;
-  private readonly retryTx;
-  private readonly deadTx;
+  private readonly ackInBatch;
+  private readonly retryInBatch;
+  private readonly deadInBatch;
 
   constructor(
     private readonly file: SharedFile,
@@ -29,38 +29,36 @@ export class Settlements {
   ) {
     const remove = file.stmt(`DELETE FROM deliveries WHERE id = ? AND owner = ?`);
     const giveBack = file.stmt(`UPDATE deliveries SET owner = NULL, available_at = ? WHERE id = ? AND owner = ?`);
-    this.ackTx = file.db.transaction((c: Claimed, write: StoreWrite | undefined) => {
+    this.ackInBatch = (c: Claimed, write: StoreWrite | undefined) => {
       const now = Date.now();
       if (write && !kv.write(write, now)) return false;
       remove.run(c.id, c.owner);
       return true;
-    });
-    this.retryTx = file.db.transaction((c: Claimed, delayMs: number, write: StoreWrite | undefined) => {
+    };
+    this.retryInBatch = (c: Claimed, delayMs: number, write: StoreWrite | undefined) => {
       const now = Date.now();
       if (write && !kv.write(write, now)) return false;
       giveBack.run(now + Math.max(0, delayMs), c.id, c.owner);
       return true;
-    });
-    this.deadTx = file.db.transaction(
-      (c: Claimed, letter: { id: string; subject: string; group: string; reason: string; data: Uint8Array }) => {
-        if (remove.run(c.id, c.owner).changes === 0) return;
-        messages.addDeadLetter({ ...letter, at: Date.now() });
-      },
-    );
+    };
+    this.deadInBatch = (c: Claimed, letter: { id: string; subject: string; group: string; reason: string; data: Uint8Array }) => {
+      if (remove.run(c.id, c.owner).changes === 0) return;
+      messages.addDeadLetter({ ...letter, at: Date.now() });
+    };
   }
 
   ack(c: Claimed, write?: StoreWrite): Promise<boolean> {
-    return this.file.write('ack', () => this.ackTx.immediate(c, write));
+    return this.file.write('ack', () => this.ackInBatch(c, write));
   }
 
   async retry(c: Claimed, delayMs: number, write?: StoreWrite): Promise<boolean> {
-    const ok = await this.file.write('retry', () => this.retryTx.immediate(c, delayMs, write));
+    const ok = await this.file.write('retry', () => this.retryInBatch(c, delayMs, write));
     if (ok && delayMs <= 0) this.file.touched('messages');
     return ok;
   }
 
   deadLetter(c: Claimed, letter: { id: string; subject: string; group: string; reason: string; data: Uint8Array }): Promise<void> {
-    return this.file.write('deadLetter', () => this.deadTx.immediate(c, letter));
+    return this.file.write('deadLetter', () => this.deadInBatch(c, letter));
   }
 
   /** Restarts the lease; false when the claim is no longer this owner's. */

@@ -77,6 +77,8 @@ export class SharedFile {
       // WAL: readers never block the writer nor the reverse, and a commit is one append to the log.
       db.pragma('journal_mode = WAL');
       db.pragma(`synchronous = ${options.synchronous.toUpperCase()}`);
+      db.pragma('cache_size = -65536');
+      db.pragma('wal_autocheckpoint = 8000');
       migrate(db, path);
       // Take and give back the write lock once, so a file held by another program fails here, by name, not at the first send.
       db.exec('BEGIN IMMEDIATE; ROLLBACK');

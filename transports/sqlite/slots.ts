@@ -21,10 +21,10 @@ interface Waiting {
 }
 
 export class SqliteSlots {
-  private readonly acquireTx;
-  private readonly releaseTx;
-  private readonly renewTx;
-  private readonly reclaimTx;
+  private readonly acquireInBatch;
+  private readonly releaseInBatch;
+  private readonly renewInBatch;
+  private readonly reclaimInBatch;
   private woke = false;
 
   constructor(
@@ -32,7 +32,7 @@ export class SqliteSlots {
     private readonly ns: string,
     private readonly messages: Messages,
   ) {
-    this.acquireTx = file.db.transaction((key: string, holder: string, limit: number, leaseMs: number, waiter?: SlotWaiter) => {
+    this.acquireInBatch = (key: string, holder: string, limit: number, leaseMs: number, waiter?: SlotWaiter) => {
       const now = Date.now();
       file.stmt(`INSERT INTO slot_keys (ns, key, lim) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET lim = excluded.lim`).run(ns, key, limit);
       this.lapse(key, now);
@@ -52,22 +52,22 @@ export class SqliteSlots {
           .run(ns, key, holder, waiter.priority, leaseMs, waiter.subject, asBuffer(waiter.data));
       }
       return false;
-    });
-    this.releaseTx = file.db.transaction((key: string, holder: string) => {
+    };
+    this.releaseInBatch = (key: string, holder: string) => {
       file.stmt(`DELETE FROM slot_waiters WHERE ns = ? AND key = ? AND holder = ?`).run(ns, key, holder);
       const { changes } = file.stmt(`DELETE FROM slot_holders WHERE ns = ? AND key = ? AND holder = ?`).run(ns, key, holder);
       if (changes > 0) this.promote(key, Date.now());
       this.forget(key);
-    });
-    this.renewTx = file.db.transaction((key: string, holder: string, leaseMs: number) => {
+    };
+    this.renewInBatch = (key: string, holder: string, leaseMs: number) => {
       const now = Date.now();
       return (
         file
           .stmt(`UPDATE slot_holders SET lease_until = ? WHERE ns = ? AND key = ? AND holder = ? AND lease_until > ?`)
           .run(now + leaseMs, ns, key, holder, now).changes > 0
       );
-    });
-    this.reclaimTx = file.db.transaction(() => {
+    };
+    this.reclaimInBatch = () => {
       const now = Date.now();
       const keys = file.stmt(`SELECT DISTINCT key FROM slot_holders WHERE ns = ? AND lease_until <= ?`).pluck().all(ns, now) as string[];
       let freed = 0;
@@ -76,7 +76,7 @@ export class SqliteSlots {
         this.forget(key);
       }
       return freed;
-    });
+    };
   }
 
   private held(key: string): number {
@@ -130,10 +130,10 @@ export class SqliteSlots {
 
   readonly api = (guard: <T>(what: string, work: () => T) => Promise<T>): Slots => ({
     acquire: (key, holder, limit, leaseMs, waiter) =>
-      this.file.write('slots.acquire', () => this.run(() => this.acquireTx.immediate(key, holder, limit, leaseMs, waiter))),
-    release: (key, holder) => this.file.write('slots.release', () => this.run(() => this.releaseTx.immediate(key, holder))),
-    renew: (key, holder, leaseMs) => this.file.write('slots.renew', () => this.renewTx.immediate(key, holder, leaseMs)),
-    reclaim: () => this.file.write('slots.reclaim', () => this.run(() => this.reclaimTx.immediate())),
+      this.file.write('slots.acquire', () => this.run(() => this.acquireInBatch(key, holder, limit, leaseMs, waiter))),
+    release: (key, holder) => this.file.write('slots.release', () => this.run(() => this.releaseInBatch(key, holder))),
+    renew: (key, holder, leaseMs) => this.file.write('slots.renew', () => this.renewInBatch(key, holder, leaseMs)),
+    reclaim: () => this.file.write('slots.reclaim', () => this.run(() => this.reclaimInBatch())),
     count: (key) =>
       guard('slots.count', () => {
         const now = Date.now();

@@ -67,8 +67,8 @@ export class KvWrites {
 
 export class SqliteKVStore implements KVStore {
   readonly expires = true;
-  private readonly createTx;
-  private readonly updateTx;
+  private readonly createInBatch;
+  private readonly updateInBatch;
 
   constructor(
     private readonly file: SharedFile,
@@ -76,12 +76,10 @@ export class SqliteKVStore implements KVStore {
     private readonly guard: <T>(what: string, work: () => T) => Promise<T>,
   ) {
     const writes = new KvWrites(file, ns);
-    this.createTx = file.db.transaction((key: string, value: Uint8Array, options: WriteOptions | undefined) =>
-      writes.create(key, value, options, Date.now()),
-    );
-    this.updateTx = file.db.transaction((key: string, value: Uint8Array, revision: Revision, options: WriteOptions | undefined) =>
-      writes.update(key, value, revision, options, Date.now()),
-    );
+    this.createInBatch = (key: string, value: Uint8Array, options: WriteOptions | undefined) =>
+      writes.create(key, value, options, Date.now());
+    this.updateInBatch = (key: string, value: Uint8Array, revision: Revision, options: WriteOptions | undefined) =>
+      writes.update(key, value, revision, options, Date.now());
   }
 
   get(key: string): Promise<StoredValue | undefined> {
@@ -94,11 +92,11 @@ export class SqliteKVStore implements KVStore {
   }
 
   create(key: string, value: Uint8Array, options?: WriteOptions): Promise<Revision | undefined> {
-    return this.file.write('store.create', () => this.createTx.immediate(key, value, options));
+    return this.file.write('store.create', () => this.createInBatch(key, value, options));
   }
 
   update(key: string, value: Uint8Array, revision: Revision, options?: WriteOptions): Promise<Revision | undefined> {
-    return this.file.write('store.update', () => this.updateTx.immediate(key, value, revision, options));
+    return this.file.write('store.update', () => this.updateInBatch(key, value, revision, options));
   }
 
   delete(key: string): Promise<void> {

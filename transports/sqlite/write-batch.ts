@@ -1,16 +1,20 @@
 /**
  * @module
  * Gathers the writes a process makes in one tick of the event loop into one
- * `BEGIN IMMEDIATE` transaction. Each write is a transaction function of
- * its own, so inside the batch it runs in a savepoint: one that fails rolls
- * back alone and rejects alone, and the others commit.
+ * `BEGIN IMMEDIATE` transaction.
  *
  * Why: every transaction takes the file's write lock, and a process that
  * finds it taken waits in SQLite's busy handler, which sleeps in steps of
  * milliseconds. A worker starting a batch of runs makes dozens of small
  * writes at once (claims, records, acks, broadcasts); one lock per tick
  * instead of one per write keeps processes sharing a file from sleeping on
- * each other. A lone write goes out in the tick it was made.
+ * each other, and one commit costs less than many. A lone write goes out in
+ * the tick it was made.
+ *
+ * Writes run one after the other with no savepoint between them (a
+ * savepoint per write cost as much as the write). If one throws, the whole
+ * transaction rolls back and the batch runs again with each write in a
+ * savepoint of its own, so the failing one rolls back and rejects alone.
  *
  * The flush runs on `process.nextTick`: queued from a promise callback, that
  * is after every promise callback of the tick has run, so writes issued a
@@ -24,28 +28,37 @@ interface Item {
   reject(err: unknown): void;
 }
 
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
 /** Most writes per transaction, so one batch never holds the lock for long. */
 const maxItems = 256;
 
+const lockError = (err: unknown) => {
+  const code = (err as { code?: unknown })?.code;
+  return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
+};
+
 export class WriteBatch {
   private items: Item[] = [];
-  private readonly commit;
+  private readonly together;
+  private readonly apart;
 
   constructor(db: Database) {
-    this.commit = db.transaction((items: Item[]) => {
-      const out: { ok: boolean; value: unknown }[] = [];
-      for (const item of items) {
+    this.together = db.transaction((items: Item[]): Outcome[] => items.map((item) => ({ ok: true, value: item.work() })));
+    // A transaction function called inside another runs in a savepoint.
+    const alone = db.transaction((work: () => unknown) => work());
+    this.apart = db.transaction((items: Item[]): Outcome[] =>
+      items.map((item) => {
         try {
-          out.push({ ok: true, value: item.work() });
-        } catch (err) {
-          out.push({ ok: false, value: err });
+          return { ok: true, value: alone(item.work) };
+        } catch (error) {
+          return { ok: false, error };
         }
-      }
-      return out;
-    });
+      }),
+    );
   }
 
-  /** Runs `work` (a transaction function, so it is a savepoint here) in this tick's transaction. */
+  /** Runs `work` in this tick's transaction. */
   add<T>(work: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       if (this.items.length === 0) process.nextTick(this.flush);
@@ -58,17 +71,23 @@ export class WriteBatch {
     if (this.items.length === 0) return;
     const items = this.items;
     this.items = [];
-    let results: { ok: boolean; value: unknown }[];
+    let outcomes: Outcome[];
     try {
-      results = this.commit.immediate(items);
+      outcomes = this.together.immediate(items);
     } catch (err) {
-      // The lock could not be had (busy past busy_timeout) or the commit failed: nothing of the batch was written.
-      for (const item of items) item.reject(err);
-      return;
+      try {
+        // The lock could not be had (busy past busy_timeout): asking again would only wait as long again.
+        if (lockError(err) || items.length === 1) throw err;
+        outcomes = this.apart.immediate(items);
+      } catch (failed) {
+        for (const item of items) item.reject(failed);
+        return;
+      }
     }
     for (let i = 0; i < items.length; i++) {
-      if (results[i].ok) items[i].resolve(results[i].value);
-      else items[i].reject(results[i].value);
+      const o = outcomes[i];
+      if (o.ok) items[i].resolve(o.value);
+      else items[i].reject(o.error);
     }
   };
 }
