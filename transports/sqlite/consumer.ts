@@ -47,8 +47,6 @@ export class SqliteConsumer implements Consumer {
   private claims = 0;
   private readonly claimInBatch;
   private heartbeatTimer: ReturnType<typeof setInterval> | undefined;
-  private members = 1;
-  private membersAt = 0;
   /** After taking only its share, the member leaves the rest to others until then. */
   private holdUntil = 0;
 
@@ -85,26 +83,17 @@ export class SqliteConsumer implements Consumer {
   }
 
   private heartbeat(): void {
-    try {
-      this.file
-        .stmt(`INSERT OR REPLACE INTO members (ns, subject, grp, member, seen_at) VALUES (?, ?, ?, ?, ?)`)
-        .run(this.ns, this.subject, this.group, this.owner, Date.now());
-    } catch (err) {
-      this.onError(err);
-    }
+    const seen = this.file.stmt(`INSERT OR REPLACE INTO members (ns, subject, grp, member, seen_at) VALUES (?, ?, ?, ?, ?)`);
+    this.file.write('heartbeat', () => seen.run(this.ns, this.subject, this.group, this.owner, Date.now())).catch(this.onError);
   }
 
-  /** Members of the group alive now (read at most once a second). */
+  /** Members of the group alive now: a few rows of an index, read at every claim so a member that just joined counts. */
   private alive(now: number): number {
-    if (now - this.membersAt >= 1_000) {
-      this.membersAt = now;
-      const n = this.file
-        .stmt(`SELECT count(*) FROM members WHERE ns = ? AND subject = ? AND grp = ? AND seen_at > ?`)
-        .pluck()
-        .get(this.ns, this.subject, this.group, now - 3 * heartbeatMs) as number;
-      this.members = Math.max(1, n);
-    }
-    return this.members;
+    const n = this.file
+      .stmt(`SELECT count(*) FROM members WHERE ns = ? AND subject = ? AND grp = ? AND seen_at > ?`)
+      .pluck()
+      .get(this.ns, this.subject, this.group, now - 3 * heartbeatMs) as number;
+    return Math.max(1, n);
   }
 
   /** Claims at once if there is room; later ones come through `wake`. */
@@ -249,9 +238,8 @@ export class SqliteConsumer implements Consumer {
     try {
       // Whatever is still unsettled goes back to the group at once, for another member (or a later start).
       this.settlements.handBack(unsettled.map((d) => d.claim));
-      this.file
-        .stmt(`DELETE FROM members WHERE ns = ? AND subject = ? AND grp = ? AND member = ?`)
-        .run(this.ns, this.subject, this.group, this.owner);
+      const gone = this.file.stmt(`DELETE FROM members WHERE ns = ? AND subject = ? AND grp = ? AND member = ?`);
+      this.file.write('leave', () => gone.run(this.ns, this.subject, this.group, this.owner)).catch(this.onError);
     } catch (err) {
       // Could not hand back (file busy or closed): the leases run out and the deliveries come back after ackWaitMs.
       this.onError(err);

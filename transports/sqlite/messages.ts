@@ -105,7 +105,7 @@ export class Messages {
 
   /** Creates `group` on `subject` if it is new, with a delivery for every message the subject still holds. */
   join(subject: string, group: string): void {
-    this.joinTx.immediate(subject, group);
+    this.file.waiting(() => this.joinTx.immediate(subject, group));
     this.file.touched('messages');
   }
 

@@ -71,12 +71,14 @@ export class Settlements {
   handBack(claims: Claimed[]): void {
     if (claims.length === 0) return;
     const giveBack = this.file.stmt(`UPDATE deliveries SET owner = NULL, available_at = ? WHERE id = ? AND owner = ?`);
-    this.file.db
-      .transaction(() => {
-        const now = Date.now();
-        for (const c of claims) giveBack.run(now, c.id, c.owner);
-      })
-      .immediate();
+    this.file.waiting(() =>
+      this.file.db
+        .transaction(() => {
+          const now = Date.now();
+          for (const c of claims) giveBack.run(now, c.id, c.owner);
+        })
+        .immediate(),
+    );
     this.file.touched('messages');
   }
 }

@@ -55,6 +55,8 @@ export class SharedFile {
   readonly db: Db;
   refs = 0;
   private readonly batch: WriteBatch;
+  private readonly waitOn: Statement;
+  private readonly waitOff: Statement;
   private readonly statements = new Map<string, Statement>();
   private readonly listeners = new Set<ChangeListener>();
   private readonly pending = new Set<ChangeKind>();
@@ -83,21 +85,21 @@ export class SharedFile {
       // Take and give back the write lock once, so a file held by another program fails here, by name, not at the first send.
       db.exec('BEGIN IMMEDIATE; ROLLBACK');
       this.version = db.pragma('data_version', { simple: true }) as number;
+      // From here on the write batch does the waiting for the lock, without blocking the event loop; the few writes
+      // outside it wait through waiting().
+      db.pragma('busy_timeout = 0');
     } catch (err) {
       db?.close();
       throw sqliteError(err, path, 'open');
     }
     this.db = db;
-    this.batch = new WriteBatch(db);
+    this.batch = new WriteBatch(db, options.busyTimeoutMs);
+    this.waitOn = db.prepare(`PRAGMA busy_timeout = ${Math.floor(options.busyTimeoutMs)}`);
+    this.waitOff = db.prepare('PRAGMA busy_timeout = 0');
     this.pollMs = options.pollMinMs;
     this.housekeeping = setInterval(() => {
-      for (const sweep of this.sweeps.values()) {
-        try {
-          sweep();
-        } catch {
-          // A sweep that fails (the file busy for longer than busy_timeout) is tried again at the next interval.
-        }
-      }
+      // A sweep that fails (the file busy past busy_timeout) is tried again at the next interval.
+      for (const [name, sweep] of this.sweeps) this.write(`sweep ${name}`, sweep).catch(() => undefined);
     }, 5_000);
     this.housekeeping.unref();
   }
@@ -110,6 +112,16 @@ export class SharedFile {
     return this.batch.add(work).catch((err: unknown) => {
       throw sqliteError(err, this.path, what);
     });
+  }
+
+  /** Runs a transaction outside the write batch (rare: joining a group, handing back on stop), waiting for the lock up to busyTimeoutMs. */
+  waiting<T>(work: () => T): T {
+    this.waitOn.get();
+    try {
+      return work();
+    } finally {
+      this.waitOff.get();
+    }
   }
 
   /** The longest this process takes to notice another's commit. */

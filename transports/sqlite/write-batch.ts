@@ -19,6 +19,12 @@
  * The flush runs on `process.nextTick`: queued from a promise callback, that
  * is after every promise callback of the tick has run, so writes issued a
  * few `await`s apart still travel together.
+ *
+ * A batch that finds the lock taken does not wait in SQLite's busy handler,
+ * which would block the event loop (handlers, timers, I/O) for the whole
+ * wait: it asks without waiting, and asks again a moment later from a timer,
+ * taking along whatever was written meanwhile, until `busyTimeoutMs` has
+ * passed; then its writes fail with code LOCKED.
  */
 import type { Database } from 'better-sqlite3';
 
@@ -42,8 +48,16 @@ export class WriteBatch {
   private items: Item[] = [];
   private readonly together;
   private readonly apart;
+  /** A retry of a batch that found the lock taken is scheduled; new writes wait for it. */
+  private retrying = false;
+  private lockedSince = 0;
+  private retries = 0;
 
-  constructor(db: Database) {
+  /** `db` must have its busy handler off (busy_timeout 0): this batch does the waiting. */
+  constructor(
+    db: Database,
+    private readonly busyTimeoutMs: number,
+  ) {
     this.together = db.transaction((items: Item[]): Outcome[] => items.map((item) => ({ ok: true, value: item.work() })));
     // A transaction function called inside another runs in a savepoint.
     const alone = db.transaction((work: () => unknown) => work());
@@ -61,28 +75,31 @@ export class WriteBatch {
   /** Runs `work` in this tick's transaction. */
   add<T>(work: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      if (this.items.length === 0) process.nextTick(this.flush);
+      if (this.items.length === 0 && !this.retrying) process.nextTick(this.flush);
       this.items.push({ work, resolve, reject });
-      if (this.items.length >= maxItems) this.flush();
+      if (this.items.length >= maxItems && !this.retrying) this.flush();
     });
   }
 
   readonly flush = (): void => {
-    if (this.items.length === 0) return;
-    const items = this.items;
-    this.items = [];
+    if (this.items.length === 0 || this.retrying) return;
+    const items = this.items.splice(0, maxItems);
+    if (this.items.length > 0) process.nextTick(this.flush);
     let outcomes: Outcome[];
     try {
-      outcomes = this.together.immediate(items);
-    } catch (err) {
       try {
-        // The lock could not be had (busy past busy_timeout): asking again would only wait as long again.
+        outcomes = this.together.immediate(items);
+      } catch (err) {
+        // One write threw and rolled the batch back: again, each in a savepoint, so it fails alone.
         if (lockError(err) || items.length === 1) throw err;
         outcomes = this.apart.immediate(items);
-      } catch (failed) {
-        for (const item of items) item.reject(failed);
-        return;
       }
+      this.lockedSince = this.retries = 0;
+    } catch (err) {
+      if (lockError(err) && this.askAgain(items)) return;
+      this.lockedSince = this.retries = 0;
+      for (const item of items) item.reject(err);
+      return;
     }
     for (let i = 0; i < items.length; i++) {
       const o = outcomes[i];
@@ -90,4 +107,20 @@ export class WriteBatch {
       else items[i].reject(o.error);
     }
   };
+
+  /** Puts `items` back first in line and schedules another try; false once the lock has been taken for busyTimeoutMs. */
+  private askAgain(items: Item[]): boolean {
+    const now = Date.now();
+    if (this.lockedSince === 0) this.lockedSince = now;
+    if (now - this.lockedSince >= this.busyTimeoutMs) return false;
+    this.items = items.concat(this.items);
+    this.retrying = true;
+    // The first tries come soon (another process's batch is short); later ones back off, as SQLite's own handler does.
+    const delay = Math.min(++this.retries, 10);
+    setTimeout(() => {
+      this.retrying = false;
+      this.flush();
+    }, delay);
+    return true;
+  }
 }
