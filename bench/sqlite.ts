@@ -156,6 +156,9 @@ function rawPublishFloor(path: string, count: number): Distribution {
   const db = new Database(path, { timeout: 5_000 });
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
+  // The transport's own settings, so the floor differs only by eventide's code.
+  db.pragma('cache_size = -65536');
+  db.pragma('wal_autocheckpoint = 8000');
   db.exec(`CREATE TABLE IF NOT EXISTS m (seq INTEGER PRIMARY KEY AUTOINCREMENT, ns TEXT, subject TEXT, msg_id TEXT, data BLOB, at INTEGER);
     CREATE TABLE IF NOT EXISTS g (ns TEXT, subject TEXT, name TEXT, PRIMARY KEY (ns, subject, name)) WITHOUT ROWID;
     CREATE TABLE IF NOT EXISTS d (id INTEGER PRIMARY KEY AUTOINCREMENT, ns TEXT, subject TEXT, grp TEXT, msg_seq INTEGER, delivery_count INTEGER DEFAULT 0, available_at INTEGER, owner TEXT);
