@@ -56,6 +56,11 @@ export async function handleDelivery(fn: EventideFunction, delivery: Delivery, d
     for (let tries = 0; tries < 3; tries++) {
       const started = await resume(fn, runId, env, delivery, deps);
       if (started === 'settled') return;
+      if (started === 'duplicate') {
+        // The slots this copy took are the running attempt's own (the run id holds them): they stay with it.
+        held = [];
+        return;
+      }
       if (started && (await started.holding(held).execute()) !== 'claim-lost') return;
     }
     // Three lost races in a row: someone else is moving this run; look again shortly.
@@ -108,7 +113,7 @@ async function resume(
   env: Envelope,
   delivery: Delivery,
   deps: ExecutorDeps,
-): Promise<Attempt | 'settled' | undefined> {
+): Promise<Attempt | 'settled' | 'duplicate' | undefined> {
   const key = runKey(runId);
   const stored = await deps.store.get(key);
   if (!stored) return claimFirst(fn, runId, env, delivery, deps);
@@ -128,7 +133,7 @@ async function resume(
     // A first delivery of a run someone is running is a second copy of its event (a publish sent again after its
     // reply was lost), not a sign that the holder died: that shows as a redelivery. Look again after the ack wait.
     await delivery.retry(deps.ackWaitMs);
-    return 'settled';
+    return 'duplicate';
   }
   if (from === 'running')
     record.attempt++; // the worker of the previous attempt died mid-run

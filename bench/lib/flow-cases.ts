@@ -68,13 +68,19 @@ export async function flowThroughput(kind: TransportKind, events: number, warmup
 
 export interface FairnessResult {
   backlog: number;
+  /** From the first send of the backlog until every run of it had started or was waiting for a slot, s. */
+  parkSeconds: number;
   /** Sent → handler start of key B's runs while key A's backlog waits, ms. */
   bLatencyMs: Distribution;
   /** How many of A's runs had started when the last B started. */
   aStartedBeforeLastB: number;
 }
 
-/** `backlog` runs of key A (limit 10 per key, each 5 ms), then `probes` runs of key B, one every 50 ms. */
+/**
+ * `backlog` runs of key A (limit 10 per key, each 5 ms); once every one of
+ * them has started or waits for a slot, `probes` runs of key B, one every
+ * 50 ms.
+ */
 export async function flowFairness(kind: TransportKind, backlog: number, probes: number): Promise<FairnessResult> {
   const sentAt = new Map<string, number>();
   const latencies: number[] = [];
@@ -97,12 +103,21 @@ export async function flowFairness(kind: TransportKind, backlog: number, probes:
     },
   );
   const s = await startRuntime(kind, 'ff', { functions: [fn] });
+  let arrived = 0;
+  let allArrived = () => {};
+  s.runtime.on('run', (c) => {
+    if (c.from === 'pending' && ++arrived === backlog) allArrived();
+  });
   try {
+    const parked = new Promise<void>((r) => (allArrived = r));
+    const t0 = performance.now();
     for (let i = 0; i < backlog; i += 500) {
       await s.runtime.send(
         Array.from({ length: Math.min(500, backlog - i) }, (_, j) => ({ name: 'job/fair', data: { k: 'A', n: i + j } })),
       );
     }
+    await withTimeout(parked, 300_000, `${backlog} runs of key A to start or wait on ${kind}`);
+    const parkSeconds = (performance.now() - t0) / 1000;
     const done = new Promise<void>((r) => (allB = r));
     for (let p = 0; p < probes; p++) {
       const probe = `b${p}`;
@@ -111,7 +126,7 @@ export async function flowFairness(kind: TransportKind, backlog: number, probes:
       await new Promise((r) => setTimeout(r, 50));
     }
     await withTimeout(done, 120_000, `${probes} runs of key B on ${kind}`);
-    return { backlog, bLatencyMs: distribution(latencies), aStartedBeforeLastB: aAtLastB };
+    return { backlog, parkSeconds, bLatencyMs: distribution(latencies), aStartedBeforeLastB: aAtLastB };
   } finally {
     await s.stop();
   }

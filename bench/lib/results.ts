@@ -90,7 +90,7 @@ export interface FlowRow {
   /** limited ÷ unlimited, per round. */
   ratio: Rounds;
   /** Key B's start latency behind key A's backlog, ms. */
-  fairness?: { backlog: number; p50Ms: number; p99Ms: number; aStartedBeforeLastB: number };
+  fairness?: { backlog: number; parkSeconds: number; p50Ms: number; p99Ms: number; aStartedBeforeLastB: number };
   throttle?: { limit: number; periodMs: number; perPeriod: number[]; worstDeviation: number };
 }
 
@@ -283,7 +283,7 @@ export function computeGoals(r: Results): Goal[] {
           id: `flow.${row.transport}.fairness`,
           text: `${row.transport}: key B starts p50 ≤ 50 ms behind a ${row.fairness.backlog.toLocaleString('en')}-run backlog of key A`,
           pass: row.fairness.p50Ms <= 50,
-          detail: `p50 ${x(row.fairness.p50Ms)} ms, p99 ${x(row.fairness.p99Ms)} ms; ${row.fairness.aStartedBeforeLastB} of A's runs had started by then`,
+          detail: `p50 ${x(row.fairness.p50Ms)} ms, p99 ${x(row.fairness.p99Ms)} ms; ${row.fairness.aStartedBeforeLastB} of A's runs had started by then (the backlog was parked ${x(row.fairness.parkSeconds)} s after its first send)`,
         });
       if (row.throttle)
         goals.push({

@@ -86,7 +86,10 @@ export class Gate {
   /** Passes the run through, or settles its delivery (it waits, it ended, it is early): then `undefined`. */
   async pass(runId: string, env: Envelope, delivery: Delivery): Promise<Passed | undefined> {
     const { deps, fn, flow } = this;
-    const stored = await deps.store.get(runKey(runId));
+    // A first delivery of a new event almost always meets no record (as in the executor's `claimFirst`): the read is
+    // skipped, and the rare copy of an event whose run exists finds that out when its claim loses.
+    const fresh = delivery.deliveryCount === 1 && !env.target;
+    const stored = fresh ? undefined : await deps.store.get(runKey(runId));
     const record = stored ? decodeRecord(stored.value) : undefined;
     const now = deps.clock.now();
     if (record && terminalStatuses.has(record.status)) {

@@ -4,7 +4,7 @@ import { ConfigError, defineFunction } from '../../index.js';
 const trigger = { event: 'a/b' };
 const noop = async () => undefined;
 // Plain JavaScript callers pass anything: these configs are what a typo or a wrong shape looks like there.
-const define = (config: Record<string, unknown>) => () => defineFunction({ id: 'f', trigger, ...config } as never, noop);
+const define = (config: Record<string, unknown>) => () => defineFunction({ id: 'f', trigger, ...config }, noop);
 
 describe('defineFunction: flow control options', () => {
   it('accepts each documented shape', () => {
@@ -24,7 +24,7 @@ describe('defineFunction: flow control options', () => {
     [{ concurrency: 1.5 }, 'function "f": concurrency must be a whole number > 0, got 1.5'],
     [{ concurrency: { limit: -1 } }, 'function "f": concurrency.limit must be a whole number > 0, got -1'],
     [{ concurrency: { limit: 1, key: 'data.id' } }, 'function "f": concurrency.key must be a function of the event'],
-    [{ concurrency: { limit: 1, keys: () => 'k' } }, 'function "f": concurrency has an unknown option "keys"'],
+    [{ concurrency: { limit: 1, keys: (): string => 'k' } }, 'function "f": concurrency has an unknown option "keys"'],
     [{ concurrency: [1, 2, 3] }, 'function "f": concurrency takes a number, a { limit, key } or a list of one or two of them, got 3'],
     [{ concurrency: [1, { limit: 0 }] }, 'function "f": concurrency[1].limit must be a whole number > 0, got 0'],
     [{ throttle: { limit: 10, period: 'soon' } }, 'function "f": throttle.period "soon" is not a duration'],

@@ -11,7 +11,7 @@
  * // or simply: createRuntime({ transport: 'nats://127.0.0.1:4222', namespace: 'shop', functions })
  * ```
  */
-import { Events, headers, nuid, type JetStreamManager, type Msg, type NatsConnection, type Subscription } from 'nats';
+import { Events, headers, nuid, type JetStreamManager, type Msg, type MsgHdrs, type NatsConnection, type Subscription } from 'nats';
 import { settledWithin } from '../../core/lib/bounded.js';
 import type {
   Consumer,
@@ -22,6 +22,8 @@ import type {
   KVStore,
   PublishOptions,
   PublishResult,
+  Rates,
+  Slots,
   Transport,
   Unsubscribe,
 } from '../../core/transport.js';
@@ -32,9 +34,11 @@ import { deadLetterHeaders, readDeadLetters } from './dead-letters.js';
 import { ackError, notConnected, readAck, requestError } from './errors.js';
 import { readHistory } from './history.js';
 import { NatsKVStore } from './kv.js';
+import { LimitsBucket } from './limits-bucket.js';
 import { consumerName, encodeName, idToHeader, MSG_ID, namesFor, type Names } from './names.js';
 import { resolveOptions, type NatsTransportOptions, type ResolvedOptions } from './options.js';
 import { Publisher } from './publisher.js';
+import { NatsRates } from './rates.js';
 import { DUE_HEADER, Scheduler } from './scheduler.js';
 import {
   ensureConsumer,
@@ -44,6 +48,7 @@ import {
   schedulerConsumerConfig,
   subjectStreamConfig,
 } from './setup.js';
+import { NatsSlots } from './slots.js';
 
 export { destroyNamespace } from './setup.js';
 export { namesFor, type Names } from './names.js';
@@ -53,6 +58,8 @@ export class NatsTransport implements Transport {
   readonly kind = 'nats';
   readonly durable = true;
   readonly store: KVStore;
+  readonly slots: Slots;
+  readonly rates: Rates;
   readonly namespace: string;
   private readonly options: ResolvedOptions;
   private readonly names: Names;
@@ -81,11 +88,27 @@ export class NatsTransport implements Transport {
       },
       names: this.names,
       timeoutMs: this.options.publishTimeoutMs,
-      request: (subject, data, h, label) => {
-        const publisher = this.publisher;
-        return publisher ? publisher.request(subject, data, h, label) : Promise.reject(notConnected());
-      },
+      request: (subject, data, h, label) => this.request(subject, data, h, label),
     });
+    const limits = new LimitsBucket({
+      nc: () => this.nc(),
+      jsm: () => {
+        this.nc();
+        return this.jsm as JetStreamManager;
+      },
+      request: (subject, data, h, label) => this.request(subject, data, h, label),
+      stream: this.names.limitsStream,
+      prefix: this.names.limitsPrefix,
+      timeoutMs: this.options.publishTimeoutMs,
+    });
+    // A woken waiter's message goes out as any publish does, with a fresh id: two wakes are two messages.
+    this.slots = new NatsSlots(limits, (w) => this.publish(w.subject, w.data, { msgId: nuid.next() }));
+    this.rates = new NatsRates(limits);
+  }
+
+  private request(subject: string, data: Uint8Array, h: MsgHdrs | undefined, label: string): Promise<Msg> {
+    const publisher = this.publisher;
+    return publisher ? publisher.request(subject, data, h, label) : Promise.reject(notConnected());
   }
 
   /** The live connection, for tools and tests that want to look at the server directly. */

@@ -184,7 +184,7 @@ export class NatsKVStore implements KVStore {
 }
 
 /** One no_wait pull: resolves with how many messages came before the server's closing status. */
-function pullOnce(nc: NatsConnection, next: string, batch: number, timeoutMs: number, onMsg: (msg: Msg) => void): Promise<number> {
+export function pullOnce(nc: NatsConnection, next: string, batch: number, timeoutMs: number, onMsg: (msg: Msg) => void): Promise<number> {
   return new Promise((resolve, reject) => {
     const inbox = createInbox();
     let got = 0;

@@ -8,6 +8,7 @@
  *   stream <ns>_delayed    subjects <ns>.delayed.>        delayed publishes, work queue until due
  *   stream <ns>_dead       subject  <ns>.dead             dead letters, reason in headers
  *   bucket <ns>_store      (stream KV_<ns>_store)         the key-value store
+ *   bucket <ns>_limits     (stream KV_<ns>_limits)        slots and start schedules (see ./limits-bucket.ts)
  *   core NATS <ns>.<C>, <ns>.<C>.<topic>                 broadcast channel C, not stored
  *                          ('runs' → <ns>.runs.<function id>)
  *
@@ -41,6 +42,10 @@ export interface Names {
   readonly delayedPrefix: string;
   readonly deadSubject: string;
   readonly kvPrefix: string;
+  /** The bucket of slots and start schedules, its stream and its subjects' prefix. */
+  readonly limitsBucket: string;
+  readonly limitsStream: string;
+  readonly limitsPrefix: string;
   /** The stream that holds durable subject `subject`. */
   stream(subject: string): string;
   /** `<ns>.<S>`: the address of durable subject `subject`; a message's topic follows as more tokens. */
@@ -52,6 +57,7 @@ export interface Names {
 export function namesFor(namespace: string): Names {
   const ns = validateNamespace(namespace);
   const bucket = `${ns}_store`;
+  const limitsBucket = `${ns}_limits`;
   const own = (kind: string, name: string) => {
     const t = token(name);
     if (reserved.has(t)) throw new ConfigError(`NATS transport: "${name}" cannot be a ${kind}: the namespace uses <ns>.${t} itself`);
@@ -67,6 +73,9 @@ export function namesFor(namespace: string): Names {
     delayedPrefix: `${ns}.delayed.`,
     deadSubject: `${ns}.dead`,
     kvPrefix: `$KV.${bucket}.`,
+    limitsBucket,
+    limitsStream: `KV_${limitsBucket}`,
+    limitsPrefix: `$KV.${limitsBucket}.`,
     stream: (subject) => `${ns}_${nameToken(own('durable subject', subject))}`,
     subject: (subject) => `${ns}.${own('durable subject', subject)}`,
     channel: (channel) => `${ns}.${own('broadcast channel', channel)}`,

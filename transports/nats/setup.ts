@@ -123,7 +123,7 @@ export function groupConsumerConfig(durable: string, ackWaitMs: number): Partial
 
 /**
  * Creates everything a namespace keeps, or brings it in line: its own streams, the streams of the
- * durable `subjects` known so far, and the store's bucket (through `nc()`, once the streams exist).
+ * durable `subjects` known so far, and the buckets of the store and of the limits (through `nc()`, once the streams exist).
  */
 export async function ensureNamespace(
   jsm: JetStreamManager,
@@ -135,9 +135,9 @@ export async function ensureNamespace(
   const configs = streamConfigs(names, r);
   for (const subject of subjects) configs.push(subjectStreamConfig(names, subject, r));
   await Promise.all(configs.map((c) => ensureStream(jsm, c)));
-  await nc()
-    .jetstream()
-    .views.kv(names.bucket, { history: 1, storage: storageOf(r), replicas: r.replicas });
+  const kv = { history: 1, storage: storageOf(r), replicas: r.replicas };
+  const js = nc().jetstream();
+  await Promise.all([js.views.kv(names.bucket, kv), js.views.kv(names.limitsBucket, kv)]);
 }
 
 /** The scheduler's consumer on the delayed stream (see scheduler.ts), which every process that consumes shares. */
@@ -173,7 +173,7 @@ export async function ensureConsumer(
 
 /**
  * Deletes everything a namespace keeps on the server: every stream with a
- * subject under `<ns>.` (with their consumers) and its key-value bucket.
+ * subject under `<ns>.` (with their consumers) and its key-value buckets.
  * Missing pieces are skipped.
  */
 export async function destroyNamespace(target: string | NatsConnection, namespace: string): Promise<void> {
@@ -181,7 +181,7 @@ export async function destroyNamespace(target: string | NatsConnection, namespac
   const nc = typeof target === 'string' ? await connect({ servers: target.split(','), noAsyncTraces: true }) : target;
   try {
     const jsm = await nc.jetstreamManager();
-    const streams = new Set([names.delayed, names.dead, names.kvStream]);
+    const streams = new Set([names.delayed, names.dead, names.kvStream, names.limitsStream]);
     for await (const name of jsm.streams.names(`${names.root}>`)) streams.add(name);
     for (const stream of streams) {
       try {

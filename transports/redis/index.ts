@@ -2,7 +2,8 @@
  * @module
  * The Redis transport: the seam on Redis Streams (messages, consumer groups),
  * sorted sets (delays, retries), hashes (the store), capped streams
- * (broadcasts) and pub/sub (wake-ups of delayed work).
+ * (broadcasts), pub/sub (wake-ups of delayed work), and scripts over sorted
+ * sets for limits (slots.ts, rates.ts).
  * Every key of a namespace shares one hash tag, so it runs on a single Redis,
  * with replicas, or on Redis Cluster (each namespace lives in one slot).
  *
@@ -27,6 +28,8 @@ import type {
   KVStore,
   PublishOptions,
   PublishResult,
+  Rates,
+  Slots,
   Transport,
   Unsubscribe,
 } from '../../core/transport.js';
@@ -38,7 +41,9 @@ import { readDeadLetters, readHistory } from './history.js';
 import { Keys } from './keys.js';
 import { resolveOptions, type RedisTransportOptions, type ResolvedOptions } from './options.js';
 import { Publisher } from './publisher.js';
+import { RedisRates } from './rates.js';
 import type { ScriptedRedis } from './scripts/index.js';
+import { RedisSlots } from './slots.js';
 import { asBuffer, RedisKVStore } from './store.js';
 import { Subscriptions } from './subscriptions.js';
 
@@ -50,6 +55,8 @@ export class RedisTransport implements Transport {
   readonly kind = 'redis';
   readonly durable = true;
   readonly store: KVStore;
+  readonly slots: Slots;
+  readonly rates: Rates;
   readonly namespace: string;
   private readonly keys: Keys;
   private readonly options: ResolvedOptions;
@@ -71,6 +78,8 @@ export class RedisTransport implements Transport {
     this.publisher = new Publisher(this.cmd, this.keys, o.publish, (wakeName, delayMs) => this.wakeLocal(wakeName, delayMs));
     this.subs = new Subscriptions(this.cmd);
     this.store = new RedisKVStore(this.cmd, this.keys, this.commandTimeoutMs);
+    this.slots = new RedisSlots(this.cmd, this.keys, { commandTimeoutMs: this.commandTimeoutMs, maxLen: o.publish.maxLen });
+    this.rates = new RedisRates(this.cmd, this.keys, this.commandTimeoutMs);
   }
 
   /** The command connection (for benchmarks and diagnostics; do not send blocking commands on it). */

@@ -15,6 +15,13 @@
  *   {ns}:kvexp                     sorted set: store keys written with an expiry, scored by when it passes
  *   {ns}:bc:<channel>              capped stream of broadcasts { d: data }
  *   {ns}:wake                      pub/sub channel: "a delayed publish is due in N ms on <subject>"
+ *   {ns}:sh:<key>                  sorted set: holders of a slot key, scored by when their lease runs out
+ *   {ns}:sq:<key>                  sorted set: waiters parked on a slot key (see scripts/slots.ts for the order)
+ *   {ns}:sm:<key>                  hash: a slot key's limit, arrival counter and each waiter's wake message
+ *   {ns}:slidx                     sorted set: slot keys, scored by their earliest lease end (what reclaim visits)
+ *   {ns}:rt:<key>                  a rate key's next theoretical start (GCRA), expiring once it has passed
+ *
+ * Slot and rate keys come last in their names, so they need no escaping.
  */
 import { isNamespace } from '../../core/lib/checks.js';
 
@@ -51,8 +58,17 @@ export interface GroupKeys {
   readonly retryDue: string;
 }
 
+export interface SlotKeys {
+  readonly holders: string;
+  readonly queue: string;
+  readonly meta: string;
+}
+
 export class Keys {
   readonly tag: string;
+  readonly slotLeases: string;
+  /** Each + a slot key names that key's holders, queue or meta hash (scripts/slots.ts builds names from these). */
+  readonly slotPrefixes: SlotKeys;
   readonly deadLetters: string;
   readonly kvIndex: string;
   readonly kvSeq: string;
@@ -67,6 +83,8 @@ export class Keys {
     this.kvSeq = `${this.tag}:kvseq`;
     this.kvExpiry = `${this.tag}:kvexp`;
     this.wake = `${this.tag}:wake`;
+    this.slotLeases = `${this.tag}:slidx`;
+    this.slotPrefixes = { holders: `${this.tag}:sh:`, queue: `${this.tag}:sq:`, meta: `${this.tag}:sm:` };
   }
 
   /** Cached: publish is the hot path and should not build strings each time. */
@@ -94,6 +112,15 @@ export class Keys {
 
   kv(key: string): string {
     return `${this.tag}:kv:${key}`;
+  }
+
+  slot(key: string): SlotKeys {
+    const p = this.slotPrefixes;
+    return { holders: p.holders + key, queue: p.queue + key, meta: p.meta + key };
+  }
+
+  rate(key: string): string {
+    return `${this.tag}:rt:${key}`;
   }
 
   channel(name: string): string {

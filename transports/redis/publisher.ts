@@ -30,6 +30,11 @@ interface Outgoing {
   window: number;
 }
 
+/** How far a stream may grow past `maxLen` before a trim is tried: about 1% of the cap (at most 256 entries), so one append in many pays for it. */
+export function trimSlackOf(maxLen: number): number {
+  return Math.max(1, Math.min(256, Math.floor(maxLen / 100)));
+}
+
 const DUPLICATE: PublishResult = Object.freeze({ duplicate: true });
 const ACCEPTED: PublishResult = Object.freeze({ duplicate: false });
 
@@ -51,8 +56,7 @@ export class Publisher {
     /** A delayed publish was accepted: consumers of this process should look for it when it is due. */
     private readonly onDelayed: (wakeName: string, delayMs: number) => void,
   ) {
-    // Trim in steps of about 1% of the cap (at most 256 entries) so one publish in many pays for it.
-    this.trimSlack = Math.max(1, Math.min(256, Math.floor(settings.maxLen / 100)));
+    this.trimSlack = trimSlackOf(settings.maxLen);
   }
 
   /** From now on, publish on a connection of its own (see `pub`) that `open` makes. */

@@ -45,6 +45,7 @@ export async function flowSection(ctx: SectionContext): Promise<NonNullable<Resu
     if (fair)
       row.fairness = {
         backlog: fair.result.backlog,
+        parkSeconds: fair.result.parkSeconds,
         p50Ms: fair.result.bLatencyMs.p50,
         p99Ms: fair.result.bLatencyMs.p99,
         aStartedBeforeLastB: fair.result.aStartedBeforeLastB,

@@ -23,3 +23,9 @@ export const MoveDue = { nothingWaits: -1, moreDueNow: 0 } as const;
 
 /** `reclaim`: the stream each reclaimed entry came from. */
 export const Reclaimed = { subjectStream: 1, retryStream: 2 } as const;
+
+/** `slotAcquire`: whether the holder holds a slot; `slotRenew`: whether its lease was extended. */
+export const SlotReply = { refused: 0, held: 1 } as const;
+
+/** `rateTake`: whether a start may go now. */
+export const RateReply = { refused: 0, started: 1 } as const;

@@ -12,9 +12,11 @@ import { extendLease } from './extend-lease.js';
 import { kvDelete, kvWrite } from './kv.js';
 import { moveDue } from './move-due.js';
 import { publish, publishOne } from './publish.js';
+import { rateReserve, rateTake } from './rates.js';
 import { reclaim, type ReclaimedEntry } from './reclaim.js';
 import { requeue } from './requeue.js';
 import { retireConsumers } from './retire-consumers.js';
+import { slotAcquire, slotCount, slotReclaim, slotRelease, slotRenew } from './slots.js';
 
 export const scripts = {
   eventidePublish: publish,
@@ -30,6 +32,13 @@ export const scripts = {
   eventideKvWrite: kvWrite,
   eventideKvDelete: kvDelete,
   eventideCommit: commit,
+  eventideSlotAcquire: slotAcquire,
+  eventideSlotRelease: slotRelease,
+  eventideSlotRenew: slotRenew,
+  eventideSlotReclaim: slotReclaim,
+  eventideSlotCount: slotCount,
+  eventideRateReserve: rateReserve,
+  eventideRateTake: rateTake,
 } satisfies NonNullable<RedisOptions['scripts']>;
 
 type Arg = string | Buffer | number;
@@ -53,4 +62,11 @@ export type ScriptedRedis = (Redis | Cluster) & {
   eventideKvDelete: Cmd<number>;
   /** Variadic: the first argument is the number of keys. */
   eventideCommit: Cmd<number[]>;
+  eventideSlotAcquire: Cmd<number>;
+  eventideSlotRelease: Cmd<number>;
+  eventideSlotRenew: Cmd<number>;
+  eventideSlotReclaim: Cmd<[freed: number, more: number]>;
+  eventideSlotCount: Cmd<[held: number, waiting: number]>;
+  eventideRateReserve: Cmd<number>;
+  eventideRateTake: Cmd<number>;
 };

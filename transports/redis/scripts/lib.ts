@@ -117,3 +117,51 @@ local function finish(index, expiry, now, kvPrefix)
   end
 end
 `;
+
+/**
+ * `trim(stream, marker, maxLen, slack)`: keeps `maxLen` entries of a subject's history (0 or '' : no
+ * trim) but never removes an entry some group has not read or has not acked yet, which plain
+ * `XADD MAXLEN` would. It looks only when the stream is over `maxLen` by more than `slack`, so it
+ * costs one XLEN per call; when a lagging group holds the cut back, the marker key stops further
+ * attempts for a second, so a backlog does not make every publish pay for a trim that cannot happen.
+ * Every script that appends to a subject's stream calls it, so history is kept the same way however
+ * a message got there.
+ */
+export const TRIM = `
+local function trim(stream, marker, maxLen, slack)
+  maxLen = tonumber(maxLen)
+  if not maxLen or maxLen == 0 then return end
+  local excess = redis.call('XLEN', stream) - maxLen
+  if excess <= tonumber(slack) or redis.call('EXISTS', marker) == 1 then return end
+  local function parse(id)
+    local ms, seq = string.match(id, '^(%d+)-(%d+)$')
+    return tonumber(ms), tonumber(seq), ms
+  end
+  local function less(a, b)
+    local am, as = parse(a)
+    local bm, bs = parse(b)
+    return am < bm or (am == bm and as < bs)
+  end
+  local function after(id)
+    local _, seq, ms = parse(id)
+    return ms .. '-' .. string.format('%d', seq + 1)
+  end
+  if excess > 1000 then excess = 1000 end
+  local head = redis.call('XRANGE', stream, '-', '+', 'COUNT', excess)
+  local minid = after(head[#head][1])
+  local blocked = false
+  for _, g in ipairs(redis.call('XINFO', 'GROUPS', stream)) do
+    local name, last
+    for i = 1, #g, 2 do
+      if g[i] == 'name' then name = g[i + 1] elseif g[i] == 'last-delivered-id' then last = g[i + 1] end
+    end
+    -- A group still needs everything after what it has read, and every entry it has not acked.
+    local need = after(last)
+    local p = redis.call('XPENDING', stream, name)
+    if p[1] > 0 and less(p[2], need) then need = p[2] end
+    if less(need, minid) then minid = need; blocked = true end
+  end
+  redis.call('XTRIM', stream, 'MINID', minid)
+  if blocked then redis.call('SET', marker, '', 'PX', 1000) end
+end
+`;

@@ -7,15 +7,11 @@
  * One call carries every publish to one subject made in a tick (see
  * TickBatch); each message is deduplicated on its own.
  *
- * Trimming keeps `maxLen` entries of history but never removes an entry some
- * group has not read or has not acked yet: plain `XADD MAXLEN` would. It runs
- * only when the stream is over `maxLen` by more than `slack`, so it costs one
- * XLEN per call; when a lagging group holds the cut back, a marker key
- * stops further attempts for a second, so a backlog does not make every
- * publish pay for a trim that cannot happen.
+ * Trimming (TRIM in lib.ts) keeps `maxLen` entries of history but never
+ * removes an entry some group has not read or acked.
  */
 import { UNPACK_ITEMS } from './items.js';
-import { NOW } from './lib.js';
+import { NOW, TRIM } from './lib.js';
 
 /** `seen(marker, window)`: the id was published within its dedup window (else it is marked now); `append(stream, id, data)`. */
 const ENQUEUE = `
@@ -40,6 +36,7 @@ export const publish = {
 -- Returns one value per message: 1 when it was a duplicate, 0 when accepted (Published in codes.ts).
 ${ENQUEUE}
 ${NOW}
+${TRIM}
 ${UNPACK_ITEMS(5)}
 local out = {}
 for i = 4, #KEYS do
@@ -57,41 +54,7 @@ for i = 4, #KEYS do
     out[#out + 1] = 0
   end
 end
-local maxLen = tonumber(ARGV[1])
-if not maxLen or maxLen == 0 then return out end
-local excess = redis.call('XLEN', KEYS[1]) - maxLen
-if excess <= tonumber(ARGV[2]) or redis.call('EXISTS', KEYS[3]) == 1 then return out end
-local function parse(id)
-  local ms, seq = string.match(id, '^(%d+)-(%d+)$')
-  return tonumber(ms), tonumber(seq), ms
-end
-local function less(a, b)
-  local am, as = parse(a)
-  local bm, bs = parse(b)
-  return am < bm or (am == bm and as < bs)
-end
-local function after(id)
-  local _, seq, ms = parse(id)
-  return ms .. '-' .. string.format('%d', seq + 1)
-end
-
-if excess > 1000 then excess = 1000 end
-local head = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', excess)
-local minid = after(head[#head][1])
-local blocked = false
-for _, g in ipairs(redis.call('XINFO', 'GROUPS', KEYS[1])) do
-  local name, last
-  for i = 1, #g, 2 do
-    if g[i] == 'name' then name = g[i + 1] elseif g[i] == 'last-delivered-id' then last = g[i + 1] end
-  end
-  -- A group still needs everything after what it has read, and every entry it has not acked.
-  local need = after(last)
-  local p = redis.call('XPENDING', KEYS[1], name)
-  if p[1] > 0 and less(p[2], need) then need = p[2] end
-  if less(need, minid) then minid = need; blocked = true end
-end
-redis.call('XTRIM', KEYS[1], 'MINID', minid)
-if blocked then redis.call('SET', KEYS[3], '', 'PX', 1000) end
+trim(KEYS[1], KEYS[3], ARGV[1], ARGV[2])
 return out
 `,
 };
