@@ -70,8 +70,10 @@ export class Broadcasts {
 }
 
 /** Deletes broadcasts older than `keepMs` (every namespace of the file), a batch at a time. */
-export function sweepBroadcasts(file: SharedFile, keepMs: number): void {
-  file
-    .stmt(`DELETE FROM broadcasts WHERE seq IN (SELECT seq FROM broadcasts WHERE at < ? ORDER BY at LIMIT 5000)`)
-    .run(Date.now() - keepMs);
+export function sweepBroadcasts(file: SharedFile, keepMs: number): boolean {
+  return (
+    file
+      .stmt(`DELETE FROM broadcasts WHERE seq IN (SELECT seq FROM broadcasts WHERE at < ? ORDER BY at LIMIT 5000)`)
+      .run(Date.now() - keepMs).changes === 5000
+  );
 }

@@ -140,8 +140,10 @@ export class Messages {
 }
 
 /** Forgets message ids past their dedup window (every namespace of the file), a batch at a time. */
-export function sweepDedup(file: SharedFile): void {
-  file
-    .stmt(`DELETE FROM dedup WHERE (ns, subject, msg_id) IN (SELECT ns, subject, msg_id FROM dedup WHERE expires_at <= ? LIMIT 5000)`)
-    .run(Date.now());
+export function sweepDedup(file: SharedFile): boolean {
+  return (
+    file
+      .stmt(`DELETE FROM dedup WHERE (ns, subject, msg_id) IN (SELECT ns, subject, msg_id FROM dedup WHERE expires_at <= ? LIMIT 5000)`)
+      .run(Date.now()).changes === 5000
+  );
 }

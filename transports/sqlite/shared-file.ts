@@ -65,8 +65,12 @@ export class SharedFile {
   private pollMs: number;
   private version = 0;
   private readonly housekeeping: ReturnType<typeof setInterval>;
-  /** Run now and then on this file (old broadcasts, expired dedup ids and values), by name so each runs once whoever opened it. */
-  readonly sweeps = new Map<string, () => void>();
+  /**
+   * Run now and then on this file (old broadcasts, expired dedup ids and values), by name so each runs once whoever
+   * opened it. Each deletes one batch and answers true when the batch was full: it goes again on the next turn, so a
+   * backlog is cleared batch by batch with sends and acks between them, never in one long hold of the lock.
+   */
+  readonly sweeps = new Map<string, () => boolean>();
 
   constructor(
     readonly path: string,
@@ -98,8 +102,7 @@ export class SharedFile {
     this.waitOff = db.prepare('PRAGMA busy_timeout = 0');
     this.pollMs = options.pollMinMs;
     this.housekeeping = setInterval(() => {
-      // A sweep that fails (the file busy past busy_timeout) is tried again at the next interval.
-      for (const [name, sweep] of this.sweeps) this.write(`sweep ${name}`, sweep).catch(() => undefined);
+      for (const [name, sweep] of this.sweeps) this.sweep(name, sweep);
     }, 5_000);
     this.housekeeping.unref();
   }
@@ -112,6 +115,16 @@ export class SharedFile {
     return this.batch.add(work).catch((err: unknown) => {
       throw sqliteError(err, this.path, what);
     });
+  }
+
+  private sweep(name: string, sweep: () => boolean): void {
+    this.write(`sweep ${name}`, sweep).then(
+      (more) => {
+        if (more && this.refs > 0) setImmediate(() => this.sweep(name, sweep));
+      },
+      // A sweep that fails (the file busy past busyTimeoutMs) is tried again at the next interval.
+      () => undefined,
+    );
   }
 
   /** Runs a transaction outside the write batch (rare: joining a group, handing back on stop), waiting for the lock up to busyTimeoutMs. */

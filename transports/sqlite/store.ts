@@ -121,8 +121,9 @@ export class SqliteKVStore implements KVStore {
 }
 
 /** Deletes values past their expiry, a batch at a time, so a sweep never holds the write lock for long. */
-export function sweepExpired(file: SharedFile): void {
-  file
-    .stmt(`DELETE FROM kv WHERE (ns, key) IN (SELECT ns, key FROM kv WHERE expires_at IS NOT NULL AND expires_at <= ? LIMIT 1000)`)
-    .run(Date.now());
+export function sweepExpired(file: SharedFile): boolean {
+  return (
+    file.stmt(`DELETE FROM kv WHERE id IN (SELECT id FROM kv WHERE expires_at IS NOT NULL AND expires_at <= ? LIMIT 1000)`).run(Date.now())
+      .changes === 1000
+  );
 }
