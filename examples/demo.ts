@@ -9,6 +9,7 @@
  *   npm run demo                       # in-memory transport (the default)
  *   npm run demo -- --stay             # keep serving so you can open the dashboard
  *   EVENTIDE_TRANSPORT=redis://127.0.0.1:6379 npm run demo
+ *   EVENTIDE_TRANSPORT=sqlite://./demo.db npm run demo    # twice: the second run's dashboard shows the first's runs too
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';

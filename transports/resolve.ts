@@ -1,9 +1,10 @@
 /**
  * @module
  * The transport resolver the package entry gives every runtime: it turns
- * `memory://`, `nats://…`, `redis://…` (and their config objects) into a
- * transport. Each transport module loads only when a runtime asks for it, so
- * an app on Redis never loads the NATS client, and the reverse.
+ * `memory://`, `nats://…`, `redis://…`, `sqlite://…` (and their config
+ * objects) into a transport. Each transport module loads only when a runtime
+ * asks for it, so an app on Redis never loads the NATS client or SQLite, and
+ * the reverse.
  */
 import { systemClock } from '../core/clock.js';
 import { ConfigError } from '../core/errors.js';
@@ -12,17 +13,19 @@ import type { MemoryTransportOptions } from './memory/index.js';
 import type { NatsTransportOptions } from './nats/index.js';
 import type { RedisTransportOptions } from './redis/index.js';
 import { checkMemoryUrl, checkNatsServers, checkRedisUrl, parseClusterUrl, unknownTransportUrl } from './shared/urls.js';
+import type { SqliteTransportOptions } from './sqlite/index.js';
 
 /** Each transport's options, by the `kind` that selects it. */
 interface OptionsByKind {
   memory: MemoryTransportOptions;
   nats: NatsTransportOptions & { url?: string };
   redis: RedisTransportOptions;
+  sqlite: SqliteTransportOptions;
 }
 
 export type TransportKind = keyof OptionsByKind;
 
-/** A transport by configuration: `{ kind: 'redis', url, maxLen }`, `{ kind: 'nats', servers }`, `{ kind: 'memory' }`. */
+/** A transport by configuration: `{ kind: 'redis', url, maxLen }`, `{ kind: 'nats', servers }`, `{ kind: 'sqlite', path }`, `{ kind: 'memory' }`. */
 export type KnownTransportConfig = { [K in TransportKind]: { kind: K } & OptionsByKind[K] }[TransportKind];
 
 const schemes: Record<string, TransportKind> = {
@@ -33,13 +36,16 @@ const schemes: Record<string, TransportKind> = {
   'rediss:': 'redis',
   'redis+cluster:': 'redis',
   'rediss+cluster:': 'redis',
+  'sqlite:': 'sqlite',
 };
 
-const kinds: ReadonlySet<string> = new Set<TransportKind>(['memory', 'nats', 'redis']);
+const kinds: ReadonlySet<string> = new Set<TransportKind>(['memory', 'nats', 'redis', 'sqlite']);
 
 /** Refuses a URL that cannot be one of `kind`'s, naming the shape it needs, before any connection is tried. */
 function checkUrl(kind: TransportKind, url: string): void {
   if (kind === 'memory') checkMemoryUrl(url);
+  else if (kind === 'sqlite')
+    return; // the SQLite transport reads its own path and query, and names what is wrong
   else if (kind === 'nats') checkNatsServers(url.split(',').map((s) => s.trim()));
   else if (/^rediss?\+cluster:/i.test(url)) parseClusterUrl(url);
   else checkRedisUrl(url);
@@ -56,7 +62,7 @@ function parse(option: string | TransportConfig | undefined): TransportConfig {
   }
   if (!option || typeof option !== 'object' || !kinds.has(option.kind)) {
     throw new ConfigError(
-      `transport config needs kind 'memory', 'nats' or 'redis', got ${JSON.stringify((option as { kind?: unknown })?.kind)}`,
+      `transport config needs kind 'memory', 'nats', 'redis' or 'sqlite', got ${JSON.stringify((option as { kind?: unknown })?.kind)}`,
     );
   }
   const url = (option as { url?: unknown }).url;
@@ -80,9 +86,24 @@ async function create(config: TransportConfig, { namespace, clock }: TransportDe
       const { createTransport } = await import('./redis/index.js');
       return createTransport({ namespace, ...config });
     }
+    case 'sqlite': {
+      const { createTransport } = await import('./sqlite/index.js').catch((err: unknown) => {
+        throw missingDriver(err);
+      });
+      return createTransport({ namespace, ...config });
+    }
     default:
-      throw new ConfigError(`transport kind ${JSON.stringify(config.kind)} is not one of memory, nats, redis`);
+      throw new ConfigError(`transport kind ${JSON.stringify(config.kind)} is not one of memory, nats, redis, sqlite`);
   }
+}
+
+/** better-sqlite3 is an optional dependency: an app that asks for SQLite without it is told what to install. */
+function missingDriver(err: unknown): unknown {
+  const { code, message } = (err ?? {}) as { code?: string; message?: string };
+  if ((code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && message?.includes('better-sqlite3')) {
+    return new ConfigError('the sqlite transport needs better-sqlite3 12: npm install better-sqlite3@12', { cause: err });
+  }
+  return err;
 }
 
 export const transportResolver: TransportResolver = { parse, create };

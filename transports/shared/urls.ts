@@ -12,6 +12,7 @@ import { ConfigError } from '../../core/errors.js';
 /** Every scheme a transport URL may have, in the shape each needs: what a malformed URL's message lists. */
 export const transportUrlShapes = [
   'memory://',
+  'sqlite://./file.db (or sqlite://:memory:)',
   'nats://host:4222 (tls:// for TLS; several servers comma-separated)',
   'redis://[user:password@]host:6379[/db]',
   'rediss://[user:password@]host:6380[/db] (TLS)',

@@ -1,0 +1,125 @@
+/**
+ * A database file the SQLite transport cannot use safely is refused at
+ * connect with a TransportError whose code says why, and nothing is
+ * written to it: truncated, not a database, held by another program,
+ * from a newer schema, or in a place that cannot be opened.
+ */
+import { readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { TransportError } from '../../core/transport.js';
+import { createSqliteTransport, schemaVersion, type SqliteTransport } from '../../transports/sqlite/index.js';
+import { fileFor, removeFile } from './sqlite.fixture.js';
+
+let counter = 0;
+const files: string[] = [];
+const opened: SqliteTransport[] = [];
+const enc = (s: string) => new TextEncoder().encode(s);
+
+afterEach(async () => {
+  for (const t of opened.splice(0)) await t.close();
+  for (const f of files.splice(0)) await removeFile(f);
+});
+
+function fresh(): string {
+  const path = fileFor(`bad_${process.pid}_${counter++}`);
+  files.push(path);
+  return path;
+}
+
+async function connect(path: string, busyTimeoutMs = 5_000): Promise<SqliteTransport> {
+  const t = createSqliteTransport({ path, namespace: 'app', busyTimeoutMs });
+  opened.push(t);
+  await t.connect();
+  return t;
+}
+
+/** A file holding `n` events of about 2 KB each, closed cleanly (its WAL folded in). */
+async function fileWithEvents(n: number): Promise<string> {
+  const path = fresh();
+  const t = createSqliteTransport({ path, namespace: 'app' });
+  await t.connect();
+  for (let i = 0; i < n; i++) await t.publish('events', enc(`e${i}`.padEnd(2_000, '.')), { msgId: `e${i}` });
+  await t.close();
+  return path;
+}
+
+async function refused(path: string, code: string, busyTimeoutMs?: number): Promise<TransportError> {
+  const err = await connect(path, busyTimeoutMs).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(TransportError);
+  expect((err as TransportError).code).toBe(code);
+  expect((err as TransportError).message).toContain(path);
+  return err as TransportError;
+}
+
+describe('sqlite transport: files it must not use', () => {
+  it('refuses a truncated file and leaves it as it was', async () => {
+    const path = await fileWithEvents(200);
+    const full = readFileSync(path);
+    truncateSync(path, Math.floor(full.length / 2));
+    const before = readFileSync(path);
+    const err = await refused(path, 'CORRUPT');
+    expect(err.message).toMatch(/truncated/);
+    expect(readFileSync(path).equals(before)).toBe(true);
+  });
+
+  it('refuses a file cut inside its header, and one that is not a database', async () => {
+    const cut = await fileWithEvents(3);
+    truncateSync(cut, 50);
+    await refused(cut, 'CORRUPT');
+    const other = fresh();
+    writeFileSync(other, Buffer.alloc(8_192, 7));
+    const err = await refused(other, 'CORRUPT');
+    expect(err.message).toMatch(/not a SQLite database/);
+    expect(readFileSync(other).equals(Buffer.alloc(8_192, 7))).toBe(true);
+  });
+
+  it('names a file another program holds locked, and opens it with everything committed once the lock is gone', async () => {
+    const path = await fileWithEvents(5);
+    const other = new Database(path);
+    try {
+      other.exec('BEGIN EXCLUSIVE');
+      const started = Date.now();
+      const err = await refused(path, 'LOCKED', 200);
+      expect(err.message).toMatch(/locked/);
+      expect(Date.now() - started).toBeLessThan(5_000);
+      other.exec('ROLLBACK');
+    } finally {
+      other.close();
+    }
+    const t = await connect(path);
+    expect((await t.history('events', 10)).map((h) => h.id)).toEqual(['e4', 'e3', 'e2', 'e1', 'e0']);
+  });
+
+  it('refuses a file from a newer schema without touching it', async () => {
+    const path = await fileWithEvents(1);
+    const raw = new Database(path);
+    raw.pragma(`user_version = ${schemaVersion + 1}`);
+    raw.close();
+    const err = await refused(path, 'SCHEMA_TOO_NEW');
+    expect(err.message).toMatch(/newer/);
+    const again = new Database(path, { readonly: true });
+    expect(again.pragma('user_version', { simple: true })).toBe(schemaVersion + 1);
+    again.close();
+  });
+
+  it('says a file in a missing directory cannot be opened', async () => {
+    await refused(`${fresh()}.missing/eventide.db`, 'CANNOT_OPEN');
+  });
+
+  it('gives the file its schema once, and a second open (another process, or this one later) keeps it', async () => {
+    const path = fresh();
+    const t = await connect(path);
+    await t.store.create('k', enc('v'));
+    await t.close();
+    const raw = new Database(path, { readonly: true });
+    expect(raw.pragma('user_version', { simple: true })).toBe(schemaVersion);
+    expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
+    raw.close();
+    const again = await connect(path);
+    expect(new TextDecoder().decode((await again.store.get('k'))!.value)).toBe('v');
+  });
+});
