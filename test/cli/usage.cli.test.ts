@@ -49,7 +49,7 @@ describe('eventide CLI: help and usage', () => {
       [['runs', '--status', 'done'], /--status must be one of pending, running/, env],
       [['runs', 'extra'], /unexpected argument "extra"/, env],
       [['runs'], /which transport\? give --transport/],
-      [['runs', '--transport', 'kafka://x'], /transport "kafka:\/\/x" is not understood/],
+      [['runs', '--transport', 'kafka://x'], /transport "kafka:\/\/x" names no transport this runtime knows/],
       [['runs', '--namespace', 'a b'], /namespace "a b" must be letters/, env],
       [['send'], /send needs the event name/, env],
       [['run'], /run needs a run id/, env],
