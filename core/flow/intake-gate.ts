@@ -66,7 +66,8 @@ interface BatchState {
   done: string[];
 }
 
-const keptClosed = 5;
+// Enough event ids that a copy redelivered after an ack wait still finds its batch under a brisk stream, few enough to stay a small value.
+const keptClosedIds = 1_000;
 
 /**
  * The closed batches worth remembering: every one not yet published (it
@@ -74,8 +75,8 @@ const keptClosed = 5;
  * published ones, whose members a copy delivered again must still find.
  */
 function kept(closed: ClosedBatch[]): ClosedBatch[] {
-  let published = 0;
-  return closed.filter((c) => c.events !== undefined || ++published <= keptClosed);
+  let ids = 0;
+  return closed.filter((c) => c.events !== undefined || (ids += c.ids.length) <= keptClosedIds);
 }
 const keptDone = 200;
 
