@@ -4,7 +4,7 @@
  * must finish on the survivor, without running the completed step again.
  * Runs against the built package (dist/), as a user's processes would.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createRuntime, silentLogger, type Runtime } from '../../index.js';
 import { until } from '../conformance/transport.suite.js';
 import { stopProcess } from '../servers/server-process.js';
+import { startWorker } from './workers.js';
 
 export interface CrashSuiteOptions {
   name: string;
@@ -20,30 +21,6 @@ export interface CrashSuiteOptions {
 }
 
 const worker = join(import.meta.dirname, '../fixtures/crash-worker.mjs');
-
-/**
- * Forks a worker and resolves once it is ready. The child goes into
- * `children` at once, so it is killed after the test whatever happens; one
- * that is not ready within `timeoutMs` is killed and fails the test.
- */
-function start(env: NodeJS.ProcessEnv, children: ChildProcess[], timeoutMs = 20_000): Promise<ChildProcess> {
-  const child = fork(worker, [], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`worker was not ready within ${timeoutMs} ms`));
-    }, timeoutMs);
-    child.once('message', () => {
-      clearTimeout(timer);
-      resolve(child);
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`worker exited with ${code} before it was ready`));
-    });
-  });
-}
 
 export function crashSuite({ name, url, cleanup }: CrashSuiteOptions): void {
   describe(`worker killed mid-run on ${name}`, () => {
@@ -81,7 +58,7 @@ export function crashSuite({ name, url, cleanup }: CrashSuiteOptions): void {
         ACK_WAIT_MS: '1500',
       };
 
-      const a = await start(env, children);
+      const a = await startWorker(worker, env, children);
       const producer = createRuntime({ transport: url, namespace, worker: false, logger: silentLogger });
       runtimes.push(producer);
       await producer.start();
@@ -94,7 +71,7 @@ export function crashSuite({ name, url, cleanup }: CrashSuiteOptions): void {
         20_000,
         'all runs inside step two on worker A',
       );
-      const b = await start(env, children);
+      const b = await startWorker(worker, env, children);
       await stopProcess(a, 'SIGKILL');
 
       await until(

@@ -9,13 +9,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRuntime, defineFunction, silentLogger } from '../../index.js';
 import { TransportError, type Consumer } from '../../core/transport.js';
 import { createRedisTransport, type RedisTransport } from '../../transports/redis/index.js';
 import { removeWithThisProcess } from '../servers/die-with-this-process.js';
 import { startOnFreePorts } from '../servers/on-free-ports.js';
 import { unusedPort } from '../servers/ports.js';
 import { startRedis } from '../servers/redis-server.js';
+import { delayedSendAcrossRestart } from './delayed-across-restart.js';
 import { sleep, stopProcess } from '../servers/server-process.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -182,28 +182,5 @@ describe('redis transport when Redis cannot answer', () => {
 });
 
 describe('a delayed send across a restart of Redis and of every process', () => {
-  it('runs no earlier than its time, and runs', async () => {
-    const namespace = `delayed_${process.pid}_${Date.now().toString(36)}`;
-    const producer = createRuntime({ transport: server.url, namespace, worker: false, logger: silentLogger });
-    await producer.start();
-    const sentAt = Date.now();
-    const { ids } = await producer.send({ name: 'reminder/due', data: {} }, { delay: '2s' });
-    await producer.stop();
-    await server.kill('SIGKILL');
-    await server.start();
-    let ranAt = 0;
-    const fn = defineFunction({ id: 'remind', trigger: { event: 'reminder/due' } }, async () => {
-      ranAt = Date.now();
-    });
-    const worker = createRuntime({ transport: server.url, namespace, functions: [fn], logger: silentLogger });
-    try {
-      await worker.start();
-      const end = Date.now() + 20_000;
-      while (ranAt === 0 && Date.now() < end) await sleep(20);
-      expect(ranAt).toBeGreaterThanOrEqual(sentAt + 2_000);
-      expect((await worker.listRuns())[0]?.eventId).toBe(ids[0]);
-    } finally {
-      await worker.stop({ timeoutMs: 500 });
-    }
-  }, 60_000);
+  it('runs no earlier than its time, and runs', () => delayedSendAcrossRestart(server), 60_000);
 });
