@@ -303,7 +303,8 @@ export class Attempt implements StepHost {
     } else this.failAttempt(outcome.error, undefined, now);
     record.updatedAt = now;
     const done = terminalStatuses.has(record.status);
-    if (record.status === 'failed' && this.fn.config.onFailure) await publishFailure(record, deps.publish, now);
+    if (record.status === 'failed' && this.fn.config.onFailure)
+      await publishFailure(record, (subject, data, options) => deps.publish(subject, data, options), now);
     const delay = Math.max(0, (record.nextAttemptAt ?? now) - now);
     const expireMs = done ? deps.finishedExpireMs() : undefined;
     // An invoked child that ended is handed back rather than acked: its next delivery tells the parent (see invoke.ts).

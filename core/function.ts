@@ -123,7 +123,8 @@ export function defineFunction<Name extends string, Data = unknown, Output = unk
     throw new ConfigError(`${where}: trigger.event must name an event (or a prefix ending in '*')`);
   }
   if (typeof handler !== 'function') throw new ConfigError(`${where}: handler must be a function`);
-  if (config.onFailure !== undefined && typeof config.onFailure !== 'function') throw new ConfigError(`${where}: onFailure must be a function`);
+  if (config.onFailure !== undefined && typeof config.onFailure !== 'function')
+    throw new ConfigError(`${where}: onFailure must be a function`);
   for (const name of Object.keys(config)) {
     if (plannedOptions.has(name)) throw new ConfigError(`${where}: option "${name}" is not supported yet`);
     if (!knownOptions.has(name)) throw new ConfigError(`${where}: unknown option "${name}" (known: ${[...knownOptions].join(', ')})`);

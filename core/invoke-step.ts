@@ -17,7 +17,8 @@ import { childOutcome, type ChildRequest, type StartedChild } from './invoke.js'
 import type { RunRecord } from './types.js';
 
 /** A function to invoke: one made with `defineFunction`, or its id. */
-export type InvokeTarget<Output = unknown> = string | { readonly id: string; readonly handler: (...args: never[]) => Output | Promise<Output> };
+export type InvokeTarget<Output = unknown> =
+  string | { readonly id: string; readonly handler: (...args: never[]) => Output | Promise<Output> };
 
 export interface InvokeOptions<Output = unknown> {
   function: InvokeTarget<Output>;

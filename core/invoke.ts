@@ -72,7 +72,10 @@ export interface StartedChild {
 export function childOutcome(child: RunRecord): { status: 'succeeded'; output: unknown } | { status: 'failed'; error: SerializedError } {
   if (child.status === 'succeeded') return { status: 'succeeded', output: child.output };
   if (child.status === 'cancelled')
-    return { status: 'failed', error: { name: 'CancelledError', message: `invoked run ${child.id} of "${child.functionId}" was cancelled` } };
+    return {
+      status: 'failed',
+      error: { name: 'CancelledError', message: `invoked run ${child.id} of "${child.functionId}" was cancelled` },
+    };
   const e = child.error ?? { name: 'Error', message: 'failed' };
   return { status: 'failed', error: { ...e, message: `invoked run ${child.id} of "${child.functionId}" failed: ${e.message}` } };
 }

@@ -13,7 +13,7 @@
  */
 import { encodeEnvelope, type Envelope } from './codec/envelope.js';
 import type { SerializedError } from './errors.js';
-import { defineFunction, type EventideFunction, type FailureHandler } from './function.js';
+import { defineFunction, type EventideFunction } from './function.js';
 import { runIdFor } from './ids.js';
 import type { PublishOptions, PublishResult } from './transport.js';
 import type { RunRecord, StoredEvent } from './types.js';
@@ -40,7 +40,7 @@ function errorOf(stored: SerializedError | undefined): Error {
 
 /** The failure handler of `fn` as a function of its own, started only by envelopes aimed at it; `undefined` without `onFailure`. */
 export function failureFunctionOf(fn: EventideFunction): EventideFunction | undefined {
-  const onFailure = fn.config.onFailure as FailureHandler | undefined;
+  const onFailure = fn.config.onFailure;
   if (!onFailure) return undefined;
   const { retries, backoff, timeoutMs } = fn.config;
   const handler = defineFunction(

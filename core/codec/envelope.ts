@@ -62,7 +62,8 @@ export function decodeEnvelope(bytes: Uint8Array): Envelope | string {
   const t = env.target as Partial<EnvelopeTarget> | undefined;
   if (
     t &&
-    ((t.parent !== undefined && (typeof t.parent !== 'object' || typeof t.parent.runId !== 'string' || typeof t.parent.stepId !== 'string')) ||
+    ((t.parent !== undefined &&
+      (typeof t.parent !== 'object' || typeof t.parent.runId !== 'string' || typeof t.parent.stepId !== 'string')) ||
       (t.failureOf !== undefined && typeof t.failureOf !== 'string') ||
       (t.wake !== undefined && typeof t.wake !== 'string'))
   )

@@ -11,14 +11,6 @@ import type { SuiteContext } from './suite-context.js';
 const fast = { type: 'fixed', delay: 20, jitter: false } as const;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function until(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(10);
-  }
-}
-
 export function invokeCases({ ns, make, settled }: SuiteContext): void {
   it('invoke: returns the child run output; the child is a run of its own linked to its parent', async () => {
     const namespace = ns();
