@@ -36,7 +36,9 @@ import { createRunLogger, type RunLogger } from './run-logger.js';
 import { apply, changeOf, runKey } from './run-record.js';
 import type { RunWriter } from './run-writer.js';
 import { Interrupt, createStepTools, type StepHost } from './step.js';
-import type { Delivery, KVStore, Rates, Slots } from './transport.js';
+import { startChild, type ChildRequest, type StartedChild } from './invoke.js';
+import { publishFailure } from './on-failure.js';
+import type { Delivery, KVStore, PublishOptions, PublishResult, Rates, Slots } from './transport.js';
 import { decodeRecord } from './codec/record.js';
 import { terminalStatuses, type EventPayload, type RunRecord, type RunStateChange } from './types.js';
 
@@ -52,6 +54,10 @@ export interface ExecutorDeps {
   ackWaitMs: number;
   emit(change: RunStateChange): void;
   send(events: EventPayload[]): Promise<{ ids: string[] }>;
+  /** Publishes raw on the transport: envelopes aimed at one run (an invoked child, a parent's resume, a failure handler). */
+  publish(subject: string, data: Uint8Array, options?: PublishOptions): Promise<PublishResult>;
+  /** True when this runtime has the function (`step.invoke` then need not look for it in the namespace). */
+  serves(functionId: string): boolean;
   /** Attempts executing in this process, by run id, so cancel and stop can reach them. */
   active: Map<string, Attempt>;
   /** Given with a finished run's last write when the store deletes it by age itself. */
@@ -116,7 +122,10 @@ export class Attempt implements StepHost {
   }
 
   interrupt(i: Interrupt): Interrupt {
-    this.interrupted ??= i;
+    const first = this.interrupted;
+    // Parallel steps that park (sleeps, invokes): the run wakes at the earliest of their times.
+    if (first?.why.kind === 'sleep' && i.why.kind === 'sleep' && i.why.until < first.why.until) this.interrupted = i;
+    else this.interrupted ??= i;
     return this.interrupted;
   }
 
@@ -148,6 +157,10 @@ export class Attempt implements StepHost {
 
   send(events: EventPayload[]): Promise<{ ids: string[] }> {
     return this.deps.send(events);
+  }
+
+  startChild(request: ChildRequest): Promise<StartedChild> {
+    return startChild(request, this.deps);
   }
 
   /** The run was cancelled elsewhere: end the attempt now and leave the record as the cancel wrote it. */
@@ -205,7 +218,8 @@ export class Attempt implements StepHost {
       // Read again: a cancel may have come while the claim was on its way.
       if ((this.mode as AttemptMode) === 'cancelled') {
         await this.writer.flush().catch(() => undefined);
-        await this.delivery.ack();
+        // An invoked child comes back once more to tell its parent (see settleEnded).
+        await (record.parentRunId ? this.delivery.retry(0) : this.delivery.ack());
         return;
       }
       await this.finish(outcome);
@@ -289,11 +303,15 @@ export class Attempt implements StepHost {
     } else this.failAttempt(outcome.error, undefined, now);
     record.updatedAt = now;
     const done = terminalStatuses.has(record.status);
+    if (record.status === 'failed' && this.fn.config.onFailure)
+      await publishFailure(record, (subject, data, options) => deps.publish(subject, data, options), now);
     const delay = Math.max(0, (record.nextAttemptAt ?? now) - now);
     const expireMs = done ? deps.finishedExpireMs() : undefined;
+    // An invoked child that ended is handed back rather than acked: its next delivery tells the parent (see invoke.ts).
+    const ack = done && !record.parentRunId;
     const settled = await this.writer.settleWith(
       record,
-      (write) => (done ? this.delivery.ack(write) : this.delivery.retry(delay, write)),
+      (write) => (ack ? this.delivery.ack(write) : this.delivery.retry(delay, write)),
       expireMs,
     );
     if (!settled) {

@@ -17,6 +17,7 @@ import { coerceError } from './errors.js';
 import type { Gate } from './flow/gate.js';
 import type { EventideFunction } from './function.js';
 import { runIdFor } from './ids.js';
+import { settleEnded } from './invoke.js';
 import { apply, changeOf, newRecord, runKey } from './run-record.js';
 import { RunWriter } from './run-writer.js';
 import type { Delivery, StoredValue } from './transport.js';
@@ -51,7 +52,8 @@ export async function handleDelivery(fn: EventideFunction, delivery: Delivery, d
       known = passed.stored;
     }
     // A first delivery almost always meets no record: skip the read (see `claimFirst`). Past a gate, the gate read it.
-    const fresh = gate ? !known : delivery.deliveryCount === 1;
+    // A wake message (a parent resumed by its child) always meets a record.
+    const fresh = gate ? !known : delivery.deliveryCount === 1 && !env.target?.wake;
     if (fresh && (await claimFirst(fn, runId, env, delivery, deps).holding(held).execute()) !== 'claim-lost') return;
     for (let tries = 0; tries < 3; tries++) {
       const started = await resume(fn, runId, env, delivery, deps);
@@ -120,6 +122,11 @@ async function resume(
   const now = deps.clock.now();
   const record = decodeRecord(stored.value);
   if (terminalStatuses.has(record.status)) {
+    await settleEnded(record, delivery, deps);
+    return 'settled';
+  }
+  if ((env.target?.wake ?? '') !== (record.turn ?? '')) {
+    // A message parked for a turn the run has left (its timeout wake, after its child woke it): not this run's any more.
     await delivery.ack();
     return 'settled';
   }

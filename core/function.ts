@@ -44,6 +44,8 @@ export interface FunctionConfig<Name extends string = string, Data = unknown> {
   debounce?: DebounceOption<Data>;
   /** One run for up to `maxSize` events (per key), or those that arrived within `timeout` of the first: `ctx.events`. */
   batchEvents?: BatchOption<Data>;
+  /** Runs once when a run of this function fails for good, as a durable run of its own (`<id>-failure`, with the same retries). */
+  onFailure?: FailureHandler<Data>;
 }
 
 const knownOptions = new Set([
@@ -59,9 +61,10 @@ const knownOptions = new Set([
   'idempotency',
   'debounce',
   'batchEvents',
+  'onFailure',
 ]);
 // Named in the design but not built yet: refused by name, so that nobody believes they hold.
-const plannedOptions = new Set(['cancelOn', 'onFailure']);
+const plannedOptions = new Set(['cancelOn']);
 
 export interface HandlerContext<Data = unknown> {
   /** The event that started the run (with `batchEvents`, the first of the batch). */
@@ -75,6 +78,22 @@ export interface HandlerContext<Data = unknown> {
   /** Fires when the attempt times out, the run is cancelled, or the runtime stops. */
   signal: AbortSignal;
 }
+
+/** What `onFailure` receives: the failed run's event, error and id, and tools for its own durable run. */
+export interface FailureContext<Data = unknown> extends Omit<HandlerContext<Data>, 'event' | 'events' | 'runId'> {
+  /** The event of the run that failed. */
+  event: StoredEvent<string, Data>;
+  /** Its error, as stored (name, message, stack). */
+  error: Error;
+  /** The id of the run that failed. */
+  runId: string;
+  /** The function whose run failed. */
+  functionId: string;
+  /** The failure handler's own run. */
+  handlerRunId: string;
+}
+
+export type FailureHandler<Data = unknown> = (ctx: FailureContext<Data>) => unknown;
 
 export type Handler<Data = unknown, Output = unknown> = (ctx: HandlerContext<Data>) => Promise<Output> | Output;
 
@@ -104,6 +123,8 @@ export function defineFunction<Name extends string, Data = unknown, Output = unk
     throw new ConfigError(`${where}: trigger.event must name an event (or a prefix ending in '*')`);
   }
   if (typeof handler !== 'function') throw new ConfigError(`${where}: handler must be a function`);
+  if (config.onFailure !== undefined && typeof config.onFailure !== 'function')
+    throw new ConfigError(`${where}: onFailure must be a function`);
   for (const name of Object.keys(config)) {
     if (plannedOptions.has(name)) throw new ConfigError(`${where}: option "${name}" is not supported yet`);
     if (!knownOptions.has(name)) throw new ConfigError(`${where}: unknown option "${name}" (known: ${[...knownOptions].join(', ')})`);

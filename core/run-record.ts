@@ -27,6 +27,8 @@ export function newRecord(runId: string, functionId: string, env: Envelope, now:
     createdAt: now,
     updatedAt: now,
     ...(env.target?.replayOf ? { replayOf: env.target.replayOf } : {}),
+    ...(env.target?.parent ? { parentRunId: env.target.parent.runId, parentStepId: env.target.parent.stepId } : {}),
+    ...(env.target?.failureOf ? { failureOf: env.target.failureOf } : {}),
     ...(env.events ? { events: env.events } : {}),
     machine: persistedSnapshot('pending'),
   };

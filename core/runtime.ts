@@ -18,6 +18,8 @@ import { describeFlow, type FlowDescription } from './flow/describe.js';
 import { Gate, type GateDeps } from './flow/gate.js';
 import type { EventideFunction } from './function.js';
 import { Inspector, type ListedEvent, type ListRunsQuery, type ReplayQuery } from './inspect.js';
+import { registerFunctions } from './function-registry.js';
+import { failureFunctionOf } from './on-failure.js';
 import { EventIntake, type Prepared } from './intake.js';
 import { isNamespace, numberOption } from './lib/checks.js';
 import { defaultLogger, type Logger } from './logger.js';
@@ -127,8 +129,12 @@ export class Runtime<Events extends EventMap = EventMap> {
     for (const fn of options.functions ?? []) {
       if (!fn || typeof fn.id !== 'string' || typeof fn.matches !== 'function')
         throw new ConfigError('functions must be made with defineFunction');
-      if (this.functions.has(fn.id)) throw new ConfigError(`two functions share the id "${fn.id}"`);
-      this.functions.set(fn.id, fn);
+      // A function's onFailure runs as a function of its own, `<id>-failure`.
+      for (const f of [fn, failureFunctionOf(fn)]) {
+        if (!f) continue;
+        if (this.functions.has(f.id)) throw new ConfigError(`two functions share the id "${f.id}"`);
+        this.functions.set(f.id, f);
+      }
     }
     this.intake = new EventIntake(this.functions.values(), options.schemas ?? {}, maxEventBytes);
     this.window = new BroadcastWindow(
@@ -164,6 +170,8 @@ export class Runtime<Events extends EventMap = EventMap> {
       this.unwatch.push(await transport.watch('runs', (bytes) => this.onRemoteChanges(bytes)));
       this.unwatch.push(await transport.watch('control', (bytes) => this.onControl(bytes)));
       if (this.options.worker) {
+        // Other runtimes of the namespace learn which functions are served here (for `step.invoke`).
+        await registerFunctions(transport.store, [...this.functions.keys()]);
         this.beat();
         const deps = this.executorDeps(transport);
         const slots = (this.slots = new Slots(this.options.concurrency));
@@ -292,6 +300,8 @@ export class Runtime<Events extends EventMap = EventMap> {
       emit: (change) => this.announce(change),
       // step.sendEvent is not typed by the event map (yet): what it sends is checked at run time, as any send.
       send: (events) => this.send(events as EventOf<Events>[]),
+      publish: (subject, data, options) => transport.publish(subject, data, options),
+      serves: (functionId) => this.options.worker && this.functions.has(functionId),
       active: this.active,
       finishedExpireMs: () => this.retention?.expireMs(),
     };

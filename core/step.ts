@@ -13,6 +13,8 @@ import { compileBackoff, retryDelay, type Backoff, type DelayFor } from './backo
 import { unserialisableReason } from './codec/values.js';
 import { toMs, type Duration } from './duration.js';
 import { NonRetriableError, StepFailedError, coerceError, serializeError } from './errors.js';
+import { invokeStep, type InvokeOptions } from './invoke-step.js';
+import type { ChildRequest, StartedChild } from './invoke.js';
 import type { EventPayload, RunRecord, StepRecord } from './types.js';
 
 export interface StepOptions {
@@ -32,6 +34,11 @@ export interface StepTools {
   sleepUntil(id: string, until: Date | number | string): Promise<void>;
   /** Sends events once per run, even when the attempt is retried. */
   sendEvent(id: string, events: EventPayload | EventPayload[]): Promise<{ ids: string[] }>;
+  /**
+   * Runs another function with `data` as a run of its own and returns its output, without holding a worker
+   * while it runs. Throws `StepFailedError` when that run fails, is cancelled, or outlasts `timeout`.
+   */
+  invoke<Output = unknown>(id: string, options: InvokeOptions<Output>): Promise<Output>;
 }
 
 /**
@@ -76,6 +83,8 @@ export interface StepHost {
   claimed(): Promise<void>;
   markDirty(): void;
   send(events: EventPayload[]): Promise<{ ids: string[] }>;
+  /** Starts (or finds again) the run an invoke step waits for; rejects with NonRetriableError when no runtime serves its function. */
+  startChild(request: ChildRequest): Promise<StartedChild>;
 }
 
 const stepIdPattern = /^[^\s]{1,200}$/;
@@ -207,6 +216,15 @@ export function createStepTools(host: StepHost): StepTools {
       // Ids derived from the run and step make a re-sent batch (after a crash before the result was stored) deduplicate in the transport.
       const withIds = list.map((e, i) => ({ ...e, id: e?.id ?? `${host.record.id}.${uid}.${i}` }));
       return memoised(uid, 'sendEvent', host.retries, host.delayFor, () => host.send(withIds));
+    },
+    invoke<Output>(id: string, options: InvokeOptions<Output>): Promise<Output> {
+      const uid = uniqueId(id);
+      guard();
+      return invokeStep(host, uid, options, {
+        sleep: (until) => host.interrupt(Interrupt.sleep(until)),
+        retry: (error) => host.interrupt(Interrupt.retry(error)),
+        stopped: () => host.interrupt(Interrupt.stopped()),
+      }) as Promise<Output>;
     },
   };
 }

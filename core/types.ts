@@ -25,7 +25,7 @@ export type RunStatus = 'pending' | 'running' | 'sleeping' | 'retrying' | 'waiti
 
 export const terminalStatuses: ReadonlySet<RunStatus> = new Set(['succeeded', 'failed', 'cancelled', 'skipped']);
 
-export type StepKind = 'run' | 'sleep' | 'sendEvent';
+export type StepKind = 'run' | 'sleep' | 'sendEvent' | 'invoke';
 
 export interface StepRecord {
   id: string;
@@ -38,8 +38,10 @@ export interface StepRecord {
   output?: unknown;
   /** The last error; with status 'failed' it is final and is thrown to the handler again on replay. */
   error?: SerializedError;
-  /** For sleeps: when the run wakes. */
+  /** For sleeps: when the run wakes. For invokes: when the wait for the child times out (absent: no timeout). */
   wakeAt?: number;
+  /** For invokes: the child run, and its function. While the child runs the step is `sleeping`. */
+  invoked?: { runId: string; functionId: string };
 }
 
 /** What a `waiting` run waits for: a concurrency slot, or its turn to start under a throttle. */
@@ -84,6 +86,18 @@ export interface RunRecord {
   endedAt?: number;
   /** The run this one re-runs, when started by `replay`. */
   replayOf?: string;
+  /** Started by `step.invoke`: the parent run, and the id of its step that waits for this run's output. */
+  parentRunId?: string;
+  parentStepId?: string;
+  /** A function's `onFailure` run: the run whose failure it handles. */
+  failureOf?: string;
+  /** A failed run whose function has `onFailure`: the run that handles the failure. */
+  onFailureRunId?: string;
+  /**
+   * Which message may move the run: absent for its event, a step id once a finished child has woken the run
+   * through a resume message for that step. Older messages still parked for it are stale and dropped.
+   */
+  turn?: string;
   /** When a retrying or sleeping run is due to continue. */
   nextAttemptAt?: number;
   /** Set while the run is `waiting`. */

@@ -15,7 +15,20 @@ export interface Envelope {
   event: StoredEvent;
   /** A batch's events (`batchEvents`), `event` being the first of them. */
   events?: StoredEvent[];
-  target?: { functionId: string; runId: string; replayOf?: string };
+  target?: EnvelopeTarget;
+}
+
+/** An envelope aimed at one function's run: a replay, an invoked child, an `onFailure` run, or a parent woken by its child. */
+export interface EnvelopeTarget {
+  functionId: string;
+  runId: string;
+  replayOf?: string;
+  /** `step.invoke`: the parent run and its step, told when this run ends. */
+  parent?: { runId: string; stepId: string };
+  /** `onFailure`: the failed run. */
+  failureOf?: string;
+  /** Wakes a parked run for this step (the run's `turn`): stale once the run has moved on. */
+  wake?: string;
 }
 
 export function encodeEnvelope(envelope: Envelope): Uint8Array {
@@ -46,6 +59,15 @@ export function decodeEnvelope(bytes: Uint8Array): Envelope | string {
   ) {
     return 'envelope target is malformed';
   }
+  const t = env.target as Partial<EnvelopeTarget> | undefined;
+  if (
+    t &&
+    ((t.parent !== undefined &&
+      (typeof t.parent !== 'object' || typeof t.parent.runId !== 'string' || typeof t.parent.stepId !== 'string')) ||
+      (t.failureOf !== undefined && typeof t.failureOf !== 'string') ||
+      (t.wake !== undefined && typeof t.wake !== 'string'))
+  )
+    return 'envelope target is malformed';
   return env as Envelope;
 }
 

@@ -19,6 +19,8 @@ import { encodeEnvelope, type Envelope } from '../codec/envelope.js';
 import { decodeRecord, encodeRecord } from '../codec/record.js';
 import { coerceError, serializeError } from '../errors.js';
 import type { EventideFunction } from '../function.js';
+import { settleEnded } from '../invoke.js';
+import { publishFailure } from '../on-failure.js';
 import { apply, changeOf, newRecord, runKey } from '../run-record.js';
 import type { Delivery, KVStore, Rates, Slots, StoredValue } from '../transport.js';
 import { terminalStatuses, type RunRecord, type RunStateChange, type StoredEvent, type WaitingFor } from '../types.js';
@@ -104,6 +106,11 @@ export class Gate {
     if (record && terminalStatuses.has(record.status)) {
       // A wake for a run that ended meanwhile (a cancel) carries a slot given to it: hand that on.
       await this.releaseAll(runId, env.event);
+      await settleEnded(record, delivery, deps);
+      return undefined;
+    }
+    if (record && (env.target?.wake ?? '') !== (record.turn ?? '')) {
+      // A wake for a turn the run has left (see invoke.ts): stale.
       await delivery.ack();
       return undefined;
     }
@@ -233,7 +240,10 @@ export class Gate {
     r.waitingFor = undefined;
     r.nextAttemptAt = undefined;
     r.endedAt = r.updatedAt = now;
-    const ok = await delivery.ack({ key: runKey(runId), value: encodeRecord(r), revision: stored?.revision });
+    if (this.fn.config.onFailure) await publishFailure(r, this.deps.publish, now);
+    const write = { key: runKey(runId), value: encodeRecord(r), revision: stored?.revision };
+    // An invoked child comes back once more to tell its parent (see settleEnded).
+    const ok = await (r.parentRunId ? delivery.retry(0, write) : delivery.ack(write));
     if (ok) this.deps.emit(changeOf(r, from, now));
     else await delivery.retry(250);
   }
