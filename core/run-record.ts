@@ -53,3 +53,12 @@ export function apply(record: RunRecord, event: RunMachineEventType): boolean {
   record.machine = m.snapshot;
   return true;
 }
+
+/** An ended run leaves no step open: one still sleeping, retrying or waiting is closed as `cancelled` when the run ends. */
+export function closeOpenSteps(record: RunRecord, at: number): void {
+  for (const step of Object.values(record.steps)) {
+    if (step.status === 'succeeded' || step.status === 'failed' || step.status === 'cancelled') continue;
+    step.status = 'cancelled';
+    step.endedAt = at;
+  }
+}

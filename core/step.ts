@@ -72,6 +72,15 @@ export interface StepHost {
   beginNewStep(): void;
   /** A stored step was returned. */
   replayedStep(): void;
+  /** A step record was added to the run (not one an earlier attempt stored). */
+  stepAdded(): void;
+  /**
+   * False once the attempt's outcome is decided (an interrupt is pending, or the handler has returned or
+   * thrown): a step not begun by then is not begun at all.
+   */
+  readonly acceptsNewSteps: boolean;
+  /** A step under way: the attempt waits for it before writing its outcome, so a sibling's failure never drops its result. */
+  track<T>(step: Promise<T>): Promise<T>;
   /** Resolves once the run's record is this attempt's; rejects (interrupting the attempt) when another holds it. */
   claimed(): Promise<void>;
   markDirty(): void;
@@ -97,6 +106,19 @@ export function createStepTools(host: StepHost): StepTools {
     if (host.ended) throw host.interrupt(Interrupt.stopped());
   };
 
+  // Not registered as the attempt's interrupt: the outcome is decided already; this only keeps the step from starting.
+  const mayBegin = () => {
+    if (!host.acceptsNewSteps) throw Interrupt.stopped();
+  };
+
+  const put = (id: string, step: StepRecord) => {
+    const steps = host.record.steps;
+    const added = !(id in steps);
+    steps[id] = step;
+    if (added) host.stepAdded();
+    host.markDirty();
+  };
+
   async function memoised<T>(
     id: string,
     kind: StepRecord['kind'],
@@ -118,6 +140,7 @@ export function createStepTools(host: StepHost): StepTools {
     if (prior) host.replayedStep();
     await host.claimed();
     guard();
+    mayBegin();
     host.beginNewStep();
     const startedAt = host.now();
     const attempts = (prior?.attempts ?? 0) + 1;
@@ -131,7 +154,7 @@ export function createStepTools(host: StepHost): StepTools {
       guard();
       const error = coerceError(thrown);
       const final = error instanceof NonRetriableError || error instanceof StepFailedError || attempts > retries;
-      steps[id] = {
+      put(id, {
         id,
         kind,
         status: final ? 'failed' : 'retrying',
@@ -139,15 +162,13 @@ export function createStepTools(host: StepHost): StepTools {
         startedAt,
         endedAt: host.now(),
         error: serializeError(error),
-      };
-      host.markDirty();
+      });
       if (!final) throw host.interrupt(Interrupt.retry(error, host.now() + retryDelay(error, attempts, delayFor, host.now())));
       if (error instanceof NonRetriableError) throw error;
       throw new StepFailedError(id, serializeError(error));
     }
     guard();
-    steps[id] = { id, kind, status: 'succeeded', attempts, startedAt, endedAt: host.now(), output };
-    host.markDirty();
+    put(id, { id, kind, status: 'succeeded', attempts, startedAt, endedAt: host.now(), output });
     return output;
   }
 
@@ -170,14 +191,13 @@ export function createStepTools(host: StepHost): StepTools {
       throw host.interrupt(Interrupt.sleep(prior.wakeAt ?? now));
     }
     await host.claimed();
+    mayBegin();
     host.beginNewStep();
     if (wakeAt <= now) {
-      steps[id] = { id, kind: 'sleep', status: 'succeeded', attempts: 1, startedAt: now, endedAt: now, wakeAt };
-      host.markDirty();
+      put(id, { id, kind: 'sleep', status: 'succeeded', attempts: 1, startedAt: now, endedAt: now, wakeAt });
       return;
     }
-    steps[id] = { id, kind: 'sleep', status: 'sleeping', attempts: 1, startedAt: now, wakeAt };
-    host.markDirty();
+    put(id, { id, kind: 'sleep', status: 'sleeping', attempts: 1, startedAt: now, wakeAt });
     throw host.interrupt(Interrupt.sleep(wakeAt));
   };
 
@@ -188,7 +208,7 @@ export function createStepTools(host: StepHost): StepTools {
       if (typeof fn !== 'function') throw new NonRetriableError(`step "${id}": the second argument must be a function`);
       const retries = options.retries ?? host.retries;
       const delayFor = options.backoff ? compileBackoff(options.backoff, `step "${id}"`) : host.delayFor;
-      return memoised(id, 'run', retries, delayFor, fn as () => Promise<Awaited<T>>);
+      return host.track(memoised(id, 'run', retries, delayFor, fn as () => Promise<Awaited<T>>));
     },
     sleep(id, duration) {
       const uid = uniqueId(id);
@@ -206,7 +226,7 @@ export function createStepTools(host: StepHost): StepTools {
       const list = Array.isArray(events) ? events : [events];
       // Ids derived from the run and step make a re-sent batch (after a crash before the result was stored) deduplicate in the transport.
       const withIds = list.map((e, i) => ({ ...e, id: e?.id ?? `${host.record.id}.${uid}.${i}` }));
-      return memoised(uid, 'sendEvent', host.retries, host.delayFor, () => host.send(withIds));
+      return host.track(memoised(uid, 'sendEvent', host.retries, host.delayFor, () => host.send(withIds)));
     },
   };
 }
