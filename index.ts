@@ -26,7 +26,7 @@ export type { ListRunsQuery, ReplayQuery } from './core/runtime.js';
 export { defineFunction } from './core/function.js';
 export { forEvents } from './core/events.js';
 export type { EventMap, EventOf, TriggerOf, DataOf } from './core/events.js';
-export type { EventideFunction, FunctionConfig, Handler, HandlerContext, Trigger } from './core/function.js';
+export type { CronTrigger, EventideFunction, FunctionConfig, Handler, HandlerContext, Trigger, TriggerOption } from './core/function.js';
 export type { StepTools, StepOptions } from './core/step.js';
 export type { RunLogger } from './core/run-logger.js';
 export type { Backoff, BackoffPolicy } from './core/backoff.js';
