@@ -43,6 +43,10 @@ export function cronProcessSuite({ name, url, cleanup }: CronProcessSuiteOptions
       dirs.push(dir);
       const log = join(dir, 'ticks.log');
       const env = { ...process.env, EVENTIDE_TRANSPORT: url, EVENTIDE_NAMESPACE: namespace, EVENTIDE_LOG: log };
+      // A process that runs no functions (a web process) reads the runs; it publishes no ticks.
+      const producer = createRuntime({ transport: url, namespace, worker: false, logger: silentLogger });
+      runtimes.push(producer);
+      await producer.start();
       const workers = await Promise.all([startWorker(script, env, children), startWorker(script, env, children)]);
       const bothUp = Date.now();
       const ticksSince = () => linesOf(log).filter((l) => Number(l.split(' ')[2]) > bothUp);
@@ -59,9 +63,6 @@ export function cronProcessSuite({ name, url, cleanup }: CronProcessSuiteOptions
       expect(times.slice(1).map((t, i) => t - times[i])).toEqual(Array(times.length - 1).fill(1_000));
       expect(times.filter((t) => t > bothUp).length).toBeGreaterThanOrEqual(10);
 
-      const producer = createRuntime({ transport: url, namespace, worker: false, logger: silentLogger });
-      runtimes.push(producer);
-      await producer.start();
       const runs = await producer.listRuns({ functionId: 'ticker', limit: 1_000 });
       const ran = runs.filter((r) => byTick.has(r.eventId));
       expect(ran).toHaveLength(byTick.size);
