@@ -80,8 +80,9 @@ export class Attempt implements StepHost {
   private claim: Promise<boolean> | undefined;
   /** Concurrency slots the run holds while this attempt executes: renewed with every heartbeat. */
   private held: readonly string[] = [];
-  /** Steps under way (see `track`). */
-  private readonly inFlight = new Set<Promise<unknown>>();
+  /** Steps whose functions run now (see `stepBegan`), and who waits for the last of them to end. */
+  private underway = 0;
+  private drained: (() => void) | undefined;
   private handlerSettled = false;
   /** Lines an earlier attempt kept after the furthest step, while this attempt may still be repeating them (see `repeats`). */
   private tail: LogLine[] | undefined;
@@ -101,8 +102,7 @@ export class Attempt implements StepHost {
     // Every step an earlier attempt reached, finished or not: the code before each of them has logged already.
     this.reachedBefore = Object.keys(record.steps).length;
     this.replaying = this.reachedBefore > 0;
-    if (this.replaying && record.logTail !== undefined && record.logTail < record.logs.length)
-      this.tail = record.logs.slice(record.logTail);
+    if (this.replaying && (record.logTail ?? 0) < record.logs.length) this.tail = record.logs.slice(record.logTail ?? 0);
   }
 
   holding(slots: readonly string[]): this {
@@ -132,15 +132,17 @@ export class Attempt implements StepHost {
     return this.mode === 'executing' && !this.interrupted && !this.handlerSettled;
   }
 
-  track<T>(step: Promise<T>): Promise<T> {
-    this.inFlight.add(step);
-    const done = () => this.inFlight.delete(step);
-    step.then(done, done);
-    return step;
+  stepBegan(): void {
+    this.underway++;
+  }
+
+  stepEnded(): void {
+    if (--this.underway === 0) this.drained?.();
   }
 
   stepAdded(): void {
-    this.record.logTail = this.record.logs.length;
+    // Absent means 0: a run that has logged nothing carries no mark.
+    if (this.record.logs.length > 0 || this.record.logTail !== undefined) this.record.logTail = this.record.logs.length;
   }
 
   /**
@@ -310,7 +312,7 @@ export class Attempt implements StepHost {
       this.handlerSettled = true;
       // A step the handler left running (a sibling of one that failed, in Promise.all) finishes and is stored
       // with this outcome: its result is never dropped, so the next attempt does not run it again.
-      while (this.inFlight.size > 0 && !stopped) await Promise.race([Promise.allSettled([...this.inFlight]), stop]);
+      if (this.underway > 0 && !stopped) await Promise.race([new Promise<void>((resolve) => (this.drained = resolve)), stop]);
     } finally {
       if (timer) clock.clearTimeout(timer);
     }

@@ -79,8 +79,10 @@ export interface StepHost {
    * thrown): a step not begun by then is not begun at all.
    */
   readonly acceptsNewSteps: boolean;
-  /** A step under way: the attempt waits for it before writing its outcome, so a sibling's failure never drops its result. */
-  track<T>(step: Promise<T>): Promise<T>;
+  /** A step began running its function: the attempt writes no outcome until it ended, so a sibling's failure never drops its result. */
+  stepBegan(): void;
+  /** That step's result (or error) is in the record. */
+  stepEnded(): void;
   /** Resolves once the run's record is this attempt's; rejects (interrupting the attempt) when another holds it. */
   claimed(): Promise<void>;
   markDirty(): void;
@@ -141,35 +143,41 @@ export function createStepTools(host: StepHost): StepTools {
     await host.claimed();
     guard();
     mayBegin();
-    host.beginNewStep();
-    const startedAt = host.now();
-    const attempts = (prior?.attempts ?? 0) + 1;
-    let output: T;
+    // Counted until its record is written: the attempt writes no outcome while a step is under way.
+    host.stepBegan();
     try {
-      output = await fn();
-      const reason = unserialisableReason(output, `output of step "${id}"`);
-      if (reason) throw new NonRetriableError(`${reason}; a step's result is stored with the run, so it must be plain data`);
-    } catch (thrown) {
-      if (thrown instanceof Interrupt) throw thrown;
+      host.beginNewStep();
+      const startedAt = host.now();
+      const attempts = (prior?.attempts ?? 0) + 1;
+      let output: T;
+      try {
+        output = await fn();
+        const reason = unserialisableReason(output, `output of step "${id}"`);
+        if (reason) throw new NonRetriableError(`${reason}; a step's result is stored with the run, so it must be plain data`);
+      } catch (thrown) {
+        if (thrown instanceof Interrupt) throw thrown;
+        guard();
+        const error = coerceError(thrown);
+        const final = error instanceof NonRetriableError || error instanceof StepFailedError || attempts > retries;
+        put(id, {
+          id,
+          kind,
+          status: final ? 'failed' : 'retrying',
+          attempts,
+          startedAt,
+          endedAt: host.now(),
+          error: serializeError(error),
+        });
+        if (!final) throw host.interrupt(Interrupt.retry(error, host.now() + retryDelay(error, attempts, delayFor, host.now())));
+        if (error instanceof NonRetriableError) throw error;
+        throw new StepFailedError(id, serializeError(error));
+      }
       guard();
-      const error = coerceError(thrown);
-      const final = error instanceof NonRetriableError || error instanceof StepFailedError || attempts > retries;
-      put(id, {
-        id,
-        kind,
-        status: final ? 'failed' : 'retrying',
-        attempts,
-        startedAt,
-        endedAt: host.now(),
-        error: serializeError(error),
-      });
-      if (!final) throw host.interrupt(Interrupt.retry(error, host.now() + retryDelay(error, attempts, delayFor, host.now())));
-      if (error instanceof NonRetriableError) throw error;
-      throw new StepFailedError(id, serializeError(error));
+      put(id, { id, kind, status: 'succeeded', attempts, startedAt, endedAt: host.now(), output });
+      return output;
+    } finally {
+      host.stepEnded();
     }
-    guard();
-    put(id, { id, kind, status: 'succeeded', attempts, startedAt, endedAt: host.now(), output });
-    return output;
   }
 
   const sleepTo = async (id: string, wakeAt: number): Promise<void> => {
@@ -208,7 +216,7 @@ export function createStepTools(host: StepHost): StepTools {
       if (typeof fn !== 'function') throw new NonRetriableError(`step "${id}": the second argument must be a function`);
       const retries = options.retries ?? host.retries;
       const delayFor = options.backoff ? compileBackoff(options.backoff, `step "${id}"`) : host.delayFor;
-      return host.track(memoised(id, 'run', retries, delayFor, fn as () => Promise<Awaited<T>>));
+      return memoised(id, 'run', retries, delayFor, fn as () => Promise<Awaited<T>>);
     },
     sleep(id, duration) {
       const uid = uniqueId(id);
@@ -226,7 +234,7 @@ export function createStepTools(host: StepHost): StepTools {
       const list = Array.isArray(events) ? events : [events];
       // Ids derived from the run and step make a re-sent batch (after a crash before the result was stored) deduplicate in the transport.
       const withIds = list.map((e, i) => ({ ...e, id: e?.id ?? `${host.record.id}.${uid}.${i}` }));
-      return host.track(memoised(uid, 'sendEvent', host.retries, host.delayFor, () => host.send(withIds)));
+      return memoised(uid, 'sendEvent', host.retries, host.delayFor, () => host.send(withIds));
     },
   };
 }
