@@ -27,6 +27,7 @@ export { defineFunction } from './core/function.js';
 export { forEvents } from './core/events.js';
 export type { EventMap, EventOf, TriggerOf, DataOf } from './core/events.js';
 export type {
+  CronTrigger,
   EventideFunction,
   FailureContext,
   FailureHandler,
@@ -34,6 +35,7 @@ export type {
   Handler,
   HandlerContext,
   Trigger,
+  TriggerOption,
 } from './core/function.js';
 export type { InvokeOptions, InvokeTarget } from './core/invoke-step.js';
 export type { StepTools, StepOptions } from './core/step.js';

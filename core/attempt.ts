@@ -33,14 +33,14 @@ import { NonRetriableError, StepFailedError, TimeoutError, coerceError, serializ
 import type { EventideFunction } from './function.js';
 import { retryDelay } from './backoff.js';
 import { createRunLogger, type RunLogger } from './run-logger.js';
-import { apply, changeOf, runKey } from './run-record.js';
+import { apply, changeOf, closeOpenSteps, runKey } from './run-record.js';
 import type { RunWriter } from './run-writer.js';
 import { Interrupt, createStepTools, type StepHost } from './step.js';
 import { startChild, type ChildRequest, type StartedChild } from './invoke.js';
 import { publishFailure } from './on-failure.js';
 import type { Delivery, KVStore, PublishOptions, PublishResult, Rates, Slots } from './transport.js';
 import { decodeRecord } from './codec/record.js';
-import { terminalStatuses, type EventPayload, type RunRecord, type RunStateChange } from './types.js';
+import { terminalStatuses, type EventPayload, type LogLine, type RunRecord, type RunStateChange } from './types.js';
 
 /** What an attempt needs from the runtime that runs it. */
 export interface ExecutorDeps {
@@ -86,6 +86,13 @@ export class Attempt implements StepHost {
   private claim: Promise<boolean> | undefined;
   /** Concurrency slots the run holds while this attempt executes: renewed with every heartbeat. */
   private held: readonly string[] = [];
+  /** Steps whose functions run now (see `stepBegan`), and who waits for the last of them to end. */
+  private underway = 0;
+  private drained: (() => void) | undefined;
+  private handlerSettled = false;
+  /** Lines an earlier attempt kept after the furthest step, while this attempt may still be repeating them (see `repeats`). */
+  private tail: LogLine[] | undefined;
+  private tailAt = 0;
 
   constructor(
     private readonly fn: EventideFunction,
@@ -101,6 +108,7 @@ export class Attempt implements StepHost {
     // Every step an earlier attempt reached, finished or not: the code before each of them has logged already.
     this.reachedBefore = Object.keys(record.steps).length;
     this.replaying = this.reachedBefore > 0;
+    if (this.replaying && (record.logTail ?? 0) < record.logs.length) this.tail = record.logs.slice(record.logTail ?? 0);
   }
 
   holding(slots: readonly string[]): this {
@@ -129,8 +137,41 @@ export class Attempt implements StepHost {
     return this.interrupted;
   }
 
+  get acceptsNewSteps(): boolean {
+    return this.mode === 'executing' && !this.interrupted && !this.handlerSettled;
+  }
+
+  stepBegan(): void {
+    this.underway++;
+  }
+
+  stepEnded(): void {
+    if (--this.underway === 0) this.drained?.();
+  }
+
+  stepAdded(): void {
+    // Absent means 0: a run that has logged nothing carries no mark.
+    if (this.record.logs.length > 0 || this.record.logTail !== undefined) this.record.logTail = this.record.logs.length;
+  }
+
+  /**
+   * True for a line the code after the furthest step logs again, as an earlier attempt did (compared in
+   * order): it was kept then. The first line that differs, or a step that runs anew, ends the comparison.
+   */
+  repeats(line: Pick<LogLine, 'level' | 'message' | 'fields'>): boolean {
+    if (this.replaying || !this.tail) return false;
+    const kept = this.tail[this.tailAt];
+    if (kept && kept.level === line.level && kept.message === line.message && sameFields(kept.fields, line.fields)) {
+      this.tailAt++;
+      return true;
+    }
+    this.tail = undefined;
+    return false;
+  }
+
   beginNewStep(): void {
     this.replaying = false;
+    this.tail = undefined;
     if (this.dirty) {
       this.dirty = false;
       // Written while the next step runs; settling the delivery waits for it.
@@ -234,7 +275,14 @@ export class Attempt implements StepHost {
     const { record, deps, fn } = this;
     const clock = deps.clock;
     let timer: TimerHandle | undefined;
-    const stop = new Promise<Interrupt>((resolve) => (this.stopNow = resolve));
+    let stopped = false;
+    const stop = new Promise<Interrupt>(
+      (resolve) =>
+        (this.stopNow = (i) => {
+          stopped = true;
+          resolve(i);
+        }),
+    );
     if (fn.timeoutMs !== undefined) {
       timer = clock.setTimeout(() => {
         const error = new TimeoutError(`attempt ${record.attempt} of "${fn.id}" ran past its timeout of ${fn.timeoutMs} ms`);
@@ -269,10 +317,16 @@ export class Attempt implements StepHost {
       }
       // The handler has started (up to its first await) before the claim goes out.
       this.claimNow().catch(() => undefined);
-      const result = await Promise.race([running, stop]);
-      outcome = result instanceof Interrupt ? result : { ok: true, output: result };
-    } catch (thrown) {
-      outcome = thrown instanceof Interrupt ? thrown : { ok: false, error: coerceError(thrown) };
+      try {
+        const result = await Promise.race([running, stop]);
+        outcome = result instanceof Interrupt ? result : { ok: true, output: result };
+      } catch (thrown) {
+        outcome = thrown instanceof Interrupt ? thrown : { ok: false, error: coerceError(thrown) };
+      }
+      this.handlerSettled = true;
+      // A step the handler left running (a sibling of one that failed, in Promise.all) finishes and is stored
+      // with this outcome: its result is never dropped, so the next attempt does not run it again.
+      if (this.underway > 0 && !stopped) await Promise.race([new Promise<void>((resolve) => (this.drained = resolve)), stop]);
     } finally {
       if (timer) clock.clearTimeout(timer);
     }
@@ -305,6 +359,7 @@ export class Attempt implements StepHost {
     const done = terminalStatuses.has(record.status);
     if (record.status === 'failed' && this.fn.config.onFailure)
       await publishFailure(record, (subject, data, options) => deps.publish(subject, data, options), now);
+    if (done) closeOpenSteps(record, now);
     const delay = Math.max(0, (record.nextAttemptAt ?? now) - now);
     const expireMs = done ? deps.finishedExpireMs() : undefined;
     // An invoked child that ended is handed back rather than acked: its next delivery tells the parent (see invoke.ts).
@@ -337,5 +392,14 @@ export class Attempt implements StepHost {
       apply(record, 'FAIL');
       record.endedAt = now;
     }
+  }
+}
+
+function sameFields(a: Record<string, unknown> | undefined, b: Record<string, unknown> | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  try {
+    return JSON.stringify(a) === JSON.stringify(b);
+  } catch {
+    return false;
   }
 }

@@ -2,7 +2,6 @@
  * @module
  * `defineFunction`: what runs when an event arrives, and how it retries.
  */
-import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { compileBackoff, type Backoff, type DelayFor } from './backoff.js';
 import { toMs, type Duration } from './duration.js';
 import { ConfigError } from './errors.js';
@@ -10,21 +9,17 @@ import { compileFlow, type ConcurrencyOption, type FlowControl, type PriorityOf,
 import type { BatchOption, DebounceOption, IdempotencyOption, RateLimitOption } from './flow/intake-config.js';
 import type { RunLogger } from './run-logger.js';
 import type { StepTools } from './step.js';
+import type { CronSchedule } from './cron/schedule.js';
+import { readTriggers, type Trigger, type TriggerOption } from './triggers.js';
 import type { StoredEvent } from './types.js';
 
-export interface Trigger<Name extends string = string, Data = unknown> {
-  /** An event name, or a prefix ending in `*` such as `user/*`. */
-  event: Name;
-  /** Runs only for events this returns true for. */
-  if?: (event: StoredEvent<string, Data>) => boolean;
-  /** Validates the event's data at `send` and types `event.data` in the handler. */
-  schema?: StandardSchemaV1<unknown, Data>;
-}
+export type { CronTrigger, Trigger, TriggerOption } from './triggers.js';
 
 export interface FunctionConfig<Name extends string = string, Data = unknown> {
   /** Stable id: names the consumer group and derives run ids. Letters, digits, `-` and `_`. */
   id: string;
-  trigger: Trigger<Name, Data>;
+  /** An event (`{ event }`), a schedule (`{ cron, tz? }`), or an array of them. */
+  trigger: TriggerOption<Name, Data>;
   /** Retries after the first failed attempt, per step (and for the code outside steps). Default 3. */
   retries?: number;
   backoff?: Backoff;
@@ -106,6 +101,10 @@ export interface EventideFunction<Data = unknown, Output = unknown> {
   readonly timeoutMs: number | undefined;
   /** Its limits, compiled; `undefined` when it has none. */
   readonly flow: FlowControl | undefined;
+  /** Its event triggers (none for a function started only by a schedule). */
+  readonly events: readonly Trigger[];
+  /** Its cron schedules. */
+  readonly crons: readonly CronSchedule[];
   matches(event: StoredEvent): boolean;
 }
 
@@ -119,9 +118,7 @@ export function defineFunction<Name extends string, Data = unknown, Output = unk
     throw new ConfigError(`function id ${JSON.stringify(config?.id)} must be letters, digits, '-' or '_', starting with a letter or digit`);
   }
   const where = `function "${config.id}"`;
-  if (!config.trigger || typeof config.trigger.event !== 'string' || config.trigger.event.length === 0) {
-    throw new ConfigError(`${where}: trigger.event must name an event (or a prefix ending in '*')`);
-  }
+  const triggers = readTriggers(config.trigger, where);
   if (typeof handler !== 'function') throw new ConfigError(`${where}: handler must be a function`);
   if (config.onFailure !== undefined && typeof config.onFailure !== 'function')
     throw new ConfigError(`${where}: onFailure must be a function`);
@@ -129,11 +126,9 @@ export function defineFunction<Name extends string, Data = unknown, Output = unk
     if (plannedOptions.has(name)) throw new ConfigError(`${where}: option "${name}" is not supported yet`);
     if (!knownOptions.has(name)) throw new ConfigError(`${where}: unknown option "${name}" (known: ${[...knownOptions].join(', ')})`);
   }
+  const matchers = triggers.events.map(matcherOf);
   const retries = config.retries ?? 3;
   if (!Number.isInteger(retries) || retries < 0) throw new ConfigError(`${where}: retries must be a whole number ≥ 0`);
-  const pattern = config.trigger.event;
-  const prefix = pattern.endsWith('*') ? pattern.slice(0, -1) : undefined;
-  const filter = config.trigger.if as ((e: StoredEvent) => boolean) | undefined;
   return {
     id: config.id,
     config: config,
@@ -142,9 +137,24 @@ export function defineFunction<Name extends string, Data = unknown, Output = unk
     delayFor: compileBackoff(config.backoff, where),
     timeoutMs: config.timeoutMs === undefined ? undefined : toMs(config.timeoutMs, `${where}: timeoutMs`),
     flow: compileFlow(config, config.id, where),
-    matches(event) {
-      const nameOk = prefix === undefined ? event.name === pattern : event.name.startsWith(prefix);
-      return nameOk && (filter === undefined || filter(event) === true);
-    },
+    events: triggers.events,
+    crons: triggers.crons,
+    matches:
+      matchers.length === 1
+        ? matchers[0]
+        : (event) => {
+            for (const m of matchers) if (m(event)) return true;
+            return false;
+          },
+  };
+}
+
+function matcherOf(trigger: Trigger): (event: StoredEvent) => boolean {
+  const pattern = trigger.event;
+  const prefix = pattern.endsWith('*') ? pattern.slice(0, -1) : undefined;
+  const filter = trigger.if;
+  return (event) => {
+    const nameOk = prefix === undefined ? event.name === pattern : event.name.startsWith(prefix);
+    return nameOk && (filter === undefined || filter(event) === true);
   };
 }

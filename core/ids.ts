@@ -37,7 +37,3 @@ export function runIdFor(functionId: string, eventId: string, salt = ''): string
   const h = oneShot ? oneShot('sha256', input, 'base64url') : createHash('sha256').update(input).digest('base64url');
   return `run_${h.slice(0, 26).replace(/[-_]/g, 'x')}`;
 }
-
-export function newReplaySalt(): string {
-  return `replay:${Date.now().toString(36)}:${randomChars(8)}`;
-}

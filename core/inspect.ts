@@ -10,8 +10,8 @@ import { encode } from './codec/msgpack.js';
 import { decodeRecord, encodeRecord } from './codec/record.js';
 import { ConfigError } from './errors.js';
 import type { EventideFunction } from './function.js';
-import { newReplaySalt, runIdFor } from './ids.js';
-import { apply, changeOf, runKey, runKeyPrefix } from './run-record.js';
+import { runIdFor } from './ids.js';
+import { apply, changeOf, closeOpenSteps, runKey, runKeyPrefix } from './run-record.js';
 import type { DeadLetter, Transport } from './transport.js';
 import { terminalStatuses, type RunRecord, type RunStateChange, type RunStatus, type StoredEvent } from './types.js';
 
@@ -107,35 +107,66 @@ export class Inspector {
   /**
    * Starts fresh runs of the same events with the current code (after a
    * fix), one per selected run, and returns the new run ids. Selects by
-   * `runIds`, or by `functionId` and `status` (default 'failed').
+   * `runIds`, or by `functionId` and `status` (default 'failed'); a replay
+   * by status leaves out runs already replayed (`replayedBy`).
+   *
+   * Idempotent: a replay's run id is derived from the original and the
+   * revision it was read at, and the original is marked only after the
+   * replay is published. Two bulk replays reading the same original start
+   * one run (publish and run ids deduplicate), and one that dies between
+   * publishing and marking starts the same run when asked again.
    */
   async replay(query: ReplayQuery): Promise<string[]> {
     const transport = await this.deps.transport();
-    let runs: RunRecord[];
-    if (query.runIds) {
-      runs = [];
-      for (const id of query.runIds) {
-        const r = await this.getRun(id);
-        if (!r) throw new ConfigError(`replay: no run "${id}"`);
-        runs.push(r);
-      }
-    } else {
+    let runIds: string[];
+    if (query.runIds) runIds = query.runIds;
+    else {
       if (!query.functionId) throw new ConfigError('replay needs runIds, or a functionId (and optionally a status, default failed)');
-      runs = await this.listRuns({ functionId: query.functionId, status: query.status ?? 'failed', limit: Number.MAX_SAFE_INTEGER });
+      const runs = await this.listRuns({ functionId: query.functionId, status: query.status ?? 'failed', limit: Number.MAX_SAFE_INTEGER });
+      runIds = runs.filter((r) => r.replayedBy === undefined).map((r) => r.id);
     }
-    for (const r of runs)
-      if (!this.deps.functions.has(r.functionId))
-        throw new ConfigError(`replay: function "${r.functionId}" is not registered with this runtime`);
+    const originals: { record: RunRecord; revision: number }[] = [];
+    for (const id of runIds) {
+      const stored = await transport.store.get(runKey(id));
+      if (!stored) throw new ConfigError(`replay: no run "${id}"`);
+      const record = decodeRecord(stored.value);
+      if (!this.deps.functions.has(record.functionId))
+        throw new ConfigError(`replay: function "${record.functionId}" is not registered with this runtime`);
+      // Read again since it was listed: another replay may have marked it meanwhile.
+      if (!query.runIds && record.replayedBy !== undefined) continue;
+      originals.push({ record, revision: stored.revision });
+    }
     const ids: string[] = [];
     await Promise.all(
-      runs.map(async (r) => {
-        const runId = runIdFor(r.functionId, r.eventId, newReplaySalt());
+      originals.map(async ({ record: r, revision }) => {
+        const runId = runIdFor(r.functionId, r.eventId, `replay:${r.id}:${revision}`);
         const env: Envelope = { v: 1, event: r.event, target: { functionId: r.functionId, runId, replayOf: r.id } };
         await transport.publish('events', encode(env), { msgId: runId, topic: r.event.name });
+        await this.markReplayed(transport, r.id, runId);
         ids.push(runId);
       }),
     );
     return ids;
+  }
+
+  /** Writes `replayedBy` on the original (compare-and-set, read again on a conflict). */
+  private async markReplayed(transport: Transport, originalId: string, replayId: string): Promise<void> {
+    for (let tries = 0; tries < 10; tries++) {
+      const stored = await transport.store.get(runKey(originalId));
+      if (!stored) return;
+      const record = decodeRecord(stored.value);
+      // A run that has not ended is its worker's to write (a write here would make that worker's next one lose).
+      if (record.replayedBy === replayId || !terminalStatuses.has(record.status)) return;
+      record.replayedBy = replayId;
+      const expireMs = this.deps.finishedExpireMs();
+      const written = await transport.store.update(
+        runKey(originalId),
+        encodeRecord(record),
+        stored.revision,
+        expireMs !== undefined ? { expireMs } : undefined,
+      );
+      if (written !== undefined) return;
+    }
   }
 
   /** Cancels a run that has not ended; an attempt in flight is aborted (its `signal` fires). Resolves to the run as stored. */
@@ -152,6 +183,7 @@ export class Inspector {
       record.endedAt = record.updatedAt = now;
       record.nextAttemptAt = undefined;
       record.waitingFor = undefined;
+      closeOpenSteps(record, now);
       const expireMs = this.deps.finishedExpireMs();
       const written = await transport.store.update(
         runKey(runId),

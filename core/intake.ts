@@ -35,8 +35,7 @@ export class EventIntake {
     private readonly maxEventBytes: number,
   ) {
     for (const fn of functions) {
-      const s = fn.config.trigger.schema;
-      if (s && !fn.config.trigger.event.endsWith('*')) this.schemas.set(fn.config.trigger.event, s);
+      for (const t of fn.events) if (t.schema && !t.event.endsWith('*')) this.schemas.set(t.event, t.schema);
     }
     for (const [name, schema] of Object.entries(schemas)) {
       if (!schema || typeof schema !== 'object' || !('~standard' in schema))

@@ -55,3 +55,13 @@ export function apply(record: RunRecord, event: RunMachineEventType): boolean {
   record.machine = m.snapshot;
   return true;
 }
+
+/** An ended run leaves no step open: one still sleeping, retrying or waiting is closed as `cancelled` when the run ends. */
+export function closeOpenSteps(record: RunRecord, at: number): void {
+  for (const id in record.steps) {
+    const step = record.steps[id];
+    if (step.status === 'succeeded' || step.status === 'failed' || step.status === 'cancelled') continue;
+    step.status = 'cancelled';
+    step.endedAt = at;
+  }
+}

@@ -10,6 +10,7 @@ import type { Attempt, ExecutorDeps } from './attempt.js';
 import { BroadcastWindow } from './broadcast-window.js';
 import { systemClock, type Clock } from './clock.js';
 import { decode } from './codec/msgpack.js';
+import { CronTicker } from './cron/ticker.js';
 import { toMs, type Duration } from './duration.js';
 import { ConfigError, RuntimeStoppedError, coerceError } from './errors.js';
 import type { EventMap, EventOf } from './events.js';
@@ -17,6 +18,7 @@ import { handleDelivery } from './executor.js';
 import { describeFlow, type FlowDescription } from './flow/describe.js';
 import { Gate, type GateDeps } from './flow/gate.js';
 import type { EventideFunction } from './function.js';
+import { describeTriggers } from './triggers.js';
 import { Inspector, type ListedEvent, type ListRunsQuery, type ReplayQuery } from './inspect.js';
 import { registerFunctions } from './function-registry.js';
 import { failureFunctionOf } from './on-failure.js';
@@ -76,6 +78,19 @@ export interface RuntimeOptions {
   clock?: Clock;
 }
 
+/** A function as `listFunctions` describes it. */
+export interface FunctionSummary {
+  id: string;
+  /** Its triggers in words: event names, and `cron <expression>` for each schedule. */
+  trigger: string;
+  retries: number;
+  limits?: FlowDescription;
+  /** Each cron schedule with its next tick (epoch milliseconds). */
+  crons?: { cron: string; tz?: string; nextTick?: number }[];
+  /** The earliest next tick of its schedules. */
+  nextTick?: number;
+}
+
 type Phase = 'idle' | 'starting' | 'started' | 'stopping' | 'stopped';
 
 export class Runtime<Events extends EventMap = EventMap> {
@@ -98,6 +113,7 @@ export class Runtime<Events extends EventMap = EventMap> {
   private deps: ExecutorDeps | undefined;
   private retention: Retention | undefined;
   private slots: Slots | undefined;
+  private ticker: CronTicker | undefined;
   private readonly keepFinishedRuns: { age?: Duration; count?: number };
   private readonly retentionAgeMs: number;
 
@@ -189,6 +205,16 @@ export class Runtime<Events extends EventMap = EventMap> {
             }),
           );
         }
+        const scheduled = [...this.functions.values()].filter((f) => f.crons.length > 0);
+        if (scheduled.length > 0) {
+          this.ticker = new CronTicker(
+            scheduled,
+            this.clock,
+            (subject, data, options) => transport.publish(subject, data, options),
+            this.logger,
+          );
+          this.ticker.start();
+        }
       }
       this.phase = 'started';
     } catch (e) {
@@ -241,6 +267,7 @@ export class Runtime<Events extends EventMap = EventMap> {
 
   private async teardown(timeoutMs: number): Promise<void> {
     const consumers = this.consumers.splice(0);
+    this.ticker?.stop();
     this.slots?.close();
     const abandon = setTimeout(() => {
       for (const a of this.active.values()) a.abandon();
@@ -417,13 +444,15 @@ export class Runtime<Events extends EventMap = EventMap> {
     await gate.releaseAll(record.id, record.event);
   }
 
-  /** The functions this runtime knows, by id, with their limits. */
-  listFunctions(): { id: string; trigger: string; retries: number; limits?: FlowDescription }[] {
+  /** The functions this runtime knows, by id, with their limits and, for cron triggers, each schedule's next tick. */
+  listFunctions(): FunctionSummary[] {
+    const now = this.clock.now();
     return [...this.functions.values()].map((f) => ({
       id: f.id,
-      trigger: f.config.trigger.event,
+      trigger: describeTriggers(f),
       retries: f.retries,
       ...(f.flow ? { limits: describeFlow(f.flow) } : {}),
+      ...(f.crons.length > 0 ? CronTicker.nextTicks(f, now) : {}),
     }));
   }
 

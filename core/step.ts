@@ -79,6 +79,17 @@ export interface StepHost {
   beginNewStep(): void;
   /** A stored step was returned. */
   replayedStep(): void;
+  /** A step record was added to the run (not one an earlier attempt stored). */
+  stepAdded(): void;
+  /**
+   * False once the attempt's outcome is decided (an interrupt is pending, or the handler has returned or
+   * thrown): a step not begun by then is not begun at all.
+   */
+  readonly acceptsNewSteps: boolean;
+  /** A step began running its function: the attempt writes no outcome until it ended, so a sibling's failure never drops its result. */
+  stepBegan(): void;
+  /** That step's result (or error) is in the record. */
+  stepEnded(): void;
   /** Resolves once the run's record is this attempt's; rejects (interrupting the attempt) when another holds it. */
   claimed(): Promise<void>;
   markDirty(): void;
@@ -106,6 +117,19 @@ export function createStepTools(host: StepHost): StepTools {
     if (host.ended) throw host.interrupt(Interrupt.stopped());
   };
 
+  // Not registered as the attempt's interrupt: the outcome is decided already; this only keeps the step from starting.
+  const mayBegin = () => {
+    if (!host.acceptsNewSteps) throw Interrupt.stopped();
+  };
+
+  const put = (id: string, step: StepRecord) => {
+    const steps = host.record.steps;
+    const added = !(id in steps);
+    steps[id] = step;
+    if (added) host.stepAdded();
+    host.markDirty();
+  };
+
   async function memoised<T>(
     id: string,
     kind: StepRecord['kind'],
@@ -127,37 +151,42 @@ export function createStepTools(host: StepHost): StepTools {
     if (prior) host.replayedStep();
     await host.claimed();
     guard();
-    host.beginNewStep();
-    const startedAt = host.now();
-    const attempts = (prior?.attempts ?? 0) + 1;
-    let output: T;
+    mayBegin();
+    // Counted until its record is written: the attempt writes no outcome while a step is under way.
+    host.stepBegan();
     try {
-      output = await fn();
-      const reason = unserialisableReason(output, `output of step "${id}"`);
-      if (reason) throw new NonRetriableError(`${reason}; a step's result is stored with the run, so it must be plain data`);
-    } catch (thrown) {
-      if (thrown instanceof Interrupt) throw thrown;
+      host.beginNewStep();
+      const startedAt = host.now();
+      const attempts = (prior?.attempts ?? 0) + 1;
+      let output: T;
+      try {
+        output = await fn();
+        const reason = unserialisableReason(output, `output of step "${id}"`);
+        if (reason) throw new NonRetriableError(`${reason}; a step's result is stored with the run, so it must be plain data`);
+      } catch (thrown) {
+        if (thrown instanceof Interrupt) throw thrown;
+        guard();
+        const error = coerceError(thrown);
+        const final = error instanceof NonRetriableError || error instanceof StepFailedError || attempts > retries;
+        put(id, {
+          id,
+          kind,
+          status: final ? 'failed' : 'retrying',
+          attempts,
+          startedAt,
+          endedAt: host.now(),
+          error: serializeError(error),
+        });
+        if (!final) throw host.interrupt(Interrupt.retry(error, host.now() + retryDelay(error, attempts, delayFor, host.now())));
+        if (error instanceof NonRetriableError) throw error;
+        throw new StepFailedError(id, serializeError(error));
+      }
       guard();
-      const error = coerceError(thrown);
-      const final = error instanceof NonRetriableError || error instanceof StepFailedError || attempts > retries;
-      steps[id] = {
-        id,
-        kind,
-        status: final ? 'failed' : 'retrying',
-        attempts,
-        startedAt,
-        endedAt: host.now(),
-        error: serializeError(error),
-      };
-      host.markDirty();
-      if (!final) throw host.interrupt(Interrupt.retry(error, host.now() + retryDelay(error, attempts, delayFor, host.now())));
-      if (error instanceof NonRetriableError) throw error;
-      throw new StepFailedError(id, serializeError(error));
+      put(id, { id, kind, status: 'succeeded', attempts, startedAt, endedAt: host.now(), output });
+      return output;
+    } finally {
+      host.stepEnded();
     }
-    guard();
-    steps[id] = { id, kind, status: 'succeeded', attempts, startedAt, endedAt: host.now(), output };
-    host.markDirty();
-    return output;
   }
 
   const sleepTo = async (id: string, wakeAt: number): Promise<void> => {
@@ -179,14 +208,13 @@ export function createStepTools(host: StepHost): StepTools {
       throw host.interrupt(Interrupt.sleep(prior.wakeAt ?? now));
     }
     await host.claimed();
+    mayBegin();
     host.beginNewStep();
     if (wakeAt <= now) {
-      steps[id] = { id, kind: 'sleep', status: 'succeeded', attempts: 1, startedAt: now, endedAt: now, wakeAt };
-      host.markDirty();
+      put(id, { id, kind: 'sleep', status: 'succeeded', attempts: 1, startedAt: now, endedAt: now, wakeAt });
       return;
     }
-    steps[id] = { id, kind: 'sleep', status: 'sleeping', attempts: 1, startedAt: now, wakeAt };
-    host.markDirty();
+    put(id, { id, kind: 'sleep', status: 'sleeping', attempts: 1, startedAt: now, wakeAt });
     throw host.interrupt(Interrupt.sleep(wakeAt));
   };
 

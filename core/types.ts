@@ -30,7 +30,8 @@ export type StepKind = 'run' | 'sleep' | 'sendEvent' | 'invoke';
 export interface StepRecord {
   id: string;
   kind: StepKind;
-  status: 'succeeded' | 'failed' | 'retrying' | 'sleeping';
+  /** `cancelled`: the run ended (cancelled, or failed for good) while the step was still open. */
+  status: 'succeeded' | 'failed' | 'retrying' | 'sleeping' | 'cancelled';
   /** How many times the step's function ran. */
   attempts: number;
   startedAt: number;
@@ -98,6 +99,13 @@ export interface RunRecord {
    * through a resume message for that step. Older messages still parked for it are stale and dropped.
    */
   turn?: string;
+  /** The newest run that re-runs this one (`replay`): a replay by status leaves this run out. */
+  replayedBy?: string;
+  /**
+   * Where in `logs` the lines written after the furthest step begin: a retried attempt that logs the
+   * same lines again there (the code after its last step runs again) does not keep them twice.
+   */
+  logTail?: number;
   /** When a retrying or sleeping run is due to continue. */
   nextAttemptAt?: number;
   /** Set while the run is `waiting`. */

@@ -189,7 +189,8 @@ The service's workers run the replays with their current code; this command only
         if (runIds) return replayFromOutside(connection, rt, { runIds });
         if (since === undefined) return replayFromOutside(connection, rt, { functionId, status: wanted });
         const runs = await rt.listRuns({ functionId, status: wanted, limit: Number.MAX_SAFE_INTEGER });
-        const chosen = runs.filter((r) => r.createdAt >= since).map((r) => r.id);
+        // As a replay by status does: runs already replayed are left out.
+        const chosen = runs.filter((r) => r.createdAt >= since && r.replayedBy === undefined).map((r) => r.id);
         return chosen.length ? replayFromOutside(connection, rt, { runIds: chosen }) : [];
       });
       if (ctx.values.json) json(ctx, { ids });

@@ -18,7 +18,7 @@
   var token = sessionStorage.getItem(TOKEN_KEY) || '';
   var TERMINAL = { succeeded: 1, failed: 1, cancelled: 1, skipped: 1 };
   var STATUSES = ['running', 'retrying', 'sleeping', 'waiting', 'pending', 'failed', 'succeeded', 'cancelled', 'skipped'];
-  var STEP_STATUSES = ['succeeded', 'failed', 'retrying', 'sleeping'];
+  var STEP_STATUSES = ['succeeded', 'failed', 'retrying', 'sleeping', 'cancelled'];
   var LEVELS = ['debug', 'info', 'warn', 'error'];
   // No URL, style, srcdoc or on* attribute: a value from the API in one of those could load or run something.
   var SAFE_ATTRIBUTE = /^(id|class|title|value|type|aria-label|data-[a-z-]+)$/;
@@ -279,7 +279,9 @@
   function countsFor(fnId) {
     var c = {};
     state.overview.forEach(function (r) {
-      if (r.functionId === fnId) c[r.status] = (c[r.status] || 0) + 1;
+      // A failed run already replayed is counted apart: "Replay N failed" offers only the others.
+      var s = r.status === 'failed' && r.replayedBy ? 'replayed' : r.status;
+      if (r.functionId === fnId) c[s] = (c[s] || 0) + 1;
     });
     return c;
   }
@@ -302,9 +304,13 @@
         { class: 'counts' },
         STATUSES.filter(function (s) {
           return c[s];
-        }).map(function (s) {
-          return h('span', { class: 'count s-' + s, title: s, text: c[s] + ' ' + s });
-        }),
+        })
+          .map(function (s) {
+            return h('span', { class: 'count s-' + s, title: s, text: c[s] + ' ' + s });
+          })
+          .concat(
+            c.replayed ? [h('span', { class: 'count s-cancelled', title: 'failed, then replayed', text: c.replayed + ' replayed' })] : [],
+          ),
       );
       var replay = c.failed
         ? h('button', {
@@ -338,6 +344,7 @@
                 h('span', { class: 'faint', text: '· ' + f.retries + ' retries' }),
                 f.limits ? h('span', { class: 'faint', 'data-limits': f.id, text: '· ' + limitsText(f.limits) }) : null,
                 f.waiting ? h('span', { class: 'count s-waiting', text: f.waiting + ' waiting for a limit' }) : null,
+                f.nextTick ? h('span', { class: 'faint', 'data-next-tick': f.id }, '· next tick ', when(f.nextTick)) : null,
               ),
           h('div', { class: 'counts' }, counts.childNodes.length ? counts : h('span', { class: 'faint', text: 'no runs' }), replay),
         ),

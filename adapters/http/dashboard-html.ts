@@ -150,6 +150,7 @@ pre { margin: 0; font-family: var(--mono); font-size: 12px; background: var(--bg
 .bar.failed { background: var(--failed); }
 .bar.retrying { background: var(--retrying); }
 .bar.sleeping { background: repeating-linear-gradient(45deg, var(--sleeping), var(--sleeping) 4px, color-mix(in srgb, var(--sleeping) 55%, transparent) 4px, color-mix(in srgb, var(--sleeping) 55%, transparent) 8px); }
+.bar.cancelled { background: var(--cancelled); }
 .bar.open { opacity: .7; }
 .step-err { grid-column: 1 / -1; font-size: 12px; color: var(--failed); word-break: break-word; }
 .logs { font-family: var(--mono); font-size: 12px; display: flex; flex-direction: column; gap: 3px; }

@@ -41,6 +41,10 @@ export interface FunctionView {
   retries?: number;
   /** Its limits, when it has any (flow control). */
   limits?: FlowDescription;
+  /** Its cron schedules, each with its next tick (epoch milliseconds). */
+  crons?: { cron: string; tz?: string; nextTick?: number }[];
+  /** The earliest next tick of its cron schedules. */
+  nextTick?: number;
 }
 
 /** The Runtime methods the handler uses. */

@@ -21,6 +21,8 @@ export interface RunSummary {
   endedAt?: number;
   nextAttemptAt?: number;
   replayOf?: string;
+  /** The newest replay of this run: a failed run with this set is counted apart from the failed ones still to replay. */
+  replayedBy?: string;
   error?: SerializedError;
   stepCount: number;
 }
@@ -29,7 +31,7 @@ export interface StepView extends StepRecord {
   durationMs?: number;
 }
 
-export interface RunDetail extends Omit<RunRecord, 'machine' | 'steps'> {
+export interface RunDetail extends Omit<RunRecord, 'machine' | 'steps' | 'logTail'> {
   steps: StepView[];
   durationMs?: number;
 }
@@ -47,13 +49,14 @@ export function runSummary(r: RunRecord): RunSummary {
     ...(r.endedAt !== undefined ? { endedAt: r.endedAt } : {}),
     ...(r.nextAttemptAt !== undefined ? { nextAttemptAt: r.nextAttemptAt } : {}),
     ...(r.replayOf !== undefined ? { replayOf: r.replayOf } : {}),
+    ...(r.replayedBy !== undefined ? { replayedBy: r.replayedBy } : {}),
     ...(r.error ? { error: { name: r.error.name, message: r.error.message } } : {}),
     stepCount: Object.keys(r.steps ?? {}).length,
   };
 }
 
 export function runDetail(r: RunRecord): RunDetail {
-  const { machine: _machine, steps, ...rest } = r;
+  const { machine: _machine, logTail: _logTail, steps, ...rest } = r;
   const list = Object.values(steps ?? {})
     .map((s): StepView => (s.endedAt !== undefined ? { ...s, durationMs: s.endedAt - s.startedAt } : { ...s }))
     .sort((a, b) => a.startedAt - b.startedAt);

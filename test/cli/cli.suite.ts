@@ -157,11 +157,19 @@ export function cliSuite({ name, url, cleanup, publishRaw }: CliSuiteOptions): v
       expect(byId.ids).toHaveLength(1);
       expect(await s.ended(byId.ids[0])).toMatchObject({ status: 'succeeded', replayOf: failed.id });
 
-      // The failed run is still failed: --since picks it only when it is recent enough.
+      // The first failed run is still failed, but replayed: a replay by function leaves it out, with or without --since.
+      expect((await cli(['replay', '--function', 'greet'], s.env)).stdout).toBe('no failed runs to replay\n');
+      s.fixed.value = false;
+      const second = (await cli(['send', 'user/created', '--data', '{"name":"dee","fail":true}'], s.env)).stdout.trim();
+      const failedAgain = await s.ended((await s.runOf('greet', second)).id);
+      expect(failedAgain.status).toBe('failed');
+      s.fixed.value = true;
+      // --since picks a failed run only when it is recent enough.
       expect((await cli(['replay', '--function', 'greet', '--since', '2099-01-01'], s.env)).stdout).toBe('no failed runs to replay\n');
       const recent = JSON.parse((await cli(['replay', '--function', 'greet', '--since', '10m', '--json'], s.env)).stdout);
       expect(recent.ids).toHaveLength(1);
-      await s.ended(recent.ids[0]);
+      expect(await s.ended(recent.ids[0])).toMatchObject({ status: 'succeeded', replayOf: failedAgain.id });
+      expect((await cli(['replay', '--function', 'greet', '--since', '10m'], s.env)).stdout).toBe('no failed runs to replay\n');
 
       const usage = await cli(['replay'], s.env);
       expect(usage.code).toBe(2);

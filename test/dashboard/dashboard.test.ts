@@ -87,6 +87,9 @@ const functions = [
     logger.info('rendering PDF, this takes a while');
     await step.run('render-pdf', () => reportGate);
   }),
+  defineFunction({ id: 'nightly-digest', trigger: { cron: '0 3 * * *', tz: 'Europe/Paris' } }, async ({ step }) => {
+    await step.run('collect', () => pause(10));
+  }),
   defineFunction({ id: 'push-webhook', trigger: { event: 'order/placed' }, retries: 5 }, async ({ step }) => {
     await step.run('post', () => {
       throw new RetryAfterError('partner API rate limited (429)', '10m');
@@ -203,6 +206,15 @@ describe('dashboard', () => {
     await page.locator(`#runs tr[data-run-id="${replayed.id}"]`).click();
     await page.locator('#run-output', { hasText: 'rcpt_8812' }).waitFor();
     expect(await page.locator('#detail .fact', { hasText: 'Replay of' }).innerText()).toContain(failedRun.id.slice(0, 12));
+    // Replayed: counted apart, and no longer offered for a replay.
+    const chargeCard = page.locator('#functions [data-fn="charge-card"]');
+    await chargeCard.locator('.count', { hasText: '1 replayed' }).waitFor({ timeout: 10_000 });
+    expect(await chargeCard.locator('[data-replay]').count()).toBe(0);
+    expect((await runtime.getRun(failedRun.id))?.replayedBy).toBe(replayed.id);
+    // A cron function shows its next tick.
+    expect(await page.locator('#functions [data-fn="nightly-digest"]').innerText()).toMatch(
+      /cron 0 3 \* \* \* \(Europe\/Paris\)[\s\S]*next tick in \d+/,
+    );
     expect(problems).toEqual([]);
     await page.close();
   });
@@ -221,6 +233,9 @@ describe('dashboard', () => {
     await page.click('#cancel-run'); // confirm
     await page.locator(`#runs tr[data-run-id="${sleeping.id}"] .pill[data-status="cancelled"]`).waitFor({ timeout: 10_000 });
     expect((await runtime.getRun(sleeping.id))?.status).toBe('cancelled');
+    // Its sleep is closed: no striped bar left open.
+    await page.locator('#run-steps [data-step="wait-for-batch"] .bar.cancelled').waitFor({ timeout: 10_000 });
+    expect(await page.locator('#run-steps .bar.sleeping').count()).toBe(0);
 
     const hostile = '<img src=x onerror="window.__xss=1">';
     await runtime.send({ name: `evil/${hostile}`, data: { html: '<script>window.__xss=2</script>', [hostile]: hostile } });

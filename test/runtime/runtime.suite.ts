@@ -21,6 +21,8 @@ import {
 } from '../../index.js';
 import { encode } from '../../core/codec/msgpack.js';
 import { until } from '../conformance/transport.suite.js';
+import { cronCases } from './cron.cases.js';
+import { durableCases } from './durable.cases.js';
 import { flowCases } from './flow.cases.js';
 import { intakeCases } from './intake.cases.js';
 import { invokeCases } from './invoke.cases.js';
@@ -67,6 +69,8 @@ export function runtimeSuite({ name, transport, publishRaw, cleanup }: RuntimeSu
     flowCases({ ns, make, settled });
     intakeCases({ ns, make, settled });
     invokeCases({ ns, make, settled });
+    durableCases({ ns, make, settled });
+    cronCases({ ns, make, settled });
 
     afterEach(async () => {
       for (const rt of runtimes.splice(0)) await rt.stop({ timeoutMs: 1_000 });

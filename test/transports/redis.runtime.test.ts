@@ -1,5 +1,6 @@
 import { createRedisTransport, destroyNamespace } from '../../transports/redis/index.js';
 import { crashSuite } from '../process/crash.suite.js';
+import { cronProcessSuite } from '../process/cron.suite.js';
 import { flowProcessSuite } from '../process/flow.suite.js';
 import { invokeProcessSuite } from '../process/invoke.suite.js';
 import { runtimeSuite } from '../runtime/runtime.suite.js';
@@ -20,3 +21,4 @@ runtimeSuite({
 crashSuite({ name: 'redis', url, cleanup });
 flowProcessSuite({ name: 'redis', url, cleanup });
 invokeProcessSuite({ name: 'redis', url, cleanup });
+cronProcessSuite({ name: 'redis', url, cleanup });

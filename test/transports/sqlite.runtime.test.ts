@@ -1,5 +1,6 @@
 import { createSqliteTransport } from '../../transports/sqlite/index.js';
 import { crashSuite } from '../process/crash.suite.js';
+import { cronProcessSuite } from '../process/cron.suite.js';
 import { flowProcessSuite } from '../process/flow.suite.js';
 import { invokeProcessSuite } from '../process/invoke.suite.js';
 import { runtimeSuite } from '../runtime/runtime.suite.js';
@@ -21,3 +22,4 @@ const shared = fileFor(`process_${process.pid}`);
 crashSuite({ name: 'sqlite', url: `sqlite://${shared}`, cleanup: () => removeFile(shared) });
 flowProcessSuite({ name: 'sqlite', url: `sqlite://${shared}`, cleanup: () => removeFile(shared) });
 invokeProcessSuite({ name: 'sqlite', url: `sqlite://${shared}`, cleanup: () => removeFile(shared) });
+cronProcessSuite({ name: 'sqlite', url: `sqlite://${shared}`, cleanup: () => removeFile(shared) });
