@@ -17,8 +17,9 @@ import { resolve as resolvePath } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Database as Db, Statement } from 'better-sqlite3';
 import { sqliteError } from './errors.js';
+import { checkWritable } from './file-access.js';
 import { checkHeader } from './file-header.js';
-import { migrate } from './schema.js';
+import { migrate, schemaVersion } from './schema.js';
 import { WriteBatch } from './write-batch.js';
 
 export type Synchronous = 'normal' | 'full';
@@ -76,7 +77,10 @@ export class SharedFile {
     readonly path: string,
     private readonly options: FileOptions,
   ) {
-    if (path !== ':memory:') checkHeader(path);
+    if (path !== ':memory:') {
+      checkHeader(path);
+      checkWritable(path);
+    }
     let db: Db | undefined;
     try {
       db = new Database(path, { timeout: options.busyTimeoutMs });
@@ -86,8 +90,9 @@ export class SharedFile {
       db.pragma('cache_size = -65536');
       db.pragma('wal_autocheckpoint = 8000');
       migrate(db, path);
-      // Take and give back the write lock once, so a file held by another program fails here, by name, not at the first send.
-      db.exec('BEGIN IMMEDIATE; ROLLBACK');
+      // Take the write lock and write the header once, rolled back, so a file held by another program fails here, by
+      // name, not at the first send; so does one that cannot be written, which SQLite opens read-only without a word.
+      db.exec(`BEGIN IMMEDIATE; PRAGMA user_version = ${schemaVersion}; ROLLBACK`);
       this.version = db.pragma('data_version', { simple: true }) as number;
       // From here on the write batch does the waiting for the lock, without blocking the event loop; the few writes
       // outside it wait through waiting().
@@ -127,7 +132,7 @@ export class SharedFile {
     );
   }
 
-  /** Runs a transaction outside the write batch (rare: joining a group, handing back on stop), waiting for the lock up to busyTimeoutMs. */
+  /** Runs a transaction outside the write batch (rare: handing back on stop), waiting for the lock up to busyTimeoutMs. */
   waiting<T>(work: () => T): T {
     this.waitOn.get();
     try {
