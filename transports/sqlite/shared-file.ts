@@ -19,6 +19,7 @@ import type { Database as Db, Statement } from 'better-sqlite3';
 import { sqliteError } from './errors.js';
 import { checkWritable } from './file-access.js';
 import { checkHeader } from './file-header.js';
+import { Revisions } from './revisions.js';
 import { migrate, schemaVersion } from './schema.js';
 import { WriteBatch } from './write-batch.js';
 
@@ -55,6 +56,8 @@ export function acquireFile(path: string, options: FileOptions): SharedFile {
 export class SharedFile {
   readonly db: Db;
   refs = 0;
+  /** Revisions of the key-value store, taken inside a write. */
+  readonly revisions: Revisions;
   private readonly batch: WriteBatch;
   private readonly waitOn: Statement;
   private readonly waitOff: Statement;
@@ -102,7 +105,8 @@ export class SharedFile {
       throw sqliteError(err, path, 'open');
     }
     this.db = db;
-    this.batch = new WriteBatch(db, options.busyTimeoutMs);
+    this.revisions = new Revisions(db);
+    this.batch = new WriteBatch(db, options.busyTimeoutMs, this.revisions);
     this.waitOn = db.prepare(`PRAGMA busy_timeout = ${Math.floor(options.busyTimeoutMs)}`);
     this.waitOff = db.prepare('PRAGMA busy_timeout = 0');
     this.pollMs = options.pollMinMs;
