@@ -41,6 +41,26 @@ export interface ChangeListener {
 
 const files = new Map<string, SharedFile>();
 
+const busy = (err: unknown) => String((err as { code?: unknown })?.code).startsWith('SQLITE_BUSY');
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Runs `work` until it does not fail with SQLITE_BUSY, for up to `timeoutMs`. Switching a new file to WAL fails at
+ * once, without SQLite's busy handler, while another process creates the file's schema: processes started together
+ * on a new file meet there. Only at open, so the short blocking waits between tries are acceptable.
+ */
+function untilNotBusy<T>(work: () => T, timeoutMs: number): T {
+  const end = Date.now() + timeoutMs;
+  for (let wait = 1; ; wait = Math.min(wait * 2, 50)) {
+    try {
+      return work();
+    } catch (err) {
+      if (!busy(err) || Date.now() >= end) throw err;
+      Atomics.wait(pause, 0, 0, wait);
+    }
+  }
+}
+
 /** The open file at `path`, opening (and migrating) it on first use; every `acquire` needs a `release`. */
 export function acquireFile(path: string, options: FileOptions): SharedFile {
   const where = path === ':memory:' ? path : resolvePath(path);
@@ -88,7 +108,8 @@ export class SharedFile {
     try {
       db = new Database(path, { timeout: options.busyTimeoutMs });
       // WAL: readers never block the writer nor the reverse, and a commit is one append to the log.
-      db.pragma('journal_mode = WAL');
+      const wal = db;
+      untilNotBusy(() => wal.pragma('journal_mode = WAL'), options.busyTimeoutMs);
       db.pragma(`synchronous = ${options.synchronous.toUpperCase()}`);
       db.pragma('cache_size = -65536');
       db.pragma('wal_autocheckpoint = 8000');
