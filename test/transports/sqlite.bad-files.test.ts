@@ -5,7 +5,20 @@
  * from a newer schema, or in a place that cannot be opened.
  */
 import { fork } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -141,6 +154,22 @@ describe('sqlite transport: files it must not use', () => {
     }
     const t = await connect(path);
     expect((await t.history('events', 10)).map((h) => h.id)).toEqual(['e4', 'e3', 'e2', 'e1', 'e0']);
+  });
+
+  it('reports pages damaged inside a whole file as CORRUPT from the read that meets them, never as data', async () => {
+    const path = await fileWithEvents(200);
+    // Its header is whole, so it opens; three pages in the middle of the messages are overwritten.
+    const fd = openSync(path, 'r+');
+    writeSync(fd, Buffer.alloc(3 * 4_096, 0xab), 0, 3 * 4_096, Math.floor(statSync(path).size / 2 / 4_096) * 4_096);
+    closeSync(fd);
+    const t = await connect(path);
+    const err = await t.history('events', 300).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(TransportError);
+    expect((err as TransportError).code).toBe('CORRUPT');
+    expect((err as TransportError).message).toMatch(/restore it from a backup/);
   });
 
   it('refuses a file this process cannot write, leaves nothing beside it, and opens it with everything once it can', async () => {
