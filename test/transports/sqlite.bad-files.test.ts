@@ -43,15 +43,23 @@ afterEach(async () => {
 });
 
 /**
- * What opening `path` and sending one event did in another process: as another user where these tests run as root,
- * since root writes through file modes.
+ * Where these tests run as root, which writes through file modes, the other process runs without the capabilities
+ * that let it (setpriv, from util-linux), so the modes of root's own files hold for it; without setpriv, as another
+ * user (which then needs to reach the checkout).
  */
+function withoutRootsOverride(): { execPath?: string; execArgv?: string[]; uid?: number; gid?: number } {
+  if (process.getuid?.() !== 0) return {};
+  const setpriv = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
+  if (!setpriv) return { uid: 65534, gid: 65534 };
+  return { execPath: setpriv, execArgv: ['--bounding-set=-dac_override,-dac_read_search', process.execPath] };
+}
+
+/** What opening `path` and sending one event did in another process that file modes bind. */
 function openElsewhere(path: string): Promise<{ ok?: true; error?: { name: string; code: string; message: string } }> {
-  const asOther = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
   const child = fork(join(import.meta.dirname, '../fixtures/open-sqlite.mjs'), [], {
     env: { ...process.env, SQLITE_PATH: path },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    ...asOther,
+    ...withoutRootsOverride(),
   });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -69,7 +77,7 @@ function openElsewhere(path: string): Promise<{ ok?: true; error?: { name: strin
   });
 }
 
-/** A file holding five events in a directory of its own that anyone may enter (the other user among them). */
+/** A file holding five events in a directory of its own that anyone may enter (another user among them). */
 async function sharedFileWithEvents(): Promise<{ dir: string; path: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'eventide-sqlite-ro-'));
   dirs.push(dir);
