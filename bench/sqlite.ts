@@ -10,7 +10,8 @@
  * - event → function start, one event at a time, in one process and with
  *   the worker in another process (high-resolution clocks of one host);
  * - one-step runs/s with the worker in this process, in one other process,
- *   and in two other processes sharing the file;
+ *   and in two other processes sharing the file, each also as a share of a
+ *   floor: the statements of the same runs by better-sqlite3 alone;
  * - broadcast → watch across processes (what `runtime.on('run')` in a
  *   process that runs nothing waits for, before the core's own 5 ms window).
  *
@@ -99,7 +100,13 @@ async function main(): Promise<void> {
     `${fmtUs(send.p50 * 1000)} / ${fmtUs(send.p99 * 1000)}  (${(send.p50 / floor.p50).toFixed(2)}× the floor)`,
   ]);
 
-  // 2. Start latency and runs/s, in this process.
+  // 2. The floor of a one-step run: its statements, batched as eventide batches them, by better-sqlite3 alone.
+  log('· floor: the statements of one-step runs by better-sqlite3 alone …');
+  const runsFloor = await rawRunsFloor(fresh(), events);
+  const ofFloor = (rate: number) => `${fmtRate(rate)}  (${((rate / runsFloor) * 100).toFixed(1)}% of the floor)`;
+  rows.push(['one-step runs/s, their statements by better-sqlite3 alone, 100 runs a transaction', fmtRate(runsFloor)]);
+
+  // 3. Start latency and runs/s, in this process.
   log('· in one process …');
   {
     const path = fresh();
@@ -109,10 +116,10 @@ async function main(): Promise<void> {
     const rate = await runsPerSecond(rt, events);
     await rt.stop();
     rows.push(['event → start, one process (p50 / p99)', `${fmtUs(start.p50 * 1000)} / ${fmtUs(start.p99 * 1000)}`]);
-    rows.push(['one-step runs/s, one process', fmtRate(rate)]);
+    rows.push(['one-step runs/s, one process', ofFloor(rate)]);
   }
 
-  // 3. Workers in other processes.
+  // 4. Workers in other processes.
   for (const workers of [1, 2]) {
     log(`· ${workers} worker process(es) …`);
     const path = fresh();
@@ -124,12 +131,12 @@ async function main(): Promise<void> {
       rows.push(['event → start, worker in another process (p50 / p99)', `${fmtUs(start.p50 * 1000)} / ${fmtUs(start.p99 * 1000)}`]);
     }
     const rate = await runsPerSecond(producer, events);
-    rows.push([`one-step runs/s, ${workers} worker process${workers > 1 ? 'es' : ''}`, fmtRate(rate)]);
+    rows.push([`one-step runs/s, ${workers} worker process${workers > 1 ? 'es' : ''}`, ofFloor(rate)]);
     await producer.stop();
     for (const c of children) c.kill('SIGTERM');
   }
 
-  // 4. Broadcast → watch across processes, sparse (the poll at its longest) and dense.
+  // 5. Broadcast → watch across processes, sparse (the poll at its longest) and dense.
   for (const gap of [50, 1]) {
     log(`· broadcast → watch across processes, one every ${gap} ms …`);
     const path = fresh();
@@ -184,6 +191,79 @@ function rawPublishFloor(path: string, count: number): Distribution {
   }
   db.close();
   return distribution(times.slice(Math.floor(count / 10)));
+}
+
+/**
+ * Runs/s of the statements a one-step run makes on the transport's own schema (a file the transport made), by
+ * better-sqlite3 alone in one process, 100 runs per transaction as eventide's write batches gather them: publish
+ * (message, delivery); claim (lease, read the message) and create the run record (revision, row); settle (revision,
+ * record update by compare-and-set, delivery deleted). Values are the size of the real ones.
+ */
+async function rawRunsFloor(path: string, count: number): Promise<number> {
+  const t = createSqliteTransport({ path, namespace: 'bench' });
+  await t.connect();
+  await (await t.consume('events', 'one-step', () => undefined, { concurrency: 1, ackWaitMs: 600_000 })).stop({ timeoutMs: 0 });
+  await t.close();
+  const db = new Database(path, { timeout: 5_000 });
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('cache_size = -65536');
+  db.pragma('wal_autocheckpoint = 8000');
+  const message = db.prepare(`INSERT INTO messages (ns, subject, msg_id, data, at) VALUES (?, ?, ?, ?, ?)`);
+  const delivery = db.prepare(
+    `INSERT INTO deliveries (ns, subject, grp, msg_seq, available_at) SELECT ns, subject, name, ?, ? FROM groups WHERE ns = ? AND subject = ?`,
+  );
+  const claim = db.prepare(
+    `UPDATE deliveries SET owner = ?, available_at = ?, delivery_count = delivery_count + 1
+     WHERE id IN (SELECT id FROM deliveries WHERE ns = ? AND subject = ? AND grp = ? AND available_at <= ? ORDER BY available_at, id LIMIT ?)
+     RETURNING id, msg_seq, delivery_count`,
+  );
+  const read = db.prepare(`SELECT msg_id, data FROM messages WHERE seq = ?`);
+  const revision = db.prepare(`UPDATE counters SET value = value + 1 WHERE name = 'revision' RETURNING value`).pluck();
+  const create = db.prepare(
+    `INSERT INTO kv (ns, key, value, revision, expires_at) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT (ns, key) DO UPDATE SET value = excluded.value, revision = excluded.revision, expires_at = excluded.expires_at
+     WHERE kv.expires_at IS NOT NULL AND kv.expires_at <= ?`,
+  );
+  const update = db.prepare(
+    `UPDATE kv SET value = ?, revision = ?, expires_at = ? WHERE ns = ? AND key = ? AND revision = ? AND (expires_at IS NULL OR expires_at > ?)`,
+  );
+  const remove = db.prepare(`DELETE FROM deliveries WHERE id = ? AND owner = ?`);
+  const event = Buffer.alloc(90, 7);
+  const record = Buffer.alloc(480, 7);
+  const publish = db.transaction((n: number, from: number) => {
+    const now = Date.now();
+    for (let i = 0; i < n; i++)
+      delivery.run(message.run('bench', 'events', `e${from + i}`, event, now).lastInsertRowid, now, 'bench', 'events');
+  });
+  const start = db.transaction((n: number, owner: string) => {
+    const now = Date.now();
+    const claimed = claim.all(owner, now + 60_000, 'bench', 'events', 'one-step', now, n) as { id: number; msg_seq: number }[];
+    return claimed.map((c) => {
+      const msg = read.get(c.msg_seq) as { msg_id: string };
+      const key = `run.${msg.msg_id}`;
+      const rev = revision.get() as number;
+      create.run('bench', key, record, rev, null, now);
+      return { id: c.id, key, rev };
+    });
+  });
+  const settle = db.transaction((runs: { id: number; key: string; rev: number }[], owner: string) => {
+    const now = Date.now();
+    for (const r of runs) {
+      update.run(record, revision.get(), null, 'bench', r.key, r.rev, now);
+      remove.run(r.id, owner);
+    }
+  });
+  const began = performance.now();
+  for (let i = 0; i < count; i += 100) {
+    const n = Math.min(100, count - i);
+    publish.immediate(n, i);
+    const owner = `floor.${i}`;
+    settle.immediate(start.immediate(n, owner), owner);
+  }
+  const rate = (count / (performance.now() - began)) * 1000;
+  db.close();
+  return rate;
 }
 
 /** send() of a producer runtime whose namespace has one function's group, timed one by one (ms). */

@@ -44,7 +44,11 @@ const addToNewsletter = defineFunction({ id: 'add-to-newsletter', trigger: { eve
   await step.run('subscribe', () => ({ list: 'product-updates', userId: (event.data as { userId: string }).userId }));
 });
 
-const runtime = createRuntime({ namespace: `demo_${process.pid}`, functions: [startTrial, sendWelcomeEmail, addToNewsletter] });
+// One namespace for every run of the demo, so on a durable transport a second run finds the first's runs.
+const runtime = createRuntime({
+  namespace: process.env.EVENTIDE_NAMESPACE ?? 'demo',
+  functions: [startTrial, sendWelcomeEmail, addToNewsletter],
+});
 
 const t0 = Date.now();
 const colour: Record<string, string> = {
@@ -107,15 +111,18 @@ async function main(): Promise<void> {
   }
   console.log('');
   const deadline = Date.now() + 10_000;
+  const ours = async () => (await runtime.listRuns({ limit: 1_000 })).filter((r) => userOf.has(r.eventId));
   for (;;) {
-    const runs = await runtime.listRuns();
+    const runs = await ours();
     if (runs.length === 9 && runs.every((r) => r.status === 'succeeded' || r.status === 'failed')) break;
     if (Date.now() > deadline) throw new Error('the background runs did not finish within 10 s');
     await new Promise((r) => setTimeout(r, 25));
   }
-  const runs = await runtime.listRuns();
+  const runs = await ours();
+  const earlier = (await runtime.listRuns({ limit: 1_000 })).length - runs.length;
   const emailRun = runs.find((r) => r.functionId === 'send-welcome-email' && r.attempt > 1);
   console.log(`\n${runs.filter((r) => r.status === 'succeeded').length}/9 runs succeeded.`);
+  if (earlier > 0) console.log(`${earlier} runs of earlier demo runs are still here (the dashboard lists them too).`);
   if (emailRun)
     console.log(
       `The email that failed once: run ${emailRun.id}, ${emailRun.attempt} attempts, steps ${Object.keys(emailRun.steps).join(', ')}; logs: ${emailRun.logs.map((l) => l.message).join('; ')}`,

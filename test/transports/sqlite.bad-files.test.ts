@@ -4,7 +4,23 @@
  * written to it: truncated, not a database, held by another program,
  * from a newer schema, or in a place that cannot be opened.
  */
-import { readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { fork } from 'node:child_process';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TransportError } from '../../core/transport.js';
@@ -13,13 +29,67 @@ import { fileFor, removeFile } from './sqlite.fixture.js';
 
 let counter = 0;
 const files: string[] = [];
+const dirs: string[] = [];
 const opened: SqliteTransport[] = [];
 const enc = (s: string) => new TextEncoder().encode(s);
 
 afterEach(async () => {
   for (const t of opened.splice(0)) await t.close();
   for (const f of files.splice(0)) await removeFile(f);
+  for (const d of dirs.splice(0)) {
+    chmodSync(d, 0o777);
+    rmSync(d, { recursive: true, force: true });
+  }
 });
+
+/**
+ * Where these tests run as root, which writes through file modes, the other process runs without the capabilities
+ * that let it (setpriv, from util-linux), so the modes of root's own files hold for it; without setpriv, as another
+ * user (which then needs to reach the checkout).
+ */
+function withoutRootsOverride(): { execPath?: string; execArgv?: string[]; uid?: number; gid?: number } {
+  if (process.getuid?.() !== 0) return {};
+  const setpriv = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
+  if (!setpriv) return { uid: 65534, gid: 65534 };
+  return { execPath: setpriv, execArgv: ['--bounding-set=-dac_override,-dac_read_search', process.execPath] };
+}
+
+/** What opening `path` and sending one event did in another process that file modes bind. */
+function openElsewhere(path: string): Promise<{ ok?: true; error?: { name: string; code: string; message: string } }> {
+  const child = fork(join(import.meta.dirname, '../fixtures/open-sqlite.mjs'), [], {
+    env: { ...process.env, SQLITE_PATH: path },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    ...withoutRootsOverride(),
+  });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error('the other process said nothing within 15 s'));
+    }, 15_000);
+    child.once('message', (m) => {
+      clearTimeout(timer);
+      resolve(m as { ok?: true; error?: { name: string; code: string; message: string } });
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the other process exited with ${code} without a word`));
+    });
+  });
+}
+
+/** A file holding five events in a directory of its own that anyone may enter (another user among them). */
+async function sharedFileWithEvents(): Promise<{ dir: string; path: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'eventide-sqlite-ro-'));
+  dirs.push(dir);
+  chmodSync(dir, 0o777);
+  const path = join(dir, 'eventide.db');
+  const t = createSqliteTransport({ path, namespace: 'app' });
+  await t.connect();
+  for (let i = 0; i < 5; i++) await t.publish('events', enc(`e${i}`), { msgId: `e${i}` });
+  await t.close();
+  chmodSync(path, 0o666);
+  return { dir, path };
+}
 
 function fresh(): string {
   const path = fileFor(`bad_${process.pid}_${counter++}`);
@@ -92,6 +162,72 @@ describe('sqlite transport: files it must not use', () => {
     }
     const t = await connect(path);
     expect((await t.history('events', 10)).map((h) => h.id)).toEqual(['e4', 'e3', 'e2', 'e1', 'e0']);
+  });
+
+  it('reports pages damaged inside a whole file as CORRUPT from the read that meets them, never as data', async () => {
+    const path = await fileWithEvents(200);
+    // Its header is whole, so it opens; three pages in the middle of the messages are overwritten.
+    const fd = openSync(path, 'r+');
+    writeSync(fd, Buffer.alloc(3 * 4_096, 0xab), 0, 3 * 4_096, Math.floor(statSync(path).size / 2 / 4_096) * 4_096);
+    closeSync(fd);
+    const t = await connect(path);
+    const err = await t.history('events', 300).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(TransportError);
+    expect((err as TransportError).code).toBe('CORRUPT');
+    expect((err as TransportError).message).toMatch(/restore it from a backup/);
+  });
+
+  it('refuses a file this process cannot write, leaves nothing beside it, and opens it with everything once it can', async () => {
+    const { dir, path } = await sharedFileWithEvents();
+    const before = readFileSync(path);
+    chmodSync(path, 0o444);
+    const said = await openElsewhere(path);
+    expect(said.error).toMatchObject({ name: 'TransportError', code: 'READ_ONLY' });
+    expect(said.error!.message).toContain(path);
+    expect(said.error!.message).toMatch(/the file is read-only/);
+    expect(readFileSync(path).equals(before)).toBe(true);
+    // No -wal or -shm made with the file's read-only mode, which would keep it read-only once it is writable again.
+    expect(readdirSync(dir)).toEqual(['eventide.db']);
+    chmodSync(path, 0o666);
+    expect(await openElsewhere(path)).toEqual({ ok: true });
+    const t = await connect(path);
+    expect((await t.history('events', 10)).map((h) => h.id)).toEqual(['other', 'e4', 'e3', 'e2', 'e1', 'e0']);
+  });
+
+  it('refuses a file in a directory this process cannot write (where its -wal and -shm files go)', async () => {
+    const { dir, path } = await sharedFileWithEvents();
+    chmodSync(dir, 0o555);
+    const said = await openElsewhere(path);
+    expect(said.error).toMatchObject({ name: 'TransportError', code: 'READ_ONLY' });
+    expect(said.error!.message).toContain(`directory ${dir}`);
+    expect(existsSync(`${path}-wal`)).toBe(false);
+    chmodSync(dir, 0o777);
+    const t = await connect(path);
+    expect(await t.history('events', 10)).toHaveLength(5);
+  });
+
+  it('rejects a send while another program holds the lock past busyTimeoutMs, and loses nothing committed', async () => {
+    const path = await fileWithEvents(3);
+    const t = await connect(path, 200);
+    const other = new Database(path);
+    try {
+      other.exec('BEGIN EXCLUSIVE');
+      const err = await t.publish('events', enc('refused'), { msgId: 'refused' }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(TransportError);
+      expect((err as TransportError).code).toBe('LOCKED');
+      expect((err as TransportError).message).toContain(path);
+    } finally {
+      other.exec('ROLLBACK');
+      other.close();
+    }
+    await t.publish('events', enc('after'), { msgId: 'after' });
+    expect((await t.history('events', 10)).map((h) => h.id)).toEqual(['after', 'e2', 'e1', 'e0']);
   });
 
   it('refuses a file from a newer schema without touching it', async () => {

@@ -10,7 +10,11 @@ import { TransportError } from '../../core/transport.js';
 const byCode: [prefix: string, code: string, says: string][] = [
   ['SQLITE_BUSY', 'LOCKED', 'is locked by another connection or program (busy_timeout ran out)'],
   ['SQLITE_LOCKED', 'LOCKED', 'is locked by another connection or program'],
-  ['SQLITE_READONLY', 'READ_ONLY', 'cannot be written (read-only file, directory or mount)'],
+  [
+    'SQLITE_READONLY',
+    'READ_ONLY',
+    'cannot be written: this process must be able to write the file, its -wal and -shm files beside it, and their directory (read-only file, directory or mount)',
+  ],
   ['SQLITE_CANTOPEN', 'CANNOT_OPEN', 'cannot be opened (missing directory, a directory, or no permission)'],
   ['SQLITE_PERM', 'READ_ONLY', 'cannot be written (no permission)'],
   ['SQLITE_AUTH', 'READ_ONLY', 'cannot be written (not authorised)'],

@@ -172,7 +172,7 @@ export class SqliteTransport implements Transport {
   async consume(subject: string, group: string, handler: DeliveryHandler, options: ConsumeOptions): Promise<Consumer> {
     const parts = this.open();
     if (!group) throw new TypeError('sqlite transport: consume needs a group name');
-    await this.guard('consume', () => parts.messages.join(subject, group));
+    await parts.messages.join(subject, group);
     const consumer = new SqliteConsumer(
       parts.file,
       this.namespace,

@@ -104,8 +104,11 @@ export class Messages {
   }
 
   /** Creates `group` on `subject` if it is new, with a delivery for every message the subject still holds. */
-  join(subject: string, group: string): void {
-    this.file.waiting(() => this.joinTx.immediate(subject, group));
+  async join(subject: string, group: string): Promise<void> {
+    // In the write batch, which asks for the lock again from a timer: SQLite's own busy handler sleeps ever longer
+    // between tries and could lose every one of them to processes writing all the time (seen with both workers and a
+    // producer started at once on a busy file).
+    await this.file.write('consume', () => this.joinTx(subject, group));
     this.file.touched('messages');
   }
 

@@ -17,8 +17,10 @@ import { resolve as resolvePath } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Database as Db, Statement } from 'better-sqlite3';
 import { sqliteError } from './errors.js';
+import { checkWritable } from './file-access.js';
 import { checkHeader } from './file-header.js';
-import { migrate } from './schema.js';
+import { Revisions } from './revisions.js';
+import { migrate, schemaVersion } from './schema.js';
 import { WriteBatch } from './write-batch.js';
 
 export type Synchronous = 'normal' | 'full';
@@ -39,6 +41,26 @@ export interface ChangeListener {
 
 const files = new Map<string, SharedFile>();
 
+const busy = (err: unknown) => String((err as { code?: unknown })?.code).startsWith('SQLITE_BUSY');
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Runs `work` until it does not fail with SQLITE_BUSY, for up to `timeoutMs`. Switching a new file to WAL fails at
+ * once, without SQLite's busy handler, while another process creates the file's schema: processes started together
+ * on a new file meet there. Only at open, so the short blocking waits between tries are acceptable.
+ */
+function untilNotBusy<T>(work: () => T, timeoutMs: number): T {
+  const end = Date.now() + timeoutMs;
+  for (let wait = 1; ; wait = Math.min(wait * 2, 50)) {
+    try {
+      return work();
+    } catch (err) {
+      if (!busy(err) || Date.now() >= end) throw err;
+      Atomics.wait(pause, 0, 0, wait);
+    }
+  }
+}
+
 /** The open file at `path`, opening (and migrating) it on first use; every `acquire` needs a `release`. */
 export function acquireFile(path: string, options: FileOptions): SharedFile {
   const where = path === ':memory:' ? path : resolvePath(path);
@@ -54,6 +76,8 @@ export function acquireFile(path: string, options: FileOptions): SharedFile {
 export class SharedFile {
   readonly db: Db;
   refs = 0;
+  /** Revisions of the key-value store, taken inside a write. */
+  readonly revisions: Revisions;
   private readonly batch: WriteBatch;
   private readonly waitOn: Statement;
   private readonly waitOff: Statement;
@@ -76,18 +100,23 @@ export class SharedFile {
     readonly path: string,
     private readonly options: FileOptions,
   ) {
-    if (path !== ':memory:') checkHeader(path);
+    if (path !== ':memory:') {
+      checkHeader(path);
+      checkWritable(path);
+    }
     let db: Db | undefined;
     try {
       db = new Database(path, { timeout: options.busyTimeoutMs });
       // WAL: readers never block the writer nor the reverse, and a commit is one append to the log.
-      db.pragma('journal_mode = WAL');
+      const wal = db;
+      untilNotBusy(() => wal.pragma('journal_mode = WAL'), options.busyTimeoutMs);
       db.pragma(`synchronous = ${options.synchronous.toUpperCase()}`);
       db.pragma('cache_size = -65536');
       db.pragma('wal_autocheckpoint = 8000');
       migrate(db, path);
-      // Take and give back the write lock once, so a file held by another program fails here, by name, not at the first send.
-      db.exec('BEGIN IMMEDIATE; ROLLBACK');
+      // Take the write lock and write the header once, rolled back, so a file held by another program fails here, by
+      // name, not at the first send; so does one that cannot be written, which SQLite opens read-only without a word.
+      db.exec(`BEGIN IMMEDIATE; PRAGMA user_version = ${schemaVersion}; ROLLBACK`);
       this.version = db.pragma('data_version', { simple: true }) as number;
       // From here on the write batch does the waiting for the lock, without blocking the event loop; the few writes
       // outside it wait through waiting().
@@ -97,7 +126,8 @@ export class SharedFile {
       throw sqliteError(err, path, 'open');
     }
     this.db = db;
-    this.batch = new WriteBatch(db, options.busyTimeoutMs);
+    this.revisions = new Revisions(db);
+    this.batch = new WriteBatch(db, options.busyTimeoutMs, this.revisions);
     this.waitOn = db.prepare(`PRAGMA busy_timeout = ${Math.floor(options.busyTimeoutMs)}`);
     this.waitOff = db.prepare('PRAGMA busy_timeout = 0');
     this.pollMs = options.pollMinMs;
@@ -127,7 +157,7 @@ export class SharedFile {
     );
   }
 
-  /** Runs a transaction outside the write batch (rare: joining a group, handing back on stop), waiting for the lock up to busyTimeoutMs. */
+  /** Runs a transaction outside the write batch (rare: handing back on stop), waiting for the lock up to busyTimeoutMs. */
   waiting<T>(work: () => T): T {
     this.waitOn.get();
     try {

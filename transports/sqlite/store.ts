@@ -30,7 +30,7 @@ export class KvWrites {
   ) {}
 
   private nextRevision(): number {
-    return this.file.stmt(`UPDATE counters SET value = value + 1 WHERE name = 'revision' RETURNING value`).pluck().get() as number;
+    return this.file.revisions.take();
   }
 
   create(key: string, value: Uint8Array, options: WriteOptions | undefined, now: number): Revision | undefined {

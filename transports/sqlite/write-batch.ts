@@ -27,6 +27,7 @@
  * passed; then its writes fail with code LOCKED.
  */
 import type { Database } from 'better-sqlite3';
+import type { Revisions } from './revisions.js';
 
 interface Item {
   work: () => unknown;
@@ -53,23 +54,35 @@ export class WriteBatch {
   private lockedSince = 0;
   private retries = 0;
 
-  /** `db` must have its busy handler off (busy_timeout 0): this batch does the waiting. */
+  /**
+   * `db` must have its busy handler off (busy_timeout 0): this batch does the waiting. `revisions` is told when each
+   * transaction begins and saves what it took just before the commit.
+   */
   constructor(
     db: Database,
     private readonly busyTimeoutMs: number,
+    revisions: Revisions,
   ) {
-    this.together = db.transaction((items: Item[]): Outcome[] => items.map((item) => ({ ok: true, value: item.work() })));
+    this.together = db.transaction((items: Item[]): Outcome[] => {
+      revisions.begin();
+      const outcomes: Outcome[] = items.map((item) => ({ ok: true, value: item.work() }));
+      revisions.save();
+      return outcomes;
+    });
     // A transaction function called inside another runs in a savepoint.
     const alone = db.transaction((work: () => unknown) => work());
-    this.apart = db.transaction((items: Item[]): Outcome[] =>
-      items.map((item) => {
+    this.apart = db.transaction((items: Item[]): Outcome[] => {
+      revisions.begin();
+      const outcomes = items.map((item): Outcome => {
         try {
           return { ok: true, value: alone(item.work) };
         } catch (error) {
           return { ok: false, error };
         }
-      }),
-    );
+      });
+      revisions.save();
+      return outcomes;
+    });
   }
 
   /** Runs `work` in this tick's transaction. */
