@@ -23,7 +23,8 @@ const maxSearchLength = 200;
 function timeParam(query: URLSearchParams, name: string): number | undefined {
   const raw = query.get(name);
   if (raw === null || raw === '') return undefined;
-  const at = /^\d+$/.test(raw) ? Number(raw) : Date.parse(raw);
+  // Date.parse alone takes much that is not a time ('-5' is a date in V8): only digits or ISO 8601.
+  const at = /^\d+$/.test(raw) ? Number(raw) : /^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(raw) ? Date.parse(raw) : NaN;
   if (!Number.isSafeInteger(at) || at < 0)
     throw new HttpError(400, 'INVALID_QUERY', `${name} must be epoch milliseconds or an ISO 8601 time (e.g. 2026-01-31T09:00:00Z)`);
   return at;
