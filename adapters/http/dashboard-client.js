@@ -395,8 +395,9 @@
         'div',
         { class: 'counts' },
         STATUSES.concat(['replayed'])
+          // Runs waiting now are in the queue line below, whatever the range.
           .filter(function (s) {
-            return c[s];
+            return c[s] && s !== 'waiting';
           })
           .map(function (s) {
             return h('span', { class: 'count s-' + s, 'data-count': s, title: s, text: c[s] + ' ' + s });
@@ -408,7 +409,12 @@
             'div',
             { class: 'counts', 'data-queue': f.id },
             st.waiting
-              ? h('span', { class: 'count s-waiting', 'data-waiting': st.waiting, text: st.waiting + ' waiting for a limit' })
+              ? h('span', {
+                  class: 'count s-waiting',
+                  'data-waiting': st.waiting,
+                  title: 'runs waiting now (for a limit’s slot, or what their wait names)',
+                  text: st.waiting + ' waiting',
+                })
               : null,
             st.delayed ? h('span', { class: 'count s-delayed', 'data-delayed': st.delayed, text: st.delayed + ' delayed' }) : null,
             typeof st.backlog === 'number'
@@ -921,7 +927,7 @@
   function stepRun(s) {
     for (var i = 0; i < STEP_RUN_FIELDS.length; i++) {
       var id = s[STEP_RUN_FIELDS[i]];
-      if (typeof id === 'string' && id) return h('div', { class: 'step-err muted' }, '→ ', runLink(id, 'run'));
+      if (typeof id === 'string' && id) return h('div', { class: 'step-link' }, '→ ', runLink(id, 'run'));
     }
     return null;
   }
@@ -1220,6 +1226,12 @@
       el.textContent = dur(Date.now() - from) + (el.closest('.fact') ? ' so far' : '');
     });
   }, 1000);
+
+  // Events that start no run, and dead letters, announce nothing on /stream: they are looked for every few seconds while the tab is shown.
+  var QUIET_POLL_MS = 3000;
+  setInterval(function () {
+    if (document.visibilityState === 'visible' && !$('login').open) Promise.all([loadEvents(), loadDeadLetters()]).catch(report);
+  }, QUIET_POLL_MS);
 
   function restart() {
     connect();

@@ -153,6 +153,7 @@ pre { margin: 0; font-family: var(--mono); font-size: 12px; background: var(--bg
 .bar.retrying { background: var(--retrying); }
 .bar.sleeping { background: repeating-linear-gradient(45deg, var(--sleeping), var(--sleeping) 4px, color-mix(in srgb, var(--sleeping) 55%, transparent) 4px, color-mix(in srgb, var(--sleeping) 55%, transparent) 8px); }
 .bar.open { opacity: .7; }
+.step-link { grid-column: 1 / -1; font-size: 12px; color: var(--muted); }
 .step-err { grid-column: 1 / -1; font-size: 12px; color: var(--failed); word-break: break-word; }
 .logs { font-family: var(--mono); font-size: 12px; display: flex; flex-direction: column; gap: 3px; }
 .log { display: grid; grid-template-columns: 62px 44px 1fr; gap: 8px; align-items: baseline; }
@@ -203,7 +204,10 @@ dialog textarea { width: 100%; border: 1px solid var(--line); border-radius: 7px
   .runs td.c-status { grid-area: status; justify-self: end; }
   .runs td.c-fnc { grid-area: fn; }
   .runs td.c-when { grid-area: when; justify-self: end; font-size: 12.5px; }
-  .toolbar select, .toolbar .search { flex: 1 1 0; min-width: 0; }
+  .toolbar select { flex: 1 1 0; min-width: 0; }
+  .toolbar .search { flex: 1 1 100%; width: auto; }
+  .brand { white-space: nowrap; }
+  #live-text { display: none; }
   .toolbar .spacer { display: none; }
   .runs td.c-attempt, .runs td.c-dur { display: none; }
   .detail { width: 100vw; }

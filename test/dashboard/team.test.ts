@@ -202,7 +202,7 @@ describe('the dashboard a team lives in', () => {
       const p = await page();
       const card = (id: string) => p.locator(`#functions [data-fn="${id}"]`);
       await card('export-report').locator('[data-waiting="2"]').waitFor();
-      expect(await card('export-report').innerText()).toContain('2 waiting for a limit');
+      expect(await card('export-report').innerText()).toContain('2 waiting');
       await card('send-digest').locator('[data-delayed="2"]').waitFor();
       expect(await card('send-digest').innerText()).toContain('2 delayed');
       // No backlog figure without a transport that tells it.
