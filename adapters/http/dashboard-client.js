@@ -334,10 +334,6 @@
     for (var i = 0; i < list.length; i++) if (list[i].id === fnId) return list[i];
     return null;
   }
-  function countsFor(fnId) {
-    var s = statsFor(fnId);
-    return (s && s.counts) || {};
-  }
   function rangeLabel() {
     var o = $('f-range').selectedOptions[0];
     return state.filter.range && o ? o.textContent.toLowerCase() : 'the last hour';
@@ -440,11 +436,13 @@
             ),
           )
         : null;
-      var replay = c.failed
+      // Replay acts on every failed run of the function, whatever the range: its count says so.
+      var replayable = (st && st.replayable) || 0;
+      var replay = replayable
         ? h('button', {
             class: 'btn small danger',
             'data-replay': f.id,
-            text: 'Replay ' + c.failed + ' failed',
+            text: 'Replay ' + replayable + ' failed',
             onclick: function (ev) {
               ev.stopPropagation();
               replayFailed(f.id);
@@ -479,7 +477,8 @@
       );
     });
     var rf = $('replay-failed'),
-      fc = state.filter.functionId ? countsFor(state.filter.functionId).failed : 0;
+      fs = state.filter.functionId ? statsFor(state.filter.functionId) : null,
+      fc = (fs && fs.replayable) || 0;
     rf.hidden = !fc;
     rf.textContent = 'Replay ' + (fc || '') + ' failed run' + (fc === 1 ? '' : 's');
   }

@@ -21,7 +21,9 @@ export interface FunctionStats {
   id: string;
   /** Runs by status; a failed run that a replay has already re-run counts as `replayed`, not `failed`. */
   counts: Partial<Record<RunStatus | 'replayed', number>>;
-  /** Runs `waiting` for a limit now (flow control), whatever the range. */
+  /** Failed runs not yet replayed, whatever the range: what `POST /replay { functionId }` would start again. */
+  replayable: number;
+  /** Runs `waiting` now (for a limit, or what their wait names), whatever the range. */
   waiting: number;
   /** Events sent with a delay (a future `ts`) whose time has not come, for this function's trigger. */
   delayed: number;
@@ -73,6 +75,7 @@ export async function functionStats(source: StatsSource, range: { from?: number;
         (s = {
           id,
           counts: {},
+          replayable: 0,
           waiting: 0,
           delayed: 0,
           succeeded: new Array<number>(sparkBuckets).fill(0),
@@ -86,9 +89,10 @@ export async function functionStats(source: StatsSource, range: { from?: number;
   for (const r of runs) {
     const s = of(r.functionId);
     if (r.status === 'waiting') s.waiting++;
+    // `replayedBy` is set on a failed run once a replay re-ran it (workflow steps); older records lack it.
+    const replayed = r.status === 'failed' && (r as { replayedBy?: string }).replayedBy !== undefined;
+    if (r.status === 'failed' && !replayed) s.replayable++;
     if (range.from === undefined && range.to === undefined ? true : createdWithin(r, range)) {
-      // `replayedBy` is set on a failed run once a replay re-ran it (workflow steps); older records lack it.
-      const replayed = r.status === 'failed' && (r as { replayedBy?: string }).replayedBy !== undefined;
       const key = replayed ? 'replayed' : r.status;
       s.counts[key] = (s.counts[key] ?? 0) + 1;
     }

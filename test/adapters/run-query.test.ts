@@ -141,5 +141,8 @@ describe('run search, time range and stats', () => {
     // A range that ends before the successes counts only the failure.
     const early = (await get(`/stats?to=${Date.now() - 10 * 60_000}`)).body as typeof stats;
     expect(early.functions.find((f) => f.id === 'import-row')?.counts).toEqual({ failed: 1 });
+    // What a replay by function would start, whatever the range.
+    const late = (await get(`/stats?from=${Date.now() - 60_000}`)).body as typeof stats & { functions: { replayable: number }[] };
+    expect(late.functions.find((f) => f.id === 'import-row')).toMatchObject({ counts: { succeeded: 3 }, replayable: 1 });
   });
 });

@@ -299,6 +299,12 @@ describe('the dashboard a team lives in', () => {
       expect(recent.length).toBe(sentAt(8) + sentAt(3));
       await expect.poll(async () => new Set(await rowIds(p))).toEqual(new Set(recent));
       expect(await p.locator('#functions [data-fn="resize-image"] .spark-cap').first().innerText()).toContain('last 15 min');
+      // Counts follow the range; a replay acts on every failed run of the function, and its button says how many.
+      expect(await p.locator('#functions [data-fn="resize-image"] [data-count="failed"]').count()).toBe(0);
+      const failedAllTime = all.filter((r) => r.status === 'failed').length;
+      expect(failedAllTime).toBeGreaterThan(0);
+      expect(await p.locator('#functions [data-replay="resize-image"]').innerText()).toBe(`Replay ${failedAllTime} failed`);
+      expect(await p.locator('#replay-failed').innerText()).toBe(`Replay ${failedAllTime} failed runs`);
       await searchFor('img_8');
       await expect.poll(async () => (await rowIds(p)).length).toBe(sentAt(8));
       await p.screenshot({ path: `${docs}dashboard-search.png` });
