@@ -52,7 +52,17 @@ export {
   StepFailedError,
 } from './core/errors.js';
 export type { SerializedError } from './core/errors.js';
-export type { EventPayload, StoredEvent, RunRecord, RunStatus, RunStateChange, StepRecord, LogLine, RuntimeEvents } from './core/types.js';
+export type {
+  EventPayload,
+  StoredEvent,
+  RunRecord,
+  RunStatus,
+  RunStateChange,
+  StepRecord,
+  LogLine,
+  AttemptError,
+  RuntimeEvents,
+} from './core/types.js';
 export type { Logger } from './core/logger.js';
 export { silentLogger } from './core/logger.js';
 export { systemClock, TestClock } from './core/clock.js';

@@ -40,7 +40,7 @@ import { startChild, type ChildRequest, type StartedChild } from './invoke.js';
 import { publishFailure } from './on-failure.js';
 import type { Delivery, KVStore, PublishOptions, PublishResult, Rates, Slots } from './transport.js';
 import { decodeRecord } from './codec/record.js';
-import { terminalStatuses, type EventPayload, type LogLine, type RunRecord, type RunStateChange } from './types.js';
+import { maxAttemptErrors, terminalStatuses, type EventPayload, type LogLine, type RunRecord, type RunStateChange } from './types.js';
 
 /** What an attempt needs from the runtime that runs it. */
 export interface ExecutorDeps {
@@ -383,6 +383,9 @@ export class Attempt implements StepHost {
   private failAttempt(error: Error, at: number | undefined, now: number): void {
     const { record, fn } = this;
     record.error = serializeError(error);
+    const history = record.attemptErrors ?? [];
+    history.push({ attempt: record.attempt, at: now, name: record.error.name, message: record.error.message });
+    record.attemptErrors = history.slice(-maxAttemptErrors);
     const final = error instanceof NonRetriableError || error instanceof StepFailedError;
     // A step's own retry decision (at) already counted the step's attempts; otherwise the run's attempts count.
     if (!final && (at !== undefined || record.attempt <= fn.retries)) {

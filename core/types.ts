@@ -60,6 +60,17 @@ export interface WaitingFor {
   after?: 'sleeping';
 }
 
+/** One failed attempt: which, when, and what it threw (the stack is kept for the last one only, in `error`). */
+export interface AttemptError {
+  attempt: number;
+  at: number;
+  name: string;
+  message: string;
+}
+
+/** How many failed attempts a run record remembers: enough to see a pattern, bounded so a record stays small. */
+export const maxAttemptErrors = 20;
+
 export interface LogLine {
   level: 'debug' | 'info' | 'warn' | 'error';
   message: string;
@@ -85,6 +96,8 @@ export interface RunRecord {
   createdAt: number;
   updatedAt: number;
   endedAt?: number;
+  /** Each failed attempt's error, oldest first (the newest {@link maxAttemptErrors}); `error` is the last of them. */
+  attemptErrors?: AttemptError[];
   /** The run this one re-runs, when started by `replay`. */
   replayOf?: string;
   /** Started by `step.invoke`: the parent run, and the id of its step that waits for this run's output. */

@@ -19,15 +19,21 @@
   var TERMINAL = { succeeded: 1, failed: 1, cancelled: 1, skipped: 1 };
   var STATUSES = ['running', 'retrying', 'sleeping', 'waiting', 'pending', 'failed', 'succeeded', 'cancelled', 'skipped'];
   var STEP_STATUSES = ['succeeded', 'failed', 'retrying', 'sleeping', 'cancelled'];
+  // The time range presets of the range picker, and how far back each reaches.
+  var RANGES = { '15m': 900000, '1h': 3600000, '24h': 86400000, '7d': 604800000 };
+  // Live changes refresh the run list at once, then at most this often while they keep coming (never a request per change).
+  var REFRESH_MIN_MS = 250;
+  var STATS_MIN_MS = 1000;
+  var PAGE = 50;
   var LEVELS = ['debug', 'info', 'warn', 'error'];
   // No URL, style, srcdoc or on* attribute: a value from the API in one of those could load or run something.
   var SAFE_ATTRIBUTE = /^(id|class|title|value|type|aria-label|data-[a-z-]+)$/;
   var state = {
     functions: [],
     runs: [],
-    overview: [],
+    stats: null,
     events: [],
-    filter: { functionId: '', status: '', eventId: '' },
+    filter: { functionId: '', status: '', eventId: '', q: '', range: '' },
     nextCursor: null,
     selected: null,
     detail: null,
@@ -149,7 +155,7 @@
       cache: 'no-store',
     }).then(function (res) {
       if (res.status === 401) {
-        askToken();
+        askToken(Boolean(token));
         throw new Unauthorized();
       }
       return res
@@ -158,7 +164,11 @@
           return {};
         })
         .then(function (body) {
-          if (!res.ok) throw new Error((body && body.error && body.error.message) || 'HTTP ' + res.status);
+          if (!res.ok) {
+            var err = new Error((body && body.error && body.error.message) || 'HTTP ' + res.status);
+            err.detail = (body && body.error) || {};
+            throw err;
+          }
           return body;
         });
     });
@@ -167,8 +177,10 @@
     if (!(e instanceof Unauthorized)) toast(e && e.message ? e.message : String(e), true);
   }
 
-  function askToken() {
+  /** Asks for the token; `rejected` when the one this tab sent was refused (a typo, or the server now has another). */
+  function askToken(rejected) {
     var d = $('login');
+    $('login-error').hidden = !rejected;
     if (!d.open) {
       $('token').value = '';
       d.showModal();
@@ -193,16 +205,28 @@
   });
 
   // ---- data ----
-  function query() {
+  function rangeQuery(q) {
+    var back = RANGES[state.filter.range];
+    if (back) q.set('from', String(Date.now() - back));
+    return q;
+  }
+  function query(limit) {
     var q = new URLSearchParams();
     if (state.filter.functionId) q.set('functionId', state.filter.functionId);
     if (state.filter.status) q.set('status', state.filter.status);
     if (state.filter.eventId) q.set('eventId', state.filter.eventId);
-    q.set('limit', '50');
+    if (state.filter.q) q.set('q', state.filter.q);
+    rangeQuery(q);
+    q.set('limit', String(limit || PAGE));
     return q;
   }
-  function loadRuns() {
-    return api('/runs?' + query()).then(function (b) {
+  var runsSeq = 0;
+  /** The first page again, as long as what is shown (rows added by "Load more" stay), up to the API's 500. */
+  function loadRuns(reset) {
+    var seq = ++runsSeq;
+    var limit = reset ? PAGE : Math.min(500, Math.max(PAGE, state.runs.length));
+    return api('/runs?' + query(limit)).then(function (b) {
+      if (seq !== runsSeq) return; // a newer request (another filter) answers instead
       state.runs = b.runs;
       state.nextCursor = b.nextCursor;
       renderRuns();
@@ -220,9 +244,9 @@
       })
       .catch(report);
   }
-  function loadOverview() {
-    return api('/runs?limit=500').then(function (b) {
-      state.overview = b.runs;
+  function loadStats() {
+    return api('/stats?' + rangeQuery(new URLSearchParams())).then(function (b) {
+      state.stats = b;
       renderFunctions();
     });
   }
@@ -255,18 +279,47 @@
     });
   }
   function loadAll() {
-    return Promise.all([loadFunctions(), loadRuns(), loadOverview(), loadEvents(), loadDeadLetters(), loadDetail()]);
+    return Promise.all([loadFunctions(), loadRuns(), loadStats(), loadEvents(), loadDeadLetters(), loadDetail()]);
   }
 
-  var refreshTimer = null,
-    detailTimer = null;
-  function scheduleRefresh() {
-    if (refreshTimer) return;
-    refreshTimer = setTimeout(function () {
-      refreshTimer = null;
-      Promise.all([loadRuns(), loadOverview(), loadEvents()]).catch(report);
-    }, 800);
+  /**
+   * Runs `load` at once when it last ran at least `minMs` ago, else when that
+   * much time has passed; never two at a time (changes during a load run it
+   * once more after). A burst of changes costs a few requests, not one each.
+   */
+  function throttled(load, minMs) {
+    var last = 0,
+      timer = null,
+      busy = false,
+      again = false;
+    function go() {
+      timer = null;
+      busy = true;
+      last = Date.now();
+      load()
+        .catch(report)
+        .then(function () {
+          busy = false;
+          if (again) {
+            again = false;
+            kick();
+          }
+        });
+    }
+    function kick() {
+      if (busy) {
+        again = true;
+        return;
+      }
+      if (!timer) timer = setTimeout(go, Math.max(0, last + minMs - Date.now()));
+    }
+    return kick;
   }
+  var scheduleRefresh = throttled(function () {
+    return Promise.all([loadRuns(), loadEvents()]);
+  }, REFRESH_MIN_MS);
+  var scheduleStats = throttled(loadStats, STATS_MIN_MS);
+  var detailTimer = null;
   function scheduleDetail() {
     if (detailTimer) return;
     detailTimer = setTimeout(function () {
@@ -276,14 +329,48 @@
   }
 
   // ---- render ----
-  function countsFor(fnId) {
-    var c = {};
-    state.overview.forEach(function (r) {
-      // A failed run already replayed is counted apart: "Replay N failed" offers only the others.
-      var s = r.status === 'failed' && r.replayedBy ? 'replayed' : r.status;
-      if (r.functionId === fnId) c[s] = (c[s] || 0) + 1;
-    });
-    return c;
+  function statsFor(fnId) {
+    var list = (state.stats && state.stats.functions) || [];
+    for (var i = 0; i < list.length; i++) if (list[i].id === fnId) return list[i];
+    return null;
+  }
+  function rangeLabel() {
+    var o = $('f-range').selectedOptions[0];
+    return state.filter.range && o ? o.textContent.toLowerCase() : 'the last hour';
+  }
+  var SVG = 'http://www.w3.org/2000/svg';
+  /** An SVG element; its attributes are numbers the script computed and class names from its own list, never a value from the API. */
+  function svg(tag, attrs) {
+    var el = document.createElementNS(SVG, tag);
+    for (var k in attrs)
+      el.setAttribute(k, typeof attrs[k] === 'number' ? attrs[k].toFixed(1) : oneOf(attrs[k], ['ok', 'ko', 'base', 'spark']));
+    return el;
+  }
+  /** Runs that succeeded (green, up) and failed (red, down from the top) per bucket across the range. */
+  function sparkline(st) {
+    var n = st.succeeded.length,
+      w = 200,
+      hgt = 24,
+      bw = w / n,
+      max = 1;
+    for (var i = 0; i < n; i++) max = Math.max(max, st.succeeded[i] + st.failed[i]);
+    var g = svg('svg', { class: 'spark', width: w, height: hgt });
+    g.setAttribute('viewBox', '0 0 ' + w + ' ' + hgt);
+    g.setAttribute('aria-hidden', 'true');
+    g.setAttribute('data-spark', '');
+    g.appendChild(svg('rect', { class: 'base', x: 0, y: hgt - 1, width: w, height: 1 }));
+    for (var j = 0; j < n; j++) {
+      var ok = ((hgt - 2) * st.succeeded[j]) / max,
+        ko = ((hgt - 2) * st.failed[j]) / max;
+      if (ok > 0) g.appendChild(svg('rect', { class: 'ok', x: j * bw + 0.5, y: hgt - 1 - ok, width: bw - 1, height: ok }));
+      if (ko > 0) g.appendChild(svg('rect', { class: 'ko', x: j * bw + 0.5, y: hgt - 1 - ok - ko, width: bw - 1, height: ko }));
+    }
+    return g;
+  }
+  function sum(list) {
+    return list.reduce(function (a, b) {
+      return a + b;
+    }, 0);
   }
   function renderFunctionFilter() {
     var sel = $('f-function'),
@@ -298,25 +385,64 @@
     var ul = clear($('functions'));
     if (!state.functions.length) ul.appendChild(h('li', { class: 'empty', text: 'No functions registered.' }));
     state.functions.forEach(function (f) {
-      var c = countsFor(f.id);
+      var st = statsFor(f.id),
+        c = (st && st.counts) || {};
       var counts = h(
         'div',
         { class: 'counts' },
-        STATUSES.filter(function (s) {
-          return c[s];
-        })
-          .map(function (s) {
-            return h('span', { class: 'count s-' + s, title: s, text: c[s] + ' ' + s });
+        STATUSES.concat(['replayed'])
+          // Runs waiting now are in the queue line below, whatever the range.
+          .filter(function (s) {
+            return c[s] && s !== 'waiting';
           })
-          .concat(
-            c.replayed ? [h('span', { class: 'count s-cancelled', title: 'failed, then replayed', text: c.replayed + ' replayed' })] : [],
-          ),
+          .map(function (s) {
+            return h('span', { class: 'count s-' + s, 'data-count': s, title: s, text: c[s] + ' ' + s });
+          }),
       );
-      var replay = c.failed
+      // What waits now, whatever the range: runs held by a limit, delayed sends not yet due, and the transport's backlog where it is known.
+      var queue = st
+        ? h(
+            'div',
+            { class: 'counts', 'data-queue': f.id },
+            st.waiting
+              ? h('span', {
+                  class: 'count s-waiting',
+                  'data-waiting': st.waiting,
+                  title: 'runs waiting now (for a limit’s slot, or what their wait names)',
+                  text: st.waiting + ' waiting',
+                })
+              : null,
+            st.delayed ? h('span', { class: 'count s-delayed', 'data-delayed': st.delayed, text: st.delayed + ' delayed' }) : null,
+            typeof st.backlog === 'number'
+              ? h('span', {
+                  class: 'count s-backlog',
+                  'data-backlog': st.backlog,
+                  title: 'undelivered, from the transport',
+                  text: st.backlog + ' in backlog',
+                })
+              : null,
+          )
+        : null;
+      var spark = st
+        ? h(
+            'div',
+            { class: 'spark-wrap', title: sum(st.succeeded) + ' succeeded, ' + sum(st.failed) + ' failed in ' + rangeLabel() },
+            sparkline(st),
+            h(
+              'div',
+              { class: 'spark-cap' },
+              h('span', { text: rangeLabel() }),
+              h('span', { 'data-spark-total': f.id, text: sum(st.succeeded) + ' ok · ' + sum(st.failed) + ' failed' }),
+            ),
+          )
+        : null;
+      // Replay acts on every failed run of the function, whatever the range: its count says so.
+      var replayable = (st && st.replayable) || 0;
+      var replay = replayable
         ? h('button', {
             class: 'btn small danger',
             'data-replay': f.id,
-            text: 'Replay ' + c.failed + ' failed',
+            text: 'Replay ' + replayable + ' failed',
             onclick: function (ev) {
               ev.stopPropagation();
               replayFailed(f.id);
@@ -343,15 +469,16 @@
                 h('span', null, 'on ', h('span', { text: f.trigger })),
                 h('span', { class: 'faint', text: '· ' + f.retries + ' retries' }),
                 f.limits ? h('span', { class: 'faint', 'data-limits': f.id, text: '· ' + limitsText(f.limits) }) : null,
-                f.waiting ? h('span', { class: 'count s-waiting', text: f.waiting + ' waiting for a limit' }) : null,
-                f.nextTick ? h('span', { class: 'faint', 'data-next-tick': f.id }, '· next tick ', when(f.nextTick)) : null,
               ),
           h('div', { class: 'counts' }, counts.childNodes.length ? counts : h('span', { class: 'faint', text: 'no runs' }), replay),
+          queue && queue.childNodes.length ? queue : null,
+          spark,
         ),
       );
     });
     var rf = $('replay-failed'),
-      fc = state.filter.functionId ? countsFor(state.filter.functionId).failed : 0;
+      fs = state.filter.functionId ? statsFor(state.filter.functionId) : null,
+      fc = (fs && fs.replayable) || 0;
     rf.hidden = !fc;
     rf.textContent = 'Replay ' + (fc || '') + ' failed run' + (fc === 1 ? '' : 's');
   }
@@ -412,6 +539,8 @@
           ' · ',
           h('span', { class: 'c-id', text: short(r.id) }),
           r.replayOf ? h('span', { class: 'tag', text: 'replay' }) : null,
+          r.parentRunId ? h('span', { class: 'tag', text: 'invoked' }) : null,
+          r.failureOf ? h('span', { class: 'tag', text: 'on failure' }) : null,
         ),
       ),
       h('td', { class: 'c-attempt num', text: r.attempt }),
@@ -428,7 +557,9 @@
     state.runs.forEach(function (r) {
       tb.appendChild(runRow(r));
     });
-    $('runs-empty').hidden = state.runs.length > 0;
+    var filtered = Boolean(state.filter.functionId || state.filter.status || state.filter.eventId || state.filter.q || state.filter.range);
+    $('runs-empty').hidden = state.runs.length > 0 || filtered;
+    $('runs-none').hidden = state.runs.length > 0 || !filtered;
     $('more-wrap').hidden = !state.nextCursor;
     var chip = clear($('f-event'));
     if (state.filter.eventId)
@@ -447,11 +578,50 @@
         ),
       );
   }
+  /** True when a run that `change` announces belongs in the list as filtered (search text is only judged by the server). */
+  function fits(change) {
+    var f = state.filter;
+    return (
+      !f.q &&
+      (!f.functionId || f.functionId === change.functionId) &&
+      (!f.status || f.status === change.to) &&
+      (!f.eventId || f.eventId === change.eventId)
+    );
+  }
+  /** A new run's row from its first change, at once; the refresh that follows fills in what a change does not carry. */
+  function insertRow(change) {
+    // Only a run's first change (from pending) says it is new; an older run off this page is left to the refresh.
+    if (change.from !== 'pending' || !fits(change)) return;
+    var ev = state.events.find(function (e) {
+      return e.id === change.eventId;
+    });
+    var r = {
+      id: change.runId,
+      functionId: change.functionId,
+      eventId: change.eventId,
+      eventName: ev ? ev.name : '',
+      status: change.to,
+      attempt: change.attempt,
+      createdAt: change.at,
+      updatedAt: change.at,
+      stepCount: 0,
+    };
+    if (TERMINAL[change.to]) r.endedAt = change.at;
+    state.runs.unshift(r);
+    var row = runRow(r);
+    row.classList.add('flash');
+    $('runs').insertBefore(row, $('runs').firstChild);
+    $('runs-empty').hidden = true;
+    $('runs-none').hidden = true;
+  }
   function patchRow(change) {
     var r = state.runs.find(function (x) {
       return x.id === change.runId;
     });
-    if (!r) return false;
+    if (!r) {
+      insertRow(change);
+      return false;
+    }
     r.status = change.to;
     r.attempt = change.attempt;
     r.updatedAt = change.at;
@@ -493,6 +663,87 @@
   function waitingText(w) {
     var what = w.limit === 'throttle' ? 'its turn under throttle' : 'a slot of ' + w.option;
     return what + (w.key !== undefined ? ', key "' + w.key + '"' : '');
+  }
+  // Fields of `waitingFor` that are times, shown as such; the others are shown as they are, whatever kind of wait adds them.
+  var WAIT_TIMES = ['since', 'until', 'timeoutAt', 'expiresAt', 'at'];
+  var WAIT_KINDS = ['limit', 'kind', 'type'];
+  /**
+   * What a run waits for, for any kind of wait: a limit's slot (flow control) in words, anything else
+   * (an event, an invoked run, …) as its fields, with its deadline ('until') as a time.
+   */
+  function waitingFact(w) {
+    if ((w.limit === 'concurrency' || w.limit === 'throttle') && w.option !== undefined)
+      return h(
+        'span',
+        { 'data-waiting-for': '' },
+        waitingText(w) + ', since ',
+        when(w.since),
+        w.until !== undefined ? [' · until ', when(w.until)] : null,
+      );
+    var kind = '';
+    WAIT_KINDS.forEach(function (k) {
+      if (!kind && typeof w[k] === 'string') kind = w[k];
+    });
+    var items = [];
+    Object.keys(w).forEach(function (k) {
+      var v = w[k];
+      if (WAIT_KINDS.indexOf(k) >= 0 && v === kind) return;
+      if (WAIT_TIMES.indexOf(k) >= 0 && typeof v === 'number')
+        items.push(h('li', { 'data-wait-field': k }, h('span', { class: 'muted', text: k + ' ' }), when(v)));
+      else if (v !== undefined && v !== null)
+        items.push(
+          h(
+            'li',
+            { 'data-wait-field': k },
+            h('span', { class: 'muted', text: k + ' ' }),
+            h('span', { text: typeof v === 'string' ? v : preview(v) }),
+          ),
+        );
+    });
+    return h('div', { 'data-waiting-for': '' }, kind ? h('strong', { text: kind }) : null, h('ul', { class: 'wait-list' }, items));
+  }
+  /** A button that opens another run (its id from the API: text, never a URL). */
+  function runLink(id, label) {
+    return h('button', {
+      class: 'link',
+      'data-run-link': id,
+      text: label ? label + ' ' + short(id) : short(id),
+      title: id,
+      onclick: function () {
+        select(id);
+      },
+    });
+  }
+  // Links between runs, where a record names another run: [field, label]. Fields absent on a record are not shown.
+  var RUN_LINKS = [
+    ['replayOf', 'Replay of'],
+    ['replayedBy', 'Replayed by'],
+    ['parentRunId', 'Invoked by'],
+    ['failureOf', 'Failure handler of'],
+    ['onFailureRunId', 'Failure handler'],
+  ];
+  // A step that started another run (step.invoke) names it under one of these.
+  var STEP_RUN_FIELDS = ['childRunId', 'invokedRunId', 'runId'];
+  function attemptsSection(r) {
+    var list = r.attemptErrors || [];
+    if (!list.length) return null;
+    var ul = h('ul', { class: 'attempts', id: 'run-attempts' });
+    list.forEach(function (a) {
+      ul.appendChild(
+        h(
+          'li',
+          { class: 'attempt', 'data-attempt': a.attempt },
+          h('span', { class: 'a-n', text: 'Attempt ' + a.attempt }),
+          h(
+            'span',
+            null,
+            h('span', { class: 'a-e' }, h('strong', null, h('span', { text: a.name }), ': '), a.message),
+            h('span', { class: 'a-t' }, when(a.at)),
+          ),
+        ),
+      );
+    });
+    return h('div', { class: 'd-sec' }, h('h2', { text: list.length === 1 ? 'Failed attempt' : list.length + ' failed attempts' }), ul);
   }
   function fact(k, v) {
     return h('div', { class: 'fact' }, h('div', { class: 'k', text: k }), h('div', { class: 'v' }, v));
@@ -569,26 +820,16 @@
           text: dur((r.endedAt || now) - r.createdAt) + (r.endedAt === undefined ? ' so far' : ''),
         }),
       ),
-      r.waitingFor
-        ? fact('Waiting for', h('span', { 'data-waiting-for': '' }, waitingText(r.waitingFor) + ', since ', when(r.waitingFor.since)))
-        : null,
+      r.waitingFor ? fact('Waiting for', waitingFact(r.waitingFor)) : null,
       r.nextAttemptAt
         ? fact(r.status === 'sleeping' ? 'Wakes' : r.status === 'waiting' ? 'Starts' : 'Next attempt', when(r.nextAttemptAt))
         : null,
       r.endedAt ? fact('Ended', when(r.endedAt)) : null,
-      r.replayOf
-        ? fact(
-            'Replay of',
-            h('button', {
-              class: 'link',
-              text: short(r.replayOf),
-              title: r.replayOf,
-              onclick: function () {
-                select(r.replayOf);
-              },
-            }),
-          )
-        : null,
+      RUN_LINKS.filter(function (l) {
+        return typeof r[l[0]] === 'string' && r[l[0]];
+      }).map(function (l) {
+        return fact(l[1], runLink(r[l[0]]));
+      }),
     );
     el.appendChild(h('div', { class: 'd-sec' }, facts, actions));
     if (r.error) {
@@ -607,6 +848,7 @@
         ),
       );
     }
+    append(el, attemptsSection(r));
     el.appendChild(h('div', { class: 'd-sec' }, h('h2', { text: 'Steps' }), timeline(r, now)));
     var logs = h('div', { class: 'logs', id: 'run-logs' });
     if (!r.logs.length) logs.appendChild(h('div', { class: 'faint', text: 'No log lines.' }));
@@ -674,12 +916,20 @@
           s.error
             ? h('div', { class: 'step-err' }, s.status === 'failed' ? '✕ ' : '↻ ', h('span', { text: s.error.name }), ': ', s.error.message)
             : null,
+          stepRun(s),
         ),
       );
     });
     return wrap;
   }
 
+  function stepRun(s) {
+    for (var i = 0; i < STEP_RUN_FIELDS.length; i++) {
+      var id = s[STEP_RUN_FIELDS[i]];
+      if (typeof id === 'string' && id) return h('div', { class: 'step-link' }, '→ ', runLink(id, 'run'));
+    }
+    return null;
+  }
   function armed(btn, label, fn) {
     if (btn.classList.contains('armed')) {
       fn();
@@ -694,10 +944,50 @@
     }, 3000);
   }
 
+  // ---- the URL: it names the filters and the selected run, so a link opens the same view and back/forward move between views ----
+  var URL_KEYS = { functionId: 'function', status: 'status', eventId: 'event', q: 'q', range: 'range' };
+  function urlOf() {
+    var p = new URLSearchParams();
+    for (var k in URL_KEYS) if (state.filter[k]) p.set(URL_KEYS[k], state.filter[k]);
+    if (state.selected) p.set('run', state.selected);
+    var qs = p.toString();
+    return location.pathname + (qs ? '?' + qs : '');
+  }
+  /** Records the view in the browser's history (a new entry, or the current one replaced). */
+  function remember(replace) {
+    var next = urlOf();
+    if (next === location.pathname + location.search) return;
+    if (replace) history.replaceState(null, '', next);
+    else history.pushState(null, '', next);
+  }
+  /** The view the URL names; values outside the known ones are dropped rather than sent on. */
+  function readUrl() {
+    var p = new URLSearchParams(location.search);
+    for (var k in URL_KEYS) state.filter[k] = p.get(URL_KEYS[k]) || '';
+    if (state.filter.status && STATUSES.indexOf(state.filter.status) < 0) state.filter.status = '';
+    if (state.filter.range && !RANGES[state.filter.range]) state.filter.range = '';
+    state.selected = p.get('run') || null;
+    state.detail = null;
+    showFilter();
+  }
+  function showFilter() {
+    $('f-function').value = state.filter.functionId;
+    $('f-status').value = state.filter.status;
+    $('f-range').value = state.filter.range;
+    if (document.activeElement !== $('f-q')) $('f-q').value = state.filter.q;
+  }
+  window.addEventListener('popstate', function () {
+    readUrl();
+    renderFunctions();
+    renderDetail();
+    Promise.all([loadRuns(true), loadStats(), loadDetail()]).catch(report);
+  });
+
   // ---- actions ----
   function select(id) {
     state.selected = id;
     state.detail = null;
+    remember();
     document.querySelectorAll('#runs tr').forEach(function (tr) {
       tr.classList.toggle('selected', tr.getAttribute('data-run-id') === id);
     });
@@ -707,12 +997,14 @@
     }
     loadDetail().catch(report);
   }
-  function setFilter(patch) {
+  function setFilter(patch, replace) {
+    var rangeChanged = patch.range !== undefined && patch.range !== state.filter.range;
     Object.assign(state.filter, patch);
-    $('f-function').value = state.filter.functionId;
-    $('f-status').value = state.filter.status;
+    showFilter();
+    remember(replace);
     renderFunctions();
-    loadRuns().catch(report);
+    loadRuns(true).catch(report);
+    if (rangeChanged) loadStats().catch(report);
   }
   function replayRuns(ids) {
     api('/replay', { method: 'POST', body: { runIds: ids } })
@@ -749,12 +1041,101 @@
   $('f-status').addEventListener('change', function (e) {
     setFilter({ status: e.target.value });
   });
+  $('f-range').addEventListener('change', function (e) {
+    setFilter({ range: e.target.value });
+  });
+  // Typing searches after a pause, as one history entry; Enter searches at once.
+  var searchTimer = null,
+    typing = false;
+  function search(replace) {
+    clearTimeout(searchTimer);
+    var q = $('f-q').value.trim();
+    if (q !== state.filter.q) setFilter({ q: q }, replace);
+    typing = false;
+  }
+  $('f-q').addEventListener('input', function () {
+    clearTimeout(searchTimer);
+    var replace = typing;
+    typing = true;
+    searchTimer = setTimeout(function () {
+      search(replace);
+    }, 250);
+  });
+  $('f-q').addEventListener('keydown', function (e) {
+    if (e.key === 'Enter') search(false);
+  });
+
+  // ---- send an event ----
+  function showSendError(message, issues) {
+    var box = clear($('send-error'));
+    box.hidden = !message;
+    if (!message) return;
+    box.appendChild(h('span', { text: message }));
+    if (issues && issues.length)
+      box.appendChild(
+        h(
+          'ul',
+          null,
+          issues.map(function (i) {
+            return h(
+              'li',
+              { 'data-issue': '' },
+              i.path && i.path.length ? h('strong', { class: 'mono', text: i.path.join('.') + ': ' }) : null,
+              i.message,
+            );
+          }),
+        ),
+      );
+  }
+  $('send-open').addEventListener('click', function () {
+    var names = clear($('send-names')),
+      seen = {};
+    state.functions.forEach(function (f) {
+      if (f.trigger && !seen[f.trigger]) {
+        seen[f.trigger] = 1;
+        names.appendChild(h('option', { value: f.trigger }));
+      }
+    });
+    showSendError('');
+    $('send').showModal();
+    $('send-name').focus();
+  });
+  $('send-cancel').addEventListener('click', function () {
+    $('send').close();
+  });
+  $('send-form').addEventListener('submit', function (ev) {
+    ev.preventDefault();
+    var name = $('send-name').value.trim(),
+      text = $('send-data').value.trim(),
+      data;
+    try {
+      data = text ? JSON.parse(text) : {};
+    } catch (e) {
+      showSendError('Data is not valid JSON: ' + e.message);
+      return;
+    }
+    $('send-submit').disabled = true;
+    api('/events', { method: 'POST', body: { name: name, data: data } })
+      .then(function (b) {
+        $('send').close();
+        toast('Sent ' + name + ' · event ' + short(b.ids[0]));
+        // Show what it started: its runs appear as they are created.
+        setFilter({ eventId: b.ids[0], functionId: '', status: '', q: '' });
+      })
+      .catch(function (e) {
+        if (e instanceof Unauthorized) $('send').close();
+        else showSendError(e.message, e.detail && e.detail.issues);
+      })
+      .then(function () {
+        $('send-submit').disabled = false;
+      });
+  });
   $('more').addEventListener('click', loadMore);
   $('replay-failed').addEventListener('click', function () {
     if (state.filter.functionId) replayFailed(state.filter.functionId);
   });
   document.addEventListener('keydown', function (e) {
-    if (e.key === 'Escape' && state.selected && !$('login').open) select(null);
+    if (e.key === 'Escape' && state.selected && !$('login').open && !$('send').open) select(null);
   });
 
   // ---- live updates: fetch-based SSE so the token goes in a header ----
@@ -765,6 +1146,7 @@
   function onChange(c) {
     patchRow(c);
     scheduleRefresh();
+    scheduleStats();
     if (c.runId === state.selected) scheduleDetail();
   }
   function onFrame(frame) {
@@ -844,9 +1226,16 @@
     });
   }, 1000);
 
+  // Events that start no run, and dead letters, announce nothing on /stream: they are looked for every few seconds while the tab is shown.
+  var QUIET_POLL_MS = 3000;
+  setInterval(function () {
+    if (document.visibilityState === 'visible' && !$('login').open) Promise.all([loadEvents(), loadDeadLetters()]).catch(report);
+  }, QUIET_POLL_MS);
+
   function restart() {
     connect();
     loadAll().catch(report);
   }
+  readUrl();
   restart();
 })();

@@ -40,6 +40,8 @@ const template = String.raw`<!doctype html>
   }
 }
 * { box-sizing: border-box; }
+/* An element's own display (flex, grid) would otherwise show it while hidden. */
+[hidden] { display: none !important; }
 html, body { margin: 0; background: var(--bg); color: var(--text); }
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; -webkit-font-smoothing: antialiased; overflow-wrap: anywhere; }
 /* Each value from the API is in a span of its own (see the script): isolated, a bidi override in it cannot reorder its neighbours. */
@@ -152,6 +154,7 @@ pre { margin: 0; font-family: var(--mono); font-size: 12px; background: var(--bg
 .bar.sleeping { background: repeating-linear-gradient(45deg, var(--sleeping), var(--sleeping) 4px, color-mix(in srgb, var(--sleeping) 55%, transparent) 4px, color-mix(in srgb, var(--sleeping) 55%, transparent) 8px); }
 .bar.cancelled { background: var(--cancelled); }
 .bar.open { opacity: .7; }
+.step-link { grid-column: 1 / -1; font-size: 12px; color: var(--muted); }
 .step-err { grid-column: 1 / -1; font-size: 12px; color: var(--failed); word-break: break-word; }
 .logs { font-family: var(--mono); font-size: 12px; display: flex; flex-direction: column; gap: 3px; }
 .log { display: grid; grid-template-columns: 62px 44px 1fr; gap: 8px; align-items: baseline; }
@@ -169,6 +172,24 @@ dialog::backdrop { background: rgba(15, 17, 21, .45); }
 dialog h3 { margin: 0 0 6px; font-size: 16px; }
 dialog p { margin: 0 0 14px; color: var(--muted); font-size: 13px; }
 dialog input { width: 100%; border: 1px solid var(--line); border-radius: 7px; padding: 7px 9px; background: var(--bg); margin-bottom: 12px; }
+.search { border: 1px solid var(--line); background: var(--panel); border-radius: 7px; padding: 4px 8px; min-width: 0; width: 240px; }
+.spark { display: block; margin-top: 5px; }
+.spark .ok { fill: var(--succeeded); } .spark .ko { fill: var(--failed); } .spark .base { fill: var(--line); }
+.spark-cap { font-size: 11px; color: var(--faint); display: flex; justify-content: space-between; gap: 6px; }
+.count.s-delayed { color: var(--sleeping); background: var(--sleeping-bg); }
+.count.s-backlog { color: var(--pending); background: var(--pending-bg); }
+.count.s-replayed { color: var(--muted); background: var(--skipped-bg); }
+.attempts { list-style: none; margin: 0; padding: 0; display: flex; flex-direction: column; gap: 6px; }
+.attempt { display: grid; grid-template-columns: 74px 1fr; gap: 8px; font-size: 12.5px; align-items: baseline; }
+.attempt .a-n { color: var(--muted); font-variant-numeric: tabular-nums; }
+.attempt .a-e { color: var(--failed); word-break: break-word; }
+.attempt .a-t { color: var(--faint); font-size: 11.5px; margin-left: 6px; }
+.wait-list { margin: 0; padding: 0; list-style: none; font-size: 12.5px; }
+.formerr { background: var(--failed-bg); color: var(--failed); border-radius: 8px; padding: 6px 9px; font-size: 12.5px; margin: 0 0 12px; word-break: break-word; }
+.formerr ul { margin: 4px 0 0; padding-left: 18px; }
+dialog.wide { width: min(560px, 94vw); }
+dialog label { display: block; font-size: 12px; color: var(--muted); margin-bottom: 3px; }
+dialog textarea { width: 100%; border: 1px solid var(--line); border-radius: 7px; padding: 7px 9px; background: var(--bg); margin-bottom: 12px; font-family: var(--mono); font-size: 12.5px; resize: vertical; }
 @media (max-width: 1180px) {
   .layout.with-detail { grid-template-columns: 250px minmax(0, 1fr); }
   .detail { position: fixed; top: 0; right: 0; bottom: 0; width: min(460px, 100vw); max-height: none; border-radius: 0; z-index: 10; box-shadow: -12px 0 32px rgba(0, 0, 0, .12); }
@@ -185,6 +206,9 @@ dialog input { width: 100%; border: 1px solid var(--line); border-radius: 7px; p
   .runs td.c-fnc { grid-area: fn; }
   .runs td.c-when { grid-area: when; justify-self: end; font-size: 12.5px; }
   .toolbar select { flex: 1 1 0; min-width: 0; }
+  .toolbar .search { flex: 1 1 100%; width: auto; }
+  .brand { white-space: nowrap; }
+  #live-text { display: none; }
   .toolbar .spacer { display: none; }
   .runs td.c-attempt, .runs td.c-dur { display: none; }
   .detail { width: 100vw; }
@@ -196,6 +220,7 @@ dialog input { width: 100%; border: 1px solid var(--line); border-radius: 7px; p
 <header class="top">
   <div class="brand"><span class="logo" aria-hidden="true"></span>eventide</div>
   <div class="spacer"></div>
+  <button class="btn small primary" id="send-open" type="button">Send event</button>
   <div class="live" id="live" title="Live updates from /stream"><span class="dot"></span><span id="live-text">connecting</span></div>
   <button class="btn ghost small" id="signout" hidden>Forget token</button>
 </header>
@@ -213,6 +238,10 @@ dialog input { width: 100%; border: 1px solid var(--line); border-radius: 7px; p
         <option value="">Any status</option><option>running</option><option>retrying</option><option>sleeping</option><option>waiting</option><option>pending</option><option>skipped</option>
         <option>failed</option><option>succeeded</option><option>cancelled</option>
       </select>
+      <select id="f-range" aria-label="Time range">
+        <option value="">Any time</option><option value="15m">Last 15 min</option><option value="1h">Last hour</option><option value="24h">Last 24 hours</option><option value="7d">Last 7 days</option>
+      </select>
+      <input class="search" id="f-q" type="search" aria-label="Search runs" placeholder="Run id, event id or data" maxlength="200" spellcheck="false" autocomplete="off">
       <span id="f-event"></span>
       <div class="spacer"></div>
       <button class="btn small" id="replay-failed" hidden>Replay failed runs</button>
@@ -223,6 +252,7 @@ dialog input { width: 100%; border: 1px solid var(--line); border-radius: 7px; p
       <tbody id="runs"></tbody>
     </table>
     <div class="empty" id="runs-empty" hidden>No runs yet. Send an event and they appear here.</div>
+    <div class="empty" id="runs-none" hidden>No runs match these filters.</div>
     <div class="foot" id="more-wrap" hidden><button class="btn small" id="more">Load more</button></div>
   </section>
   <section class="card detail" id="detail" hidden></section>
@@ -231,8 +261,22 @@ dialog input { width: 100%; border: 1px solid var(--line); border-radius: 7px; p
   <form id="login-form">
     <h3>API token</h3>
     <p>This dashboard needs the token the server was started with. It stays in this browser tab (sessionStorage) and is sent as a Bearer header.</p>
+    <div class="formerr" id="login-error" role="alert" hidden>The server did not accept that token. Check the token the server was started with (it is compared exactly, case included).</div>
     <input id="token" type="password" autocomplete="off" placeholder="token" required>
     <div class="actions"><button class="btn primary" type="submit">Open dashboard</button></div>
+  </form>
+</dialog>
+<dialog id="send" class="wide">
+  <form id="send-form">
+    <h3>Send an event</h3>
+    <p>Sent as <span class="mono">POST /events</span>: every function it triggers starts a run, and the run list shows them.</p>
+    <label for="send-name">Name</label>
+    <input id="send-name" list="send-names" placeholder="user/created" required spellcheck="false" autocomplete="off">
+    <datalist id="send-names"></datalist>
+    <label for="send-data">Data (JSON)</label>
+    <textarea id="send-data" rows="7" spellcheck="false">{}</textarea>
+    <div class="formerr" id="send-error" role="alert" hidden></div>
+    <div class="actions"><button class="btn primary" type="submit" id="send-submit">Send</button><button class="btn" type="button" id="send-cancel">Cancel</button></div>
   </form>
 </dialog>
 <div class="toast" id="toast" role="status"></div>

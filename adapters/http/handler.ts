@@ -6,11 +6,12 @@
  *   GET  /                    the dashboard page (no auth; the page asks for the token)
  *   POST /events              send one event or an array → 202 { ids }
  *   GET  /events              ?name&limit → { events }
- *   GET  /runs                ?functionId&status&eventId&limit&cursor → { runs, nextCursor }
+ *   GET  /runs                ?functionId&status&eventId&q&from&to&limit&cursor → { runs, nextCursor } (q, from, to: run-filter.ts)
  *   GET  /runs/:id            → { run } with steps, logs, output, error; 404 when missing
  *   POST /runs/:id/cancel     → { run }
  *   POST /replay              { functionId, status? } or { runIds } → { ids }
  *   GET  /functions           → { functions } (with its limits and how many runs wait, for a function that has limits)
+ *   GET  /stats               ?from&to → per function: runs by status, waiting, delayed, backlog, sparklines (stats.ts)
  *   GET  /dead-letters        ?limit → { deadLetters }
  *   GET  /stream              Server-Sent Events of run-state changes (see sse.ts)
  *
@@ -33,6 +34,8 @@ import { RunStream } from './sse.js';
 import type { HttpHandler, HttpRequest, HttpResponse } from './types.js';
 import { decodeCursor, deadLetterView, encodeCursor, isAfter, runDetail, runSummary, toJson } from './views.js';
 import type { FlowDescription } from '../../core/flow/describe.js';
+import { matchesRun, runFilterOf } from './run-filter.js';
+import { functionStats, type StatsSource } from './stats.js';
 
 /** A function as `GET /functions` lists it; trigger and retries are absent where only its runs are known (`eventide dashboard`). */
 export interface FunctionView {
@@ -50,7 +53,7 @@ export interface FunctionView {
 /** The Runtime methods the handler uses. */
 export type HttpRuntime = Pick<Runtime, 'send' | 'on' | 'getRun' | 'listRuns' | 'listEvents' | 'deadLetters' | 'replay' | 'cancel'> & {
   listFunctions(): FunctionView[];
-};
+} & Pick<StatsSource, 'backlogs'>;
 
 export interface HttpHandlerOptions {
   /** Path prefix of every route. Default `/eventide`. */
@@ -229,7 +232,9 @@ export function createHttpHandler(runtime: HttpRuntime, options: HttpHandlerOpti
             eventId: query.get('eventId') || undefined,
             limit: Number.MAX_SAFE_INTEGER,
           });
-          const from = cursor ? all.filter((r) => isAfter(r, cursor)) : all;
+          const filter = runFilterOf(query);
+          const found = filter ? all.filter((r) => matchesRun(r, filter)) : all;
+          const from = cursor ? found.filter((r) => isAfter(r, cursor)) : found;
           const page = from.slice(0, limit);
           const nextCursor = from.length > limit ? encodeCursor(page[page.length - 1]) : null;
           return json(200, { runs: page.map(runSummary), nextCursor });
@@ -289,6 +294,15 @@ export function createHttpHandler(runtime: HttpRuntime, options: HttpHandlerOpti
           for (const r of await runtime.listRuns({ status: 'waiting', limit: Number.MAX_SAFE_INTEGER }))
             waiting.set(r.functionId, (waiting.get(r.functionId) ?? 0) + 1);
           return json(200, { functions: functions.map((f) => (f.limits ? { ...f, waiting: waiting.get(f.id) ?? 0 } : f)) });
+        },
+      },
+    },
+    {
+      pattern: /^\/stats$/,
+      methods: {
+        GET: async ({ query }) => {
+          const range = runFilterOf(query);
+          return json(200, await functionStats(runtime, { from: range?.from, to: range?.to }, Date.now()));
         },
       },
     },

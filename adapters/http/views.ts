@@ -25,6 +25,23 @@ export interface RunSummary {
   replayedBy?: string;
   error?: SerializedError;
   stepCount: number;
+  /** Links to other runs, where the record has them (invoke, onFailure, replay). */
+  parentRunId?: string;
+  failureOf?: string;
+  replayedBy?: string;
+}
+
+// Fields that name another run; written by workflow steps (invoke, onFailure) and replay, absent on older records.
+const linkFields = ['parentRunId', 'failureOf', 'replayedBy'] as const;
+
+function linksOf(r: RunRecord): Pick<RunSummary, (typeof linkFields)[number]> {
+  const out: Pick<RunSummary, (typeof linkFields)[number]> = {};
+  const named = r as Partial<Record<(typeof linkFields)[number], unknown>>;
+  for (const f of linkFields) {
+    const v = named[f];
+    if (typeof v === 'string') out[f] = v;
+  }
+  return out;
 }
 
 export interface StepView extends StepRecord {
@@ -52,6 +69,7 @@ export function runSummary(r: RunRecord): RunSummary {
     ...(r.replayedBy !== undefined ? { replayedBy: r.replayedBy } : {}),
     ...(r.error ? { error: { name: r.error.name, message: r.error.message } } : {}),
     stepCount: Object.keys(r.steps ?? {}).length,
+    ...linksOf(r),
   };
 }
 
