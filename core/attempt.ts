@@ -38,7 +38,9 @@ import type { RunWriter } from './run-writer.js';
 import { Interrupt, createStepTools, type StepHost } from './step.js';
 import type { Delivery, KVStore, Rates, Slots } from './transport.js';
 import { decodeRecord } from './codec/record.js';
-import { terminalStatuses, type EventPayload, type RunRecord, type RunStateChange } from './types.js';
+import type { RunMetrics } from './metrics/run-metrics.js';
+import { attr, type TraceSpan, type Tracer } from './tracing.js';
+import { terminalStatuses, type EventPayload, type RunRecord, type RunStateChange, type StepKind } from './types.js';
 
 /** What an attempt needs from the runtime that runs it. */
 export interface ExecutorDeps {
@@ -51,7 +53,11 @@ export interface ExecutorDeps {
   maxLogsPerRun: number;
   ackWaitMs: number;
   emit(change: RunStateChange): void;
-  send(events: EventPayload[]): Promise<{ ids: string[] }>;
+  /** Sends as `runtime.send` does; `parent` is the span of the step that sends. */
+  send(events: EventPayload[], parent?: TraceSpan): Promise<{ ids: string[] }>;
+  /** Absent when tracing is off: every span below is then one check of `undefined`. */
+  tracer?: Tracer;
+  metrics: RunMetrics;
   /** Attempts executing in this process, by run id, so cancel and stop can reach them. */
   active: Map<string, Attempt>;
   /** Given with a finished run's last write when the store deletes it by age itself. */
@@ -80,6 +86,10 @@ export class Attempt implements StepHost {
   private claim: Promise<boolean> | undefined;
   /** Concurrency slots the run holds while this attempt executes: renewed with every heartbeat. */
   private held: readonly string[] = [];
+  /** The trace context its event carried (set by the executor); the parent of this attempt's span. */
+  traceparent: string | undefined;
+  /** This attempt's span, while tracing records; steps make theirs its children. */
+  span: TraceSpan | undefined;
 
   constructor(
     private readonly fn: EventideFunction,
@@ -146,8 +156,12 @@ export class Attempt implements StepHost {
     this.dirty = true;
   }
 
-  send(events: EventPayload[]): Promise<{ ids: string[] }> {
-    return this.deps.send(events);
+  send(events: EventPayload[], parent?: TraceSpan): Promise<{ ids: string[] }> {
+    return this.deps.send(events, parent ?? this.span);
+  }
+
+  stepEnded(kind: StepKind, ms: number): void {
+    this.deps.metrics.of(this.fn.id).step(kind, ms);
   }
 
   /** The run was cancelled elsewhere: end the attempt now and leave the record as the cancel wrote it. */
@@ -197,11 +211,18 @@ export class Attempt implements StepHost {
   async execute(): Promise<void | 'claim-lost'> {
     const { record, deps } = this;
     deps.active.set(record.id, this);
+    const startedAt = deps.clock.now();
+    // Its first attempt, before any step: the run starts now (a replay's event is old, so it has no latency to tell).
+    const first = record.attempt === 1 && this.reachedBefore === 0;
+    let claimLost = false;
     try {
       const outcome = await this.runHandler();
       if (this.mode === 'executing') this.mode = 'settling';
       if (this.mode === 'abandoned') return;
-      if (!(await this.claimNow())) return 'claim-lost';
+      if (!(await this.claimNow())) {
+        claimLost = true;
+        return 'claim-lost';
+      }
       // Read again: a cancel may have come while the claim was on its way.
       if ((this.mode as AttemptMode) === 'cancelled') {
         await this.writer.flush().catch(() => undefined);
@@ -210,9 +231,23 @@ export class Attempt implements StepHost {
       }
       await this.finish(outcome);
     } finally {
+      const outcome = this.mode === 'cancelled' || this.mode === 'abandoned' ? this.mode : record.status;
       this.mode = 'finished';
       deps.active.delete(record.id);
+      if (!claimLost) this.observe(first, startedAt, outcome);
     }
+  }
+
+  private observe(first: boolean, startedAt: number, outcome: string): void {
+    const { record, deps } = this;
+    const now = deps.clock.now();
+    const series = deps.metrics.of(this.fn.id);
+    if (first) series.started(record.replayOf === undefined ? startedAt - record.event.ts : undefined);
+    series.attempt(outcome, now - startedAt);
+    const span = this.span;
+    if (!span) return;
+    span.setAttribute(attr.outcome, outcome);
+    span.end(outcome === 'failed' || outcome === 'retrying' ? errorOf(record.error) : undefined);
   }
 
   /** Runs the handler until it settles or the attempt is stopped; a step's interrupt stands even if the handler caught it. */
@@ -248,8 +283,11 @@ export class Attempt implements StepHost {
         },
       };
       let running: Promise<unknown>;
+      const tracer = deps.tracer;
+      if (tracer) this.span = tracer.attempt(`run ${fn.id}`, this.spanAttributes(), this.traceparent);
+      const span = this.span;
       try {
-        running = Promise.resolve(fn.handler(ctx));
+        running = Promise.resolve(span ? span.within(() => fn.handler(ctx)) : fn.handler(ctx));
       } catch (thrown) {
         running = Promise.reject(thrown);
       }
@@ -263,6 +301,19 @@ export class Attempt implements StepHost {
       if (timer) clock.clearTimeout(timer);
     }
     return this.interrupted ?? outcome;
+  }
+
+  private spanAttributes(): Record<string, string | number> {
+    const { record } = this;
+    return {
+      [attr.system]: 'eventide',
+      [attr.operation]: 'process',
+      [attr.destination]: record.event.name,
+      [attr.messageId]: record.event.id,
+      [attr.functionId]: this.fn.id,
+      [attr.runId]: record.id,
+      [attr.attempt]: record.attempt,
+    };
   }
 
   private async finish(outcome: Outcome): Promise<void> {
@@ -320,4 +371,10 @@ export class Attempt implements StepHost {
       record.endedAt = now;
     }
   }
+}
+
+function errorOf(error: RunRecord['error']): Error {
+  const e = new Error(error?.message ?? 'attempt failed');
+  e.name = error?.name ?? 'Error';
+  return e;
 }

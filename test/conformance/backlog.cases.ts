@@ -48,18 +48,34 @@ export function backlogConformance(make: MakeTransport): void {
     );
     expect(await t.backlog('jobs', 'workers')).toEqual({ ready: 0, delayed: 0, inFlight: 0 });
     for (const id of ['a', 'b', 'c']) await t.publish('jobs', enc(id), { msgId: id });
-    await until(async () => held.length, (n) => n === 1, 'the first delivery');
-    const three = await until(() => t.backlog('jobs', 'workers'), (b) => total(b) === 3 && b.inFlight >= 1, 'three unsettled');
+    await until(
+      async () => held.length,
+      (n) => n === 1,
+      'the first delivery',
+    );
+    const three = await until(
+      () => t.backlog('jobs', 'workers'),
+      (b) => total(b) === 3 && b.inFlight >= 1,
+      'three unsettled',
+    );
     expect(three.delayed).toBe(0);
 
     await t.publish('jobs', enc('later'), { msgId: 'later', delayMs: 60_000 });
-    await until(() => t.backlog('jobs', 'workers'), (b) => b.delayed === 1 && total(b) === 4, 'a delayed publish counted as delayed');
+    await until(
+      () => t.backlog('jobs', 'workers'),
+      (b) => b.delayed === 1 && total(b) === 4,
+      'a delayed publish counted as delayed',
+    );
 
     // Settled for good: the held one leaves the backlog, the rest are acked as they come.
     settle = true;
     await held[0].ack();
     release();
-    const left = await until(() => t.backlog('jobs', 'workers'), (b) => b.ready === 0 && b.inFlight === 0, 'the ready ones settled');
+    const left = await until(
+      () => t.backlog('jobs', 'workers'),
+      (b) => b.ready === 0 && b.inFlight === 0,
+      'the ready ones settled',
+    );
     expect(left.delayed).toBe(1);
     expect(await t.backlog('jobs', 'nobody')).toEqual({ ready: 0, delayed: 0, inFlight: 0 });
     expect(await t.backlog('never-published', 'workers')).toEqual({ ready: 0, delayed: 0, inFlight: 0 });
@@ -72,13 +88,27 @@ export function backlogConformance(make: MakeTransport): void {
     expect(await t.deadLetterCount()).toBe(0);
     await t.publish('jobs', enc('x'), { msgId: 'x' });
     await t.publish('jobs', enc('y'), { msgId: 'y' });
-    await until(async () => got.length, (n) => n === 2, 'two deliveries');
+    await until(
+      async () => got.length,
+      (n) => n === 2,
+      'two deliveries',
+    );
     const [x, y] = got;
     await x.retry(60_000);
     await y.deadLetter('refused in a test');
-    const after = await until(() => t.backlog('jobs', 'workers'), (b) => total(b) === 1 && b.ready === 0, 'one retry left');
+    const after = await until(
+      () => t.backlog('jobs', 'workers'),
+      (b) => total(b) === 1 && b.ready === 0,
+      'one retry left',
+    );
     // Memory, Redis and SQLite hold it as delayed; NATS as unacked (a NAK with a delay).
     expect(after.delayed + after.inFlight).toBe(1);
-    expect(await until(() => t.deadLetterCount(), (n) => n === 1, 'one dead letter')).toBe(1);
+    expect(
+      await until(
+        () => t.deadLetterCount(),
+        (n) => n === 1,
+        'one dead letter',
+      ),
+    ).toBe(1);
   });
 }

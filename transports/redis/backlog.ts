@@ -31,7 +31,11 @@ async function groupInfo(cmd: ScriptedRedis, stream: string, group: string): Pro
     for (let i = 0; i + 1 < row.length; i += 2) f.set(String(row[i]), row[i + 1]);
     if (String(f.get('name')) !== group) continue;
     const lag = f.get('lag');
-    return { pending: Number(f.get('pending') ?? 0), lag: lag === null || lag === undefined ? null : Number(lag), lastId: String(f.get('last-delivered-id')) };
+    return {
+      pending: Number(f.get('pending') ?? 0),
+      lag: lag === null || lag === undefined ? null : Number(lag),
+      lastId: String(f.get('last-delivered-id')),
+    };
   }
   return undefined;
 }
