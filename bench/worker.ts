@@ -49,7 +49,7 @@ async function main(): Promise<void> {
       result = await heapPerSleepingRun(spec.runs);
       break;
     case 'tracing-overhead':
-      result = await tracingOverhead(spec.kind, spec.events, spec.warmupRuns);
+      result = await tracingOverhead(spec.kind, spec.events, spec.warmupRuns, spec.round);
       break;
     case 'flow-throughput':
       result = await flowThroughput(spec.kind, spec.events, spec.warmupRuns);

@@ -42,4 +42,4 @@ export type CaseSpec =
   | { case: 'intake-send'; kind: TransportKind; n: number }
   | { case: 'delayed-burst'; kind: TransportKind; events: number; leadMs: number }
   /** Tracing: one-step runs/s untraced, with no provider registered, and with an in-memory exporter. */
-  | { case: 'tracing-overhead'; kind: TransportKind; events: number; warmupRuns: number };
+  | { case: 'tracing-overhead'; kind: TransportKind; events: number; warmupRuns: number; round: number };

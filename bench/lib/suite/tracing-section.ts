@@ -3,7 +3,7 @@
  * Section 6: what tracing costs. Per transport, one-step runs/s untraced
  * (`tracing: false`), with the OpenTelemetry binding loaded but no provider
  * registered, and with a provider and an in-memory exporter: the three in
- * one child process, in the same round.
+ * one child process, in the same round, in an order that rotates by round.
  */
 import { runCase } from '../child.js';
 import type { Results, TracingRow } from '../results.js';
@@ -23,7 +23,7 @@ export async function tracingSection(ctx: SectionContext): Promise<NonNullable<R
     for (let round = 0; round < t.rounds; round++) {
       const r = await attempt(`tracing overhead on ${kind}`, () =>
         runCase<TracingOverheadResult>(
-          { case: 'tracing-overhead', kind, events: t.events[kind], warmupRuns: t.warmupRuns },
+          { case: 'tracing-overhead', kind, events: t.events[kind], warmupRuns: t.warmupRuns, round },
           { onLine: childLine },
         ),
       );
