@@ -335,13 +335,13 @@ export function computeGoals(r: Results): Goal[] {
         id: `tracing.${row.transport}.none`,
         text: `${row.transport}: tracing with no provider registered costs ≤ 5% of one-step runs/s`,
         pass: row.noProviderOverhead.median <= 0.05,
-        detail: `${pct(row.noProviderOverhead.median)} (${Math.round(row.noProviderRunsPerSec.median)} vs ${Math.round(row.untracedRunsPerSec.median)} runs/s)`,
+        detail: `${pct(row.noProviderOverhead.median)} (median of per-round overheads; median runs/s ${Math.round(row.noProviderRunsPerSec.median)} vs ${Math.round(row.untracedRunsPerSec.median)} untraced)`,
       });
       goals.push({
         id: `tracing.${row.transport}.exporter`,
         text: `${row.transport}: tracing into an in-memory exporter costs ≤ 25% of one-step runs/s`,
         pass: row.exporterOverhead.median <= 0.25,
-        detail: `${pct(row.exporterOverhead.median)} (${Math.round(row.exporterRunsPerSec.median)} vs ${Math.round(row.untracedRunsPerSec.median)} runs/s)`,
+        detail: `${pct(row.exporterOverhead.median)} (median of per-round overheads; median runs/s ${Math.round(row.exporterRunsPerSec.median)} vs ${Math.round(row.untracedRunsPerSec.median)} untraced)`,
       });
     }
   }
