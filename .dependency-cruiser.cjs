@@ -37,8 +37,15 @@ module.exports = {
       name: 'adapters-stay-thin',
       severity: 'error',
       comment: 'Framework adapters only map requests onto adapters/http, the one handler.',
-      from: { path: '^adapters/(?!http/)' },
+      from: { path: '^adapters/(?!http/|otel/)' },
       to: { path: '^(core|transports)/' },
+    },
+    {
+      name: 'otel-binds-the-tracer-seam',
+      severity: 'error',
+      comment: 'The OpenTelemetry binding implements core/tracing.ts and knows nothing else of the core.',
+      from: { path: '^adapters/otel/' },
+      to: { path: '^(core|transports)/', pathNot: '^core/tracing[.]ts$' },
     },
     {
       name: 'source-never-imports-tests-or-bench',

@@ -20,8 +20,10 @@ import { createRuntime as createCoreRuntime, type Runtime, type RuntimeOptions a
 import type { EventMap } from './core/events.js';
 import type { Transport } from './core/transport.js';
 import { transportResolver, type KnownTransportConfig } from './transports/resolve.js';
+import { loadOtelTracing } from './adapters/otel/index.js';
 
-export { Runtime } from './core/runtime.js';
+export { Runtime, metricsContentType } from './core/runtime.js';
+export type { Tracer, TraceSpan, TracingOption, SpanAttributes } from './core/tracing.js';
 export type { ListRunsQuery, ReplayQuery } from './core/runtime.js';
 export { defineFunction } from './core/function.js';
 export { forEvents } from './core/events.js';
@@ -68,6 +70,7 @@ export { silentLogger } from './core/logger.js';
 export { systemClock, TestClock } from './core/clock.js';
 export type { Clock } from './core/clock.js';
 export type { TransportKind } from './transports/resolve.js';
+export type { Backlog } from './core/transport.js';
 export { TransportError } from './core/transport.js';
 export type {
   Transport,
@@ -102,5 +105,6 @@ export type RuntimeOptions = Omit<CoreRuntimeOptions, 'transport'> & {
  * `createRuntime<Events>()` types `send` by an event map, so an unknown name or wrong data does not compile.
  */
 export function createRuntime<Events extends EventMap = EventMap>(options: RuntimeOptions = {}): Runtime<Events> {
-  return createCoreRuntime<Events>(options, transportResolver);
+  // Traced through OpenTelemetry when @opentelemetry/api is installed and a provider is registered, unless `tracing: false`.
+  return createCoreRuntime<Events>({ ...options, tracing: options.tracing ?? loadOtelTracing }, transportResolver);
 }

@@ -3,7 +3,7 @@
  * `npm run bench -- --full`.
  *
  *   node dist/bench/run.js [--full | --smoke] [--transports memory,nats,redis] [--no-bullmq]
- *                          [--sections signup,send,throughput,memory,flow] [--out DIR]
+ *                          [--sections signup,send,throughput,memory,flow,tracing] [--out DIR]
  *                          [--duration S] [--connections 10,50] [--rounds N]
  *
  * 1. Signup, sync vs async, over real HTTP (autocannon against a signup
@@ -17,6 +17,8 @@
  * 5. Flow control: runs/s of a function limited per key next to the same
  *    function unlimited; key B's start latency behind key A's backlog; a
  *    throttle's starts per period.
+ * 6. Tracing: one-step runs/s untraced, with the OpenTelemetry binding but
+ *    no provider, and with an in-memory exporter, side by side.
  *
  * Transports are probed first: a runtime must start and run a function on
  * `nats://…` / `redis://…`, else the run prints "skipped nats: <reason>"
@@ -41,6 +43,7 @@ import { startProgress } from './lib/suite/progress.js';
 import { sendSection } from './lib/suite/send-section.js';
 import { signupSection } from './lib/suite/signup-section.js';
 import { throughputSection } from './lib/suite/throughput-section.js';
+import { tracingSection } from './lib/suite/tracing-section.js';
 import { probeTransports } from './lib/suite/transports.js';
 
 const { mode, plan, wantedTransports, wantBullmq, sections, out } = parseOptions(process.argv.slice(2));
@@ -94,6 +97,7 @@ if (sections.has('send')) results.sections.send = await sendSection(ctx);
 if (sections.has('throughput')) results.sections.throughput = await throughputSection(ctx);
 if (sections.has('memory')) results.sections.memory = await memorySection(ctx);
 if (sections.has('flow')) results.sections.flow = await flowSection(ctx);
+if (sections.has('tracing')) results.sections.tracing = await tracingSection(ctx);
 
 // ── report ─────────────────────────────────────────────────────────────
 

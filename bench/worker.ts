@@ -10,6 +10,7 @@ import { performance } from 'node:perf_hooks';
 import type { CaseSpec } from './lib/case-spec.js';
 import { exitWithParent, printResult } from './lib/child.js';
 import { flowFairness, flowThroughput, throttleAccuracy } from './lib/flow-cases.js';
+import { tracingOverhead } from './lib/tracing-overhead.js';
 import { heapPerSleepingRun } from './lib/heap-per-run.js';
 import { delayedBurst, intakeSendCost } from './lib/intake-cases.js';
 import { rawStartLatency } from './lib/raw-latency.js';
@@ -46,6 +47,9 @@ async function main(): Promise<void> {
       break;
     case 'heap':
       result = await heapPerSleepingRun(spec.runs);
+      break;
+    case 'tracing-overhead':
+      result = await tracingOverhead(spec.kind, spec.events, spec.warmupRuns, spec.round);
       break;
     case 'flow-throughput':
       result = await flowThroughput(spec.kind, spec.events, spec.warmupRuns);

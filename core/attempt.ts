@@ -40,7 +40,9 @@ import { startChild, type ChildRequest, type StartedChild } from './invoke.js';
 import { publishFailure } from './on-failure.js';
 import type { Delivery, KVStore, PublishOptions, PublishResult, Rates, Slots } from './transport.js';
 import { decodeRecord } from './codec/record.js';
-import { maxAttemptErrors, terminalStatuses, type EventPayload, type LogLine, type RunRecord, type RunStateChange } from './types.js';
+import type { RunMetrics } from './metrics/run-metrics.js';
+import { attr, type TraceSpan, type Tracer } from './tracing.js';
+import { maxAttemptErrors, terminalStatuses, type EventPayload, type LogLine, type RunRecord, type RunStateChange, type StepKind } from './types.js';
 
 /** What an attempt needs from the runtime that runs it. */
 export interface ExecutorDeps {
@@ -53,11 +55,15 @@ export interface ExecutorDeps {
   maxLogsPerRun: number;
   ackWaitMs: number;
   emit(change: RunStateChange): void;
-  send(events: EventPayload[]): Promise<{ ids: string[] }>;
+  /** Sends as `runtime.send` does; `parent` is the span of the step that sends. */
+  send(events: EventPayload[], parent?: TraceSpan): Promise<{ ids: string[] }>;
   /** Publishes raw on the transport: envelopes aimed at one run (an invoked child, a parent's resume, a failure handler). */
   publish(subject: string, data: Uint8Array, options?: PublishOptions): Promise<PublishResult>;
   /** True when this runtime has the function (`step.invoke` then need not look for it in the namespace). */
   serves(functionId: string): boolean;
+  /** Absent when tracing is off: every span below is then one check of `undefined`. */
+  tracer?: Tracer;
+  metrics: RunMetrics;
   /** Attempts executing in this process, by run id, so cancel and stop can reach them. */
   active: Map<string, Attempt>;
   /** Given with a finished run's last write when the store deletes it by age itself. */
@@ -93,6 +99,10 @@ export class Attempt implements StepHost {
   /** Lines an earlier attempt kept after the furthest step, while this attempt may still be repeating them (see `repeats`). */
   private tail: LogLine[] | undefined;
   private tailAt = 0;
+  /** The trace context its event carried (set by the executor); the parent of this attempt's span. */
+  traceparent: string | undefined;
+  /** This attempt's span, while tracing records; steps make theirs its children. */
+  span: TraceSpan | undefined;
 
   constructor(
     private readonly fn: EventideFunction,
@@ -196,8 +206,12 @@ export class Attempt implements StepHost {
     this.dirty = true;
   }
 
-  send(events: EventPayload[]): Promise<{ ids: string[] }> {
-    return this.deps.send(events);
+  send(events: EventPayload[], parent?: TraceSpan): Promise<{ ids: string[] }> {
+    return this.deps.send(events, parent ?? this.span);
+  }
+
+  stepTimed(kind: StepKind, ms: number): void {
+    this.deps.metrics.of(this.fn.id).step(kind, ms);
   }
 
   startChild(request: ChildRequest): Promise<StartedChild> {
@@ -251,11 +265,18 @@ export class Attempt implements StepHost {
   async execute(): Promise<void | 'claim-lost'> {
     const { record, deps } = this;
     deps.active.set(record.id, this);
+    const startedAt = deps.clock.now();
+    // Its first attempt, before any step: the run starts now (a replay's event is old, so it has no latency to tell).
+    const first = record.attempt === 1 && this.reachedBefore === 0;
+    let claimLost = false;
     try {
       const outcome = await this.runHandler();
       if (this.mode === 'executing') this.mode = 'settling';
       if (this.mode === 'abandoned') return;
-      if (!(await this.claimNow())) return 'claim-lost';
+      if (!(await this.claimNow())) {
+        claimLost = true;
+        return 'claim-lost';
+      }
       // Read again: a cancel may have come while the claim was on its way.
       if ((this.mode as AttemptMode) === 'cancelled') {
         await this.writer.flush().catch(() => undefined);
@@ -265,9 +286,23 @@ export class Attempt implements StepHost {
       }
       await this.finish(outcome);
     } finally {
+      const outcome = this.mode === 'cancelled' || this.mode === 'abandoned' ? this.mode : record.status;
       this.mode = 'finished';
       deps.active.delete(record.id);
+      if (!claimLost) this.observe(first, startedAt, outcome);
     }
+  }
+
+  private observe(first: boolean, startedAt: number, outcome: string): void {
+    const { record, deps } = this;
+    const now = deps.clock.now();
+    const series = deps.metrics.of(this.fn.id);
+    if (first) series.started(record.replayOf === undefined ? startedAt - record.event.ts : undefined);
+    series.attempt(outcome, now - startedAt);
+    const span = this.span;
+    if (!span) return;
+    span.setAttribute(attr.outcome, outcome);
+    span.end(outcome === 'failed' || outcome === 'retrying' ? errorOf(record.error) : undefined);
   }
 
   /** Runs the handler until it settles or the attempt is stopped; a step's interrupt stands even if the handler caught it. */
@@ -310,8 +345,11 @@ export class Attempt implements StepHost {
         },
       };
       let running: Promise<unknown>;
+      const tracer = deps.tracer;
+      if (tracer) this.span = tracer.attempt(`run ${fn.id}`, this.spanAttributes(), this.traceparent);
+      const span = this.span;
       try {
-        running = Promise.resolve(fn.handler(ctx));
+        running = Promise.resolve(span ? span.within(() => fn.handler(ctx)) : fn.handler(ctx));
       } catch (thrown) {
         running = Promise.reject(thrown);
       }
@@ -331,6 +369,19 @@ export class Attempt implements StepHost {
       if (timer) clock.clearTimeout(timer);
     }
     return this.interrupted ?? outcome;
+  }
+
+  private spanAttributes(): Record<string, string | number> {
+    const { record } = this;
+    return {
+      [attr.system]: 'eventide',
+      [attr.operation]: 'process',
+      [attr.destination]: record.event.name,
+      [attr.messageId]: record.event.id,
+      [attr.functionId]: this.fn.id,
+      [attr.runId]: record.id,
+      [attr.attempt]: record.attempt,
+    };
   }
 
   private async finish(outcome: Outcome): Promise<void> {
@@ -405,4 +456,10 @@ function sameFields(a: Record<string, unknown> | undefined, b: Record<string, un
   } catch {
     return false;
   }
+}
+
+function errorOf(error: RunRecord['error']): Error {
+  const e = new Error(error?.message ?? 'attempt failed');
+  e.name = error?.name ?? 'Error';
+  return e;
 }

@@ -105,7 +105,7 @@ function claimFirst(fn: EventideFunction, runId: string, env: Envelope, delivery
     );
     return held;
   };
-  return new Attempt(fn, created, writer, delivery, deps, claim);
+  return traced(new Attempt(fn, created, writer, delivery, deps, claim), env);
 }
 
 /** Loads the record (or creates it) and moves it to running. `undefined`: lost a race, try again. */
@@ -156,5 +156,11 @@ async function resume(
   const writer = new RunWriter(deps.store, key, stored.revision);
   if (!(await writer.write(record))) return undefined;
   if (from !== 'running') deps.emit(changeOf(record, from, now));
-  return new Attempt(fn, record, writer, delivery, deps);
+  return traced(new Attempt(fn, record, writer, delivery, deps), env);
+}
+
+/** Every attempt of a run is a child of the span that sent its event: retries and sleeps deliver the same envelope again. */
+function traced(attempt: Attempt, env: Envelope): Attempt {
+  attempt.traceparent = env.traceparent;
+  return attempt;
 }

@@ -45,7 +45,7 @@ export class EventIntake {
   }
 
   /** Synchronous unless the event's name has a schema: no promise hop on the critical path. */
-  prepare(event: EventPayload, now: number, index: number, delayMs = 0): Prepared | Promise<Prepared> {
+  prepare(event: EventPayload, now: number, index: number, delayMs = 0, traceparent?: string): Prepared | Promise<Prepared> {
     const at = `event #${index}`;
     if (!event || typeof event !== 'object')
       throw new EventValidationError(`${at} must be an object { name, data }`, { code: 'INVALID_EVENT' });
@@ -69,11 +69,18 @@ export class EventIntake {
       throw new EventValidationError(`event "${name}": ts must be epoch milliseconds`, { code: 'INVALID_EVENT', eventName: name });
     const data: unknown = event.data === undefined ? {} : event.data;
     const schema = this.schemas.get(name);
-    if (schema) return validateData(schema, name, data).then((valid) => this.encode(event, name, valid, now, delayMs));
-    return this.encode(event, name, data, now, delayMs);
+    if (schema) return validateData(schema, name, data).then((valid) => this.encode(event, name, valid, now, delayMs, traceparent));
+    return this.encode(event, name, data, now, delayMs, traceparent);
   }
 
-  private encode(event: EventPayload, name: string, data: unknown, now: number, delayMs: number): Prepared {
+  private encode(
+    event: EventPayload,
+    name: string,
+    data: unknown,
+    now: number,
+    delayMs: number,
+    traceparent: string | undefined,
+  ): Prepared {
     const reason = unserialisableReason(data);
     if (reason)
       throw new EventValidationError(`event "${name}": ${reason}, which cannot be sent; send plain data`, {
@@ -85,7 +92,7 @@ export class EventIntake {
     const stored: StoredEvent = { name, data, id: event.id ?? newEventId(now), ts };
     let bytes: Uint8Array;
     try {
-      bytes = encodeEnvelope({ v: 1, event: stored });
+      bytes = encodeEnvelope({ v: 1, traceparent, event: stored });
     } catch (e) {
       throw new EventValidationError(`event "${name}": data cannot be encoded: ${coerceError(e).message}`, {
         code: 'NOT_SERIALISABLE',

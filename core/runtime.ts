@@ -25,6 +25,8 @@ import { failureFunctionOf } from './on-failure.js';
 import { EventIntake, type Prepared } from './intake.js';
 import { isNamespace, numberOption } from './lib/checks.js';
 import { defaultLogger, type Logger } from './logger.js';
+import { exposition } from './metrics/exposition.js';
+import { RunMetrics } from './metrics/run-metrics.js';
 import { Retention } from './retention.js';
 import { runKey } from './run-record.js';
 import type { SchemaMap } from './schema.js';
@@ -40,7 +42,8 @@ import {
   type TransportResolver,
   type Unsubscribe,
 } from './transport.js';
-import type { RunRecord, RunStateChange, RuntimeEvents, StoredEvent } from './types.js';
+import { attr, type TraceSpan, type Tracer, type TracingOption } from './tracing.js';
+import { terminalStatuses, type RunRecord, type RunStateChange, type RuntimeEvents, type StoredEvent } from './types.js';
 
 export type { ListedEvent, ListRunsQuery, ReplayQuery } from './inspect.js';
 
@@ -76,6 +79,12 @@ export interface RuntimeOptions {
    */
   keepFinishedRuns?: { age?: Duration; count?: number };
   clock?: Clock;
+  /**
+   * OpenTelemetry traces (see core/tracing.ts): a Tracer, `false` for none, or a loader. From the package
+   * entry the default loads the OpenTelemetry binding when `@opentelemetry/api` is installed; spans are
+   * made only while a tracer provider is registered.
+   */
+  tracing?: TracingOption;
 }
 
 /** A function as `listFunctions` describes it. */
@@ -90,6 +99,9 @@ export interface FunctionSummary {
   /** The earliest next tick of its schedules. */
   nextTick?: number;
 }
+
+/** The Content-Type of `runtime.metrics()`'s text, for an HTTP answer. */
+export const metricsContentType = exposition;
 
 type Phase = 'idle' | 'starting' | 'started' | 'stopping' | 'stopped';
 
@@ -115,6 +127,10 @@ export class Runtime<Events extends EventMap = EventMap> {
   private slots: Slots | undefined;
   private ticker: CronTicker | undefined;
   private readonly keepFinishedRuns: { age?: Duration; count?: number };
+  private readonly runMetrics = new RunMetrics();
+  private tracer: Tracer | undefined;
+  /** Set while the tracing loader runs; sends and `start` wait for it once. */
+  private tracerLoading: Promise<void> | undefined;
   private readonly retentionAgeMs: number;
 
   constructor(
@@ -152,6 +168,19 @@ export class Runtime<Events extends EventMap = EventMap> {
         this.functions.set(f.id, f);
       }
     }
+    const tracing = options.tracing;
+    if (typeof tracing === 'function') {
+      this.tracerLoading = tracing().then(
+        (tracer) => {
+          this.tracer = tracer;
+          this.tracerLoading = undefined;
+        },
+        (e: unknown) => {
+          this.tracerLoading = undefined;
+          this.logger.warn('tracing could not be loaded; runs go on untraced', { error: coerceError(e).message });
+        },
+      );
+    } else if (tracing) this.tracer = tracing;
     this.intake = new EventIntake(this.functions.values(), options.schemas ?? {}, maxEventBytes);
     this.window = new BroadcastWindow(
       () => this.transport,
@@ -300,6 +329,7 @@ export class Runtime<Events extends EventMap = EventMap> {
         ? option
         : await this.resolverFor(option).create(option, { namespace: this.namespace, clock: this.clock });
       await transport.connect();
+      if (this.tracerLoading) await this.tracerLoading;
       this.transport = transport;
       this.retention = new Retention(
         {
@@ -326,9 +356,11 @@ export class Runtime<Events extends EventMap = EventMap> {
       ackWaitMs: this.options.ackWaitMs,
       emit: (change) => this.announce(change),
       // step.sendEvent is not typed by the event map (yet): what it sends is checked at run time, as any send.
-      send: (events) => this.send(events as EventOf<Events>[]),
+      send: (events, parent) => this.sendUnder(events as EventOf<Events>[], undefined, parent),
       publish: (subject, data, options) => transport.publish(subject, data, options),
       serves: (functionId) => this.options.worker && this.functions.has(functionId),
+      tracer: this.tracer,
+      metrics: this.runMetrics,
       active: this.active,
       finishedExpireMs: () => this.retention?.expireMs(),
     };
@@ -340,14 +372,49 @@ export class Runtime<Events extends EventMap = EventMap> {
    * every event durably; rejects, enqueueing nothing, when any is invalid.
    * With `createRuntime<Events>()`, only events of that map compile.
    */
-  async send(input: EventOf<Events> | EventOf<Events>[], options?: SendOptions): Promise<{ ids: string[] }> {
+  send(input: EventOf<Events> | EventOf<Events>[], options?: SendOptions): Promise<{ ids: string[] }> {
+    return this.sendUnder(input, options);
+  }
+
+  /** `send`, as a step sends: its span (`parent`) is the parent of the send's span and travels in the events. */
+  private async sendUnder(
+    input: EventOf<Events> | EventOf<Events>[],
+    options?: SendOptions,
+    parent?: TraceSpan,
+  ): Promise<{ ids: string[] }> {
     if (this.phase === 'stopping' || this.phase === 'stopped') throw new RuntimeStoppedError('the runtime is stopped: send() is refused');
     const list = Array.isArray(input) ? input : [input];
+    if (this.tracerLoading) await this.tracerLoading;
+    const span = this.tracer ? this.sendSpan(this.tracer, list, parent) : undefined;
+    try {
+      const ids = await this.publishEvents(list, options, span?.traceparent);
+      span?.end();
+      return ids;
+    } catch (e) {
+      span?.end(coerceError(e));
+      throw e;
+    }
+  }
+
+  private sendSpan(tracer: Tracer, list: EventOf<Events>[], parent: TraceSpan | undefined): TraceSpan | undefined {
+    const first = list[0] as { name?: unknown; id?: unknown } | undefined;
+    const name = typeof first?.name === 'string' ? first.name : 'events';
+    const attributes = { [attr.system]: 'eventide', [attr.operation]: 'publish', [attr.destination]: name };
+    if (list.length === 1 && typeof first?.id === 'string') Object.assign(attributes, { [attr.messageId]: first.id });
+    if (list.length > 1) Object.assign(attributes, { [attr.batchCount]: list.length });
+    return tracer.send(`send ${name}`, attributes, parent);
+  }
+
+  private async publishEvents(
+    list: EventOf<Events>[],
+    options: SendOptions | undefined,
+    traceparent: string | undefined,
+  ): Promise<{ ids: string[] }> {
     const now = this.clock.now();
     const delayMs = options?.delay === undefined ? 0 : toMs(options.delay, 'send: delay');
     const encoded = new Array<Prepared>(list.length);
     for (let i = 0; i < list.length; i++) {
-      const prepared = this.intake.prepare(list[i], now, i, delayMs);
+      const prepared = this.intake.prepare(list[i], now, i, delayMs, traceparent);
       encoded[i] = prepared instanceof Promise ? await prepared : prepared;
     }
     const transport = this.transport ?? (await this.connect());
@@ -360,6 +427,7 @@ export class Runtime<Events extends EventMap = EventMap> {
       });
     if (encoded.length === 1) await publish(encoded[0]);
     else await Promise.all(encoded.map(publish));
+    for (const e of encoded) this.runMetrics.sent(e.name);
     return { ids: encoded.map((e) => e.id) };
   }
 
@@ -381,6 +449,7 @@ export class Runtime<Events extends EventMap = EventMap> {
   /** A change made in this process: its listeners hear it now, other processes a few milliseconds later (see BroadcastWindow). */
   private announce(change: RunStateChange): void {
     this.emitter.emit('run', change);
+    if (terminalStatuses.has(change.to)) this.runMetrics.ended(change.functionId, change.to);
     this.retention?.ended(change, runKey(change.runId));
     if (this.transport) this.window.push(change);
   }
@@ -397,6 +466,39 @@ export class Runtime<Events extends EventMap = EventMap> {
     } catch {
       // A malformed control message is not ours to fail over.
     }
+  }
+
+  /**
+   * This process's metrics in the Prometheus text format (serve it with `metricsContentType`): runs
+   * started and ended, attempt and step durations, event → start latency, runs executing here, and
+   * from the transport each function's backlog and the namespace's dead letters.
+   */
+  async metrics(): Promise<string> {
+    const transport = this.transport ?? (await this.connect());
+    const functionIds = [...this.functions.keys()];
+    return this.runMetrics.render({
+      functionIds,
+      executing: () => {
+        const counts = new Map<string, number>();
+        for (const a of this.active.values()) counts.set(a.record.functionId, (counts.get(a.record.functionId) ?? 0) + 1);
+        return counts;
+      },
+      backlog: (id) => transport.backlog('events', id),
+      deadLetters: () => transport.deadLetterCount(),
+    });
+  }
+
+  /** Messages the transport holds for each function's group and has not yet handed out (ready or delayed), for the dashboard. */
+  async backlogs(): Promise<Record<string, number>> {
+    const transport = this.transport ?? (await this.connect());
+    const out: Record<string, number> = {};
+    await Promise.all(
+      [...this.functions.keys()].map(async (id) => {
+        const b = await transport.backlog('events', id);
+        out[id] = b.ready + b.delayed;
+      }),
+    );
+    return out;
   }
 
   getRun(runId: string): Promise<RunRecord | undefined> {

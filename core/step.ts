@@ -15,7 +15,8 @@ import { toMs, type Duration } from './duration.js';
 import { NonRetriableError, StepFailedError, coerceError, serializeError } from './errors.js';
 import { invokeStep, type InvokeOptions } from './invoke-step.js';
 import type { ChildRequest, StartedChild } from './invoke.js';
-import type { EventPayload, RunRecord, StepRecord } from './types.js';
+import { attr, stepOperation, stepSpanName, type TraceSpan } from './tracing.js';
+import type { EventPayload, RunRecord, StepKind, StepRecord } from './types.js';
 
 export interface StepOptions {
   id: string;
@@ -93,9 +94,29 @@ export interface StepHost {
   /** Resolves once the run's record is this attempt's; rejects (interrupting the attempt) when another holds it. */
   claimed(): Promise<void>;
   markDirty(): void;
-  send(events: EventPayload[]): Promise<{ ids: string[] }>;
   /** Starts (or finds again) the run an invoke step waits for; rejects with NonRetriableError when no runtime serves its function. */
   startChild(request: ChildRequest): Promise<StartedChild>;
+  /** Sends as `runtime.send` does, under `parent` (the sending step's span) or else the attempt's. */
+  send(events: EventPayload[], parent?: TraceSpan): Promise<{ ids: string[] }>;
+  /** The attempt's span while tracing records; undefined otherwise. */
+  readonly span: TraceSpan | undefined;
+  /** A step ran (or a sleep ended) in `ms`: for the step duration metric. */
+  stepTimed(kind: StepKind, ms: number): void;
+}
+
+/** A step's span, a child of the attempt's; `startTime` for a sleep that began in an earlier attempt. */
+function stepSpan(host: StepHost, kind: StepKind, id: string, startTime?: number): TraceSpan | undefined {
+  return host.span?.child(
+    stepSpanName(kind, id),
+    {
+      [attr.stepId]: id,
+      [attr.stepKind]: kind,
+      [attr.operation]: stepOperation[kind],
+      [attr.runId]: host.record.id,
+      [attr.functionId]: host.record.functionId,
+    },
+    startTime,
+  );
 }
 
 const stepIdPattern = /^[^\s]{1,200}$/;
@@ -135,7 +156,7 @@ export function createStepTools(host: StepHost): StepTools {
     kind: StepRecord['kind'],
     retries: number,
     delayFor: DelayFor,
-    fn: () => Promise<T> | T,
+    fn: (span: TraceSpan | undefined) => Promise<T> | T,
   ): Promise<T> {
     guard();
     const steps = host.record.steps;
@@ -158,12 +179,15 @@ export function createStepTools(host: StepHost): StepTools {
       host.beginNewStep();
       const startedAt = host.now();
       const attempts = (prior?.attempts ?? 0) + 1;
+      const span = host.span ? stepSpan(host, kind, id) : undefined;
       let output: T;
       try {
-        output = await fn();
+        output = await (span ? span.within(() => fn(span)) : fn(undefined));
         const reason = unserialisableReason(output, `output of step "${id}"`);
         if (reason) throw new NonRetriableError(`${reason}; a step's result is stored with the run, so it must be plain data`);
       } catch (thrown) {
+        host.stepTimed(kind, host.now() - startedAt);
+        span?.end(thrown instanceof Interrupt ? undefined : coerceError(thrown));
         if (thrown instanceof Interrupt) throw thrown;
         guard();
         const error = coerceError(thrown);
@@ -181,6 +205,8 @@ export function createStepTools(host: StepHost): StepTools {
         if (error instanceof NonRetriableError) throw error;
         throw new StepFailedError(id, serializeError(error));
       }
+      host.stepTimed(kind, host.now() - startedAt);
+      span?.end();
       guard();
       put(id, { id, kind, status: 'succeeded', attempts, startedAt, endedAt: host.now(), output });
       return output;
@@ -200,6 +226,9 @@ export function createStepTools(host: StepHost): StepTools {
     const now = host.now();
     if (prior?.status === 'sleeping') {
       if ((prior.wakeAt ?? 0) <= now) {
+        // The sleep's span and duration run from when it began, in an earlier attempt, to now.
+        stepSpan(host, 'sleep', id, prior.startedAt)?.end();
+        host.stepTimed('sleep', now - prior.startedAt);
         steps[id] = { ...prior, status: 'succeeded', endedAt: now };
         host.beginNewStep();
         host.markDirty();
@@ -211,6 +240,8 @@ export function createStepTools(host: StepHost): StepTools {
     mayBegin();
     host.beginNewStep();
     if (wakeAt <= now) {
+      stepSpan(host, 'sleep', id)?.end();
+      host.stepTimed('sleep', 0);
       put(id, { id, kind: 'sleep', status: 'succeeded', attempts: 1, startedAt: now, endedAt: now, wakeAt });
       return;
     }
@@ -225,7 +256,7 @@ export function createStepTools(host: StepHost): StepTools {
       if (typeof fn !== 'function') throw new NonRetriableError(`step "${id}": the second argument must be a function`);
       const retries = options.retries ?? host.retries;
       const delayFor = options.backoff ? compileBackoff(options.backoff, `step "${id}"`) : host.delayFor;
-      return memoised(id, 'run', retries, delayFor, fn as () => Promise<Awaited<T>>);
+      return memoised(id, 'run', retries, delayFor, () => fn() as Promise<Awaited<T>>);
     },
     sleep(id, duration) {
       const uid = uniqueId(id);
@@ -243,7 +274,7 @@ export function createStepTools(host: StepHost): StepTools {
       const list = Array.isArray(events) ? events : [events];
       // Ids derived from the run and step make a re-sent batch (after a crash before the result was stored) deduplicate in the transport.
       const withIds = list.map((e, i) => ({ ...e, id: e?.id ?? `${host.record.id}.${uid}.${i}` }));
-      return memoised(uid, 'sendEvent', host.retries, host.delayFor, () => host.send(withIds));
+      return memoised(uid, 'sendEvent', host.retries, host.delayFor, (span) => host.send(withIds, span));
     },
     invoke<Output>(id: string, options: InvokeOptions<Output>): Promise<Output> {
       const uid = uniqueId(id);

@@ -14,6 +14,7 @@
  * - `slots` and `rates` (transport-limits.ts): the state behind limits that
  *   hold across processes, kept where every worker of the namespace sees it;
  * - `history` of a subject, newest first, so events can be listed as facts;
+ * - `backlog` of a group and the count of dead letters, for metrics;
  * - non-durable `broadcast` / `watch` for run-state changes (each broadcast
  *   may name a topic, the function it is about; a watch sees every topic).
  *
@@ -114,6 +115,16 @@ export interface HistoryEntry {
   at: number;
 }
 
+/** What a group has yet to settle of a subject, by where each message is. */
+export interface Backlog {
+  /** Due now and not yet handed to a member of the group. */
+  ready: number;
+  /** Not due yet: delayed publishes and retries waiting out their delay (where the transport tells them apart from `inFlight`). */
+  delayed: number;
+  /** Handed to a member and not yet settled. */
+  inFlight: number;
+}
+
 export interface StoredValue {
   value: Uint8Array;
   revision: Revision;
@@ -206,6 +217,10 @@ export interface Transport {
   /** Most recent messages of a subject, newest first (bounded by the transport's retention). */
   history(subject: string, limit: number): Promise<HistoryEntry[]>;
   deadLetters(limit: number): Promise<DeadLetter[]>;
+  /** How many dead letters the namespace holds. */
+  deadLetterCount(): Promise<number>;
+  /** What `group` has yet to settle of `subject` (zeros for a group not made yet). For metrics: read at scrape time, not per message. */
+  backlog(subject: string, group: string): Promise<Backlog>;
   /** `topic`, like a publish's, may go into the broadcast's address; it never narrows who sees it. */
   broadcast(channel: string, data: Uint8Array, topic?: string): Promise<void>;
   watch(channel: string, listener: (data: Uint8Array) => void): Promise<Unsubscribe>;

@@ -14,6 +14,7 @@
  *   GET  /stats               ?from&to → per function: runs by status, waiting, delayed, backlog, sparklines (stats.ts)
  *   GET  /dead-letters        ?limit → { deadLetters }
  *   GET  /stream              Server-Sent Events of run-state changes (see sse.ts)
+ *   GET  /metrics             Prometheus text format (token-protected unless `openMetrics: true`)
  *
  * Errors are `{ error: { code, message } }` with 400 (bad input), 401, 403
  * (dev mode, not loopback; a write from another site), 404, 405 (with Allow),
@@ -26,6 +27,7 @@ import { ConfigError, EventValidationError, RuntimeStoppedError, coerceError } f
 import { defaultLogger, type Logger } from '../../core/logger.js';
 import type { Runtime } from '../../core/runtime.js';
 import type { RunStatus } from '../../core/types.js';
+import { metricsContentType } from '../../core/runtime.js';
 import { bearerChecker, devRefusal } from './auth.js';
 import { HttpError, parseJson, readText, type BodyLimits } from './body.js';
 import { dashboardHtml } from './dashboard-html.js';
@@ -53,6 +55,8 @@ export interface FunctionView {
 /** The Runtime methods the handler uses. */
 export type HttpRuntime = Pick<Runtime, 'send' | 'on' | 'getRun' | 'listRuns' | 'listEvents' | 'deadLetters' | 'replay' | 'cancel'> & {
   listFunctions(): FunctionView[];
+  /** The Prometheus text of `GET /metrics`; without it (a dashboard outside the service) the route answers 404. */
+  metrics?(): Promise<string>;
 } & Pick<StatsSource, 'backlogs'>;
 
 export interface HttpHandlerOptions {
@@ -78,6 +82,11 @@ export interface HttpHandlerOptions {
   heartbeatMs?: number;
   /** Open `/stream` connections allowed at once. Default 100; more → 503. */
   maxStreams?: number;
+  /**
+   * Serve `GET /metrics` without a token (a Prometheus scraper inside your network, say). Default false:
+   * the scraper sends the token as `Authorization: Bearer …` (Prometheus's `authorization` setting).
+   */
+  openMetrics?: boolean;
   /** Where unexpected errors (500) are logged. Default: stderr. */
   logger?: Logger;
 }
@@ -311,6 +320,20 @@ export function createHttpHandler(runtime: HttpRuntime, options: HttpHandlerOpti
       methods: {
         GET: async ({ query }) =>
           json(200, { deadLetters: (await runtime.deadLetters({ limit: intParam(query, 'limit', 50, 1000) })).map(deadLetterView) }),
+      },
+    },
+    {
+      pattern: /^\/metrics$/,
+      public: options.openMetrics === true,
+      methods: {
+        GET: async () => {
+          if (!runtime.metrics) return fail(404, 'NO_METRICS', 'this handler serves no runtime of its own, so it has no metrics');
+          return {
+            status: 200,
+            headers: { 'content-type': metricsContentType, 'cache-control': 'no-store' },
+            body: await runtime.metrics(),
+          };
+        },
       },
     },
     {

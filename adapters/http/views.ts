@@ -28,7 +28,6 @@ export interface RunSummary {
   /** Links to other runs, where the record has them (invoke, onFailure, replay). */
   parentRunId?: string;
   failureOf?: string;
-  replayedBy?: string;
 }
 
 // Fields that name another run; written by workflow steps (invoke, onFailure) and replay, absent on older records.

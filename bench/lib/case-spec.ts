@@ -40,4 +40,6 @@ export type CaseSpec =
   | { case: 'flow-throttle'; kind: TransportKind; limit: number; periodMs: number; periods: number }
   /** Intake gates: send() p50 for a debounced and a rate-limited function next to a plain one; a burst of delayed events due at once. */
   | { case: 'intake-send'; kind: TransportKind; n: number }
-  | { case: 'delayed-burst'; kind: TransportKind; events: number; leadMs: number };
+  | { case: 'delayed-burst'; kind: TransportKind; events: number; leadMs: number }
+  /** Tracing: one-step runs/s untraced, with no provider registered, and with an in-memory exporter. */
+  | { case: 'tracing-overhead'; kind: TransportKind; events: number; warmupRuns: number; round: number };

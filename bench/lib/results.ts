@@ -82,6 +82,17 @@ export interface MemoryResult {
   peakRssBytes: number;
 }
 
+export interface TracingRow {
+  transport: string;
+  /** One-step runs/s with `tracing: false`, with the OpenTelemetry binding but no provider, and with an in-memory exporter; per round. */
+  untracedRunsPerSec: Rounds;
+  noProviderRunsPerSec: Rounds;
+  exporterRunsPerSec: Rounds;
+  /** 1 − variant ÷ untraced, per round: the share of runs/s tracing costs. */
+  noProviderOverhead: Rounds;
+  exporterOverhead: Rounds;
+}
+
 export interface FlowRow {
   transport: string;
   /** One-step runs/s, the function unlimited and with `concurrency: { limit: 10, key }` over 1,000 keys, per round. */
@@ -139,6 +150,7 @@ export interface Results {
       | Skipped;
     memory: MemoryResult | Skipped;
     flow?: { rows: FlowRow[] } | Skipped;
+    tracing?: { rows: TracingRow[] } | Skipped;
   };
   goals: Goal[];
   errors: string[];
@@ -313,6 +325,24 @@ export function computeGoals(r: Results): Goal[] {
           pass: row.throttle.worstDeviation <= 0.05,
           detail: `limit ${row.throttle.limit}: ${row.throttle.perPeriod.join(', ')} (worst ${(row.throttle.worstDeviation * 100).toFixed(1)}%)`,
         });
+    }
+  }
+  const tracing = r.sections.tracing;
+  if (tracing && !isSkipped(tracing)) {
+    const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
+    for (const row of tracing.rows) {
+      goals.push({
+        id: `tracing.${row.transport}.none`,
+        text: `${row.transport}: tracing with no provider registered costs ≤ 5% of one-step runs/s`,
+        pass: row.noProviderOverhead.median <= 0.05,
+        detail: `${pct(row.noProviderOverhead.median)} (median of per-round overheads; median runs/s ${Math.round(row.noProviderRunsPerSec.median)} vs ${Math.round(row.untracedRunsPerSec.median)} untraced)`,
+      });
+      goals.push({
+        id: `tracing.${row.transport}.exporter`,
+        text: `${row.transport}: tracing into an in-memory exporter costs ≤ 25% of one-step runs/s`,
+        pass: row.exporterOverhead.median <= 0.25,
+        detail: `${pct(row.exporterOverhead.median)} (median of per-round overheads; median runs/s ${Math.round(row.exporterRunsPerSec.median)} vs ${Math.round(row.untracedRunsPerSec.median)} untraced)`,
+      });
     }
   }
   return goals;

@@ -12,6 +12,11 @@ import { writeFields } from './msgpack-writer.js';
 /** What travels on the events subject: an event, or a replay of one aimed at a single function. */
 export interface Envelope {
   v: 1;
+  /**
+   * The W3C trace context of the code that sent the event (see core/tracing.ts). Written before `event`,
+   * so the event stays the last field (eventBytesOf); readers that predate it ignore it.
+   */
+  traceparent?: string;
   event: StoredEvent;
   /** A batch's events (`batchEvents`), `event` being the first of them. */
   events?: StoredEvent[];
@@ -53,6 +58,8 @@ export function decodeEnvelope(bytes: Uint8Array): Envelope | string {
   if (typeof ev.ts !== 'number') return 'event has no timestamp';
   if (env.events !== undefined && (!Array.isArray(env.events) || env.events.length === 0 || !env.events.every(isEvent)))
     return 'envelope events are malformed';
+  // A trace context is a hint: one that is not a string is dropped, never a reason to refuse the event.
+  if (env.traceparent !== undefined && typeof env.traceparent !== 'string') env.traceparent = undefined;
   if (
     env.target !== undefined &&
     (typeof env.target !== 'object' || typeof env.target.functionId !== 'string' || typeof env.target.runId !== 'string')
@@ -76,17 +83,40 @@ function isEvent(e: unknown): boolean {
   return !!ev && typeof ev === 'object' && typeof ev.name === 'string' && typeof ev.id === 'string' && typeof ev.ts === 'number';
 }
 
-// An envelope with no target, as `encodeEnvelope` writes it: map16 of 2, "v": 1, "event": <event>.
-const envelopeHead = Uint8Array.of(0xde, 0x00, 0x02, 0xa1, 0x76, 0x01, 0xa5, 0x65, 0x76, 0x65, 0x6e, 0x74);
+const head = Uint8Array.of(0xa1, 0x76, 0x01); // "v": 1
+const eventKey = Uint8Array.of(0xa5, 0x65, 0x76, 0x65, 0x6e, 0x74); // "event"
+const traceKey = new TextEncoder().encode('traceparent'); // after its fixstr tag, 0xab
+
+function startsWith(bytes: Uint8Array, at: number, part: Uint8Array): boolean {
+  if (at + part.length > bytes.length) return false;
+  for (let i = 0; i < part.length; i++) if (bytes[at + i] !== part[i]) return false;
+  return true;
+}
 
 /**
  * A copy of the event's bytes inside an envelope laid out as this runtime
- * writes one for a sent event, without encoding it again; `undefined` for
- * any other layout (a replay's target, another writer). A copy, because the
- * record is written long after a transport may have reused its buffer.
+ * writes one for a sent event (`v`, an optional `traceparent`, then `event`
+ * last), without encoding it again; `undefined` for any other layout (a
+ * replay's target, another writer). A copy, because the record is written
+ * long after a transport may have reused its buffer.
  */
 export function eventBytesOf(envelope: Uint8Array): Uint8Array | undefined {
-  if (envelope.length <= envelopeHead.length) return undefined;
-  for (let i = 0; i < envelopeHead.length; i++) if (envelope[i] !== envelopeHead[i]) return undefined;
-  return Buffer.from(envelope.subarray(envelopeHead.length));
+  if (envelope.length < 3 || envelope[0] !== 0xde || envelope[1] !== 0x00) return undefined;
+  const fields = envelope[2];
+  let at = 3;
+  if (!startsWith(envelope, at, head)) return undefined;
+  at += head.length;
+  if (fields === 3) {
+    if (envelope[at] !== 0xab || !startsWith(envelope, at + 1, traceKey)) return undefined;
+    at += 1 + traceKey.length;
+    // The value: a fixstr or a str8 (a traceparent is 55 characters).
+    const tag = envelope[at];
+    if (tag >= 0xa0 && tag <= 0xbf) at += 1 + (tag & 0x1f);
+    else if (tag === 0xd9) at += 2 + envelope[at + 1];
+    else return undefined;
+  } else if (fields !== 2) return undefined;
+  if (!startsWith(envelope, at, eventKey)) return undefined;
+  at += eventKey.length;
+  if (at >= envelope.length) return undefined;
+  return Buffer.from(envelope.subarray(at));
 }

@@ -178,6 +178,18 @@ describe('records and envelopes', () => {
     expect(eventBytesOf(encode({ v: 1 }))).toBeUndefined();
   });
 
+  it('carries a trace context before the event, and still finds the event; a malformed one is dropped, not the event', () => {
+    const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    const bytes = encodeEnvelope({ v: 1, traceparent, event });
+    expect(decodeEnvelope(bytes)).toEqual({ v: 1, traceparent, event });
+    const cut = eventBytesOf(bytes);
+    expect(cut && decode(cut)).toEqual(event);
+    expect(eventBytesOf(encode({ v: 1, traceparent, event }))).toBeDefined();
+    expect(eventBytesOf(encode({ v: 1, traceparent: 7, event }))).toBeUndefined();
+    expect(eventBytesOf(encode({ v: 1, other: traceparent, event }))).toBeUndefined();
+    expect(decodeEnvelope(encode({ v: 1, traceparent: 7, event }))).toEqual({ v: 1, traceparent: undefined, event });
+  });
+
   it('writes the event bytes it is given in place of the event field', () => {
     const delivered = encodeEnvelope({ v: 1, event });
     const env = decodeEnvelope(delivered);

@@ -7,7 +7,7 @@
  */
 import type { Clock } from '../../core/clock.js';
 import { Fifo } from '../../core/lib/fifo.js';
-import type { DeadLetter, HistoryEntry, Revision, StoredValue } from '../../core/transport.js';
+import type { Backlog, DeadLetter, HistoryEntry, Revision, StoredValue } from '../../core/transport.js';
 import { TransportError } from '../../core/transport.js';
 import { Group, type GroupHub, type Member, type Message } from './group.js';
 import { RateTable } from './rate-table.js';
@@ -137,6 +137,18 @@ export class MemoryHub implements GroupHub {
   addDeadLetter(letter: DeadLetter): void {
     this.dead.push(letter);
     if (this.dead.length > this.limits.maxDeadLetters) this.dead.shift();
+  }
+
+  backlog(subject: string, groupName: string): Backlog {
+    const group = this.streams.get(subject)?.groups.get(groupName);
+    if (!group) return { ready: 0, delayed: 0, inFlight: 0 };
+    return { ready: group.ready.size, delayed: group.delayed.size, inFlight: group.inflight.size };
+  }
+
+  deadLetterCount(prefix: string): number {
+    let n = 0;
+    for (const d of this.dead) if (d.subject.startsWith(prefix)) n++;
+    return n;
   }
 
   deadLetters(prefix: string, limit: number): DeadLetter[] {

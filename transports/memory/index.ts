@@ -12,6 +12,7 @@
 import { systemClock, type Clock } from '../../core/clock.js';
 import { settledWithin } from '../../core/lib/bounded.js';
 import type {
+  Backlog,
   Consumer,
   ConsumeOptions,
   DeadLetter,
@@ -148,6 +149,14 @@ export class MemoryTransport implements Transport {
 
   async deadLetters(limit: number): Promise<DeadLetter[]> {
     return this.hub.deadLetters(this.prefix, limit).map((d) => ({ ...d, subject: d.subject.slice(this.prefix.length) }));
+  }
+
+  async deadLetterCount(): Promise<number> {
+    return this.hub.deadLetterCount(this.prefix);
+  }
+
+  async backlog(subject: string, group: string): Promise<Backlog> {
+    return this.hub.backlog(this.prefix + subject, group);
   }
 
   async broadcast(channel: string, data: Uint8Array): Promise<void> {

@@ -14,6 +14,7 @@
 import { Events, headers, nuid, type JetStreamManager, type Msg, type MsgHdrs, type NatsConnection, type Subscription } from 'nats';
 import { settledWithin } from '../../core/lib/bounded.js';
 import type {
+  Backlog,
   Consumer,
   ConsumeOptions,
   DeadLetter,
@@ -28,6 +29,7 @@ import type {
   Unsubscribe,
 } from '../../core/transport.js';
 import { Addresses } from './addresses.js';
+import { countDeadLetters, readBacklog } from './backlog.js';
 import { drainAndClose, followPublisher, openConnection, openSendConnection, type SendConnection } from './connection.js';
 import { GroupConsumer, type DeadLetterSink } from './consumer.js';
 import { deadLetterHeaders, readDeadLetters } from './dead-letters.js';
@@ -276,6 +278,24 @@ export class NatsTransport implements Transport {
 
   deadLetters(limit: number): Promise<DeadLetter[]> {
     return readDeadLetters(this.nc(), this.names.dead, limit, this.options.publishTimeoutMs);
+  }
+
+  async deadLetterCount(): Promise<number> {
+    this.nc();
+    try {
+      return await countDeadLetters(this.jsm as JetStreamManager, this.names);
+    } catch (e) {
+      throw requestError(e, 'counting dead letters', this.options.publishTimeoutMs);
+    }
+  }
+
+  async backlog(subject: string, group: string): Promise<Backlog> {
+    this.nc();
+    try {
+      return await readBacklog(this.jsm as JetStreamManager, this.names, subject, group);
+    } catch (e) {
+      throw requestError(e, `reading the backlog of "${group}" on "${subject}"`, this.options.publishTimeoutMs);
+    }
   }
 
   async broadcast(channel: string, data: Uint8Array, topic?: string): Promise<void> {

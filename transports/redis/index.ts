@@ -20,6 +20,7 @@
  * ```
  */
 import type {
+  Backlog,
   Consumer,
   ConsumeOptions,
   DeadLetter,
@@ -34,6 +35,7 @@ import type {
   Unsubscribe,
 } from '../../core/transport.js';
 import { TransportError } from '../../core/transport.js';
+import { readBacklog } from './backlog.js';
 import { BroadcastWatch } from './broadcasts.js';
 import { settledWithin } from '../../core/lib/bounded.js';
 import { connectFailure } from '../shared/urls.js';
@@ -197,6 +199,18 @@ export class RedisTransport implements Transport {
 
   deadLetters(limit: number): Promise<DeadLetter[]> {
     return readDeadLetters(this.cmd, this.keys.deadLetters, limit, this.commandTimeoutMs);
+  }
+
+  async deadLetterCount(): Promise<number> {
+    return this.cmd.xlen(this.keys.deadLetters).catch((err) => {
+      throw transportError(err, 'deadLetterCount', this.commandTimeoutMs);
+    });
+  }
+
+  backlog(subject: string, group: string): Promise<Backlog> {
+    return readBacklog(this.cmd, this.keys.subject(subject), this.keys.group(subject, group), group).catch((err) => {
+      throw transportError(err, `backlog(${JSON.stringify(subject)}, ${JSON.stringify(group)})`, this.commandTimeoutMs);
+    });
   }
 
   async broadcast(channel: string, data: Uint8Array): Promise<void> {

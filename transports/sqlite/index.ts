@@ -16,6 +16,7 @@
  * ```
  */
 import type {
+  Backlog,
   Consumer,
   ConsumeOptions,
   DeadLetter,
@@ -196,6 +197,14 @@ export class SqliteTransport implements Transport {
 
   deadLetters(limit: number): Promise<DeadLetter[]> {
     return this.guard('deadLetters', () => this.open().messages.deadLetters(limit));
+  }
+
+  deadLetterCount(): Promise<number> {
+    return this.guard('deadLetterCount', () => this.open().messages.deadLetterCount());
+  }
+
+  backlog(subject: string, group: string): Promise<Backlog> {
+    return this.guard('backlog', () => this.open().messages.backlog(subject, group));
   }
 
   broadcast(channel: string, data: Uint8Array): Promise<void> {

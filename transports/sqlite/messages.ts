@@ -10,7 +10,7 @@
  * groups created later; an older one goes only once no group still holds a
  * delivery of it, so trimming never loses work.
  */
-import type { DeadLetter, HistoryEntry, PublishOptions } from '../../core/transport.js';
+import type { Backlog, DeadLetter, HistoryEntry, PublishOptions } from '../../core/transport.js';
 import type { SharedFile } from './shared-file.js';
 import { asBuffer } from './store.js';
 
@@ -133,6 +133,23 @@ export class Messages {
   }
 
   private sinceDeadTrim = 0;
+
+  deadLetterCount(): number {
+    return this.file.stmt(`SELECT count(*) FROM dead_letters WHERE ns = ?`).pluck().get(this.ns) as number;
+  }
+
+  /** A lease that ran out is claimable again, so it counts as ready, as it is for the consumers. */
+  backlog(subject: string, group: string): Backlog {
+    const now = Date.now();
+    const row = this.file
+      .stmt(
+        `SELECT coalesce(sum(available_at <= ?), 0) AS ready, coalesce(sum(available_at > ? AND owner IS NULL), 0) AS delayed,
+                coalesce(sum(available_at > ? AND owner IS NOT NULL), 0) AS inFlight
+         FROM deliveries WHERE ns = ? AND subject = ? AND grp = ?`,
+      )
+      .get(now, now, now, this.ns, subject, group) as Backlog;
+    return { ready: row.ready, delayed: row.delayed, inFlight: row.inFlight };
+  }
 
   deadLetters(limit: number): DeadLetter[] {
     const rows = this.file

@@ -6,6 +6,7 @@
 import type { Results } from '../results.js';
 import { tick } from '../stats.js';
 import { flowLines } from './flow-table.js';
+import { tracingLines } from './tracing-table.js';
 import { memoryLines } from './memory-table.js';
 import { sendLines } from './send-table.js';
 import { signupLines } from './signup-table.js';
@@ -38,6 +39,11 @@ export function renderText(r: Results): string {
   if (r.sections.flow) {
     out.push('');
     out.push(...flowLines(r.sections.flow));
+  }
+
+  if (r.sections.tracing) {
+    out.push('');
+    out.push(...tracingLines(r.sections.tracing));
   }
 
   out.push('');

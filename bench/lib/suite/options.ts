@@ -18,7 +18,7 @@ export interface SuiteOptions {
 }
 
 const usage = `usage: node dist/bench/run.js [--full | --smoke] [--transports memory,nats,redis] [--no-bullmq]
-                         [--sections signup,send,throughput,memory,flow] [--out DIR]
+                         [--sections signup,send,throughput,memory,flow,tracing] [--out DIR]
                          [--duration S] [--connections 10,50] [--rounds N]`;
 
 /** \`--help\`: every option, what it does and its default, so nobody has to read the source before a ten-minute run. */
@@ -35,7 +35,7 @@ modes (default: quick, about 10 minutes; for a check in under a minute, npm run 
 
 options
   --transports LIST   which transports to measure, of memory,nats,redis      default all three (smoke: memory)
-  --sections LIST     which sections to run, of signup,send,throughput,memory  default all four
+  --sections LIST     which sections to run (signup,send,throughput,memory,flow,tracing)  default all six
   --no-bullmq         leave BullMQ out of every comparison                   default BullMQ in (smoke: out)
   --out DIR           where the .json and .html results go                   default bench/results/
   --duration S        seconds of load per signup measurement                 default 3 (full: 10, smoke: 1)
@@ -80,12 +80,12 @@ export function parseOptions(argv: string[]): SuiteOptions {
   if (value('connections')) plan.signup.connections = String(value('connections')).split(',').map(Number);
   if (value('rounds')) {
     const n = Number(value('rounds'));
-    plan.send.rounds = plan.throughput.rounds = plan.heap.rounds = plan.signup.rounds = plan.flow.rounds = n;
+    plan.send.rounds = plan.throughput.rounds = plan.heap.rounds = plan.signup.rounds = plan.flow.rounds = plan.tracing.rounds = n;
   }
   const wantedTransports = (value('transports') ?? (mode === 'smoke' ? 'memory' : transportKinds.join(','))).split(',') as TransportKind[];
   const wantBullmq = !has('no-bullmq') && mode !== 'smoke';
-  const sections = new Set((value('sections') ?? 'signup,send,throughput,memory,flow').split(','));
-  const allSections = ['signup', 'send', 'throughput', 'memory', 'flow'];
+  const sections = new Set((value('sections') ?? 'signup,send,throughput,memory,flow,tracing').split(','));
+  const allSections = ['signup', 'send', 'throughput', 'memory', 'flow', 'tracing'];
   for (const [what, given, known] of [
     ['transport', wantedTransports, transportKinds],
     ['section', [...sections], allSections],

@@ -18,6 +18,8 @@ export interface Plan {
     warmupRuns: number;
   };
   heap: { runs: number; rounds: number };
+  /** One-step runs/s per tracing variant (see tracing-overhead.ts). */
+  tracing: { rounds: number; events: Record<TransportKind, number>; warmupRuns: number };
   flow: {
     rounds: number;
     events: Record<TransportKind, number>;
@@ -57,6 +59,7 @@ export const plans: Record<Mode, Plan> = {
       warmupRuns: 200,
     },
     heap: { runs: 2_000, rounds: 1 },
+    tracing: { rounds: 1, events: { memory: 300, nats: 100, redis: 100 }, warmupRuns: 100 },
     flow: {
       rounds: 1,
       events: { memory: 500, nats: 200, redis: 200 },
@@ -92,6 +95,7 @@ export const plans: Record<Mode, Plan> = {
       warmupRuns: 10_000,
     },
     heap: { runs: 100_000, rounds: 1 },
+    tracing: { rounds: 3, events: { memory: 20_000, nats: 3_000, redis: 5_000 }, warmupRuns: 2_000 },
     flow: {
       rounds: 2,
       events: { memory: 10_000, nats: 2_000, redis: 5_000 },
@@ -127,6 +131,7 @@ export const plans: Record<Mode, Plan> = {
       warmupRuns: 10_000,
     },
     heap: { runs: 100_000, rounds: 3 },
+    tracing: { rounds: 5, events: { memory: 60_000, nats: 10_000, redis: 10_000 }, warmupRuns: 5_000 },
     flow: {
       rounds: 3,
       events: { memory: 20_000, nats: 5_000, redis: 10_000 },
