@@ -494,8 +494,9 @@ export class Runtime<Events extends EventMap = EventMap> {
     const out: Record<string, number> = {};
     await Promise.all(
       [...this.functions.keys()].map(async (id) => {
-        const b = await transport.backlog('events', id);
-        out[id] = b.ready + b.delayed;
+        // A group the transport has not made yet (no worker ever ran the function) has no backlog to show.
+        const b = await transport.backlog('events', id).catch(() => undefined);
+        if (b) out[id] = b.ready + b.delayed;
       }),
     );
     return out;
