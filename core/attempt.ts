@@ -42,7 +42,15 @@ import type { Delivery, KVStore, PublishOptions, PublishResult, Rates, Slots } f
 import { decodeRecord } from './codec/record.js';
 import type { RunMetrics } from './metrics/run-metrics.js';
 import { attr, type TraceSpan, type Tracer } from './tracing.js';
-import { maxAttemptErrors, terminalStatuses, type EventPayload, type LogLine, type RunRecord, type RunStateChange, type StepKind } from './types.js';
+import {
+  maxAttemptErrors,
+  terminalStatuses,
+  type EventPayload,
+  type LogLine,
+  type RunRecord,
+  type RunStateChange,
+  type StepKind,
+} from './types.js';
 
 /** What an attempt needs from the runtime that runs it. */
 export interface ExecutorDeps {
