@@ -23,6 +23,7 @@ import { transportResolver, type KnownTransportConfig } from './transports/resol
 
 export { Runtime } from './core/runtime.js';
 export type { ListRunsQuery, ReplayQuery } from './core/runtime.js';
+export { runCursor } from './core/run-index.js';
 export { defineFunction } from './core/function.js';
 export { forEvents } from './core/events.js';
 export type { EventMap, EventOf, TriggerOf, DataOf } from './core/events.js';

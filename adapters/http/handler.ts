@@ -31,7 +31,8 @@ import { dashboardHtml } from './dashboard-html.js';
 import { crossSiteRefusal, listedOrigin, parseAllowedOrigins, preflightHeaders } from './origin.js';
 import { RunStream } from './sse.js';
 import type { HttpHandler, HttpRequest, HttpResponse } from './types.js';
-import { decodeCursor, deadLetterView, encodeCursor, isAfter, runDetail, runSummary, toJson } from './views.js';
+import { deadLetterView, runDetail, runSummary, toJson } from './views.js';
+import { cursorMember, runCursor } from '../../core/run-index.js';
 import type { FlowDescription } from '../../core/flow/describe.js';
 
 /** A function as `GET /functions` lists it; trigger and retries are absent where only its runs are known (`eventide dashboard`). */
@@ -216,18 +217,18 @@ export function createHttpHandler(runtime: HttpRuntime, options: HttpHandlerOpti
       methods: {
         GET: async ({ query }) => {
           const limit = intParam(query, 'limit', 50, 500);
-          const raw = query.get('cursor');
-          const cursor = raw ? decodeCursor(raw) : undefined;
-          if (raw && !cursor) throw new HttpError(400, 'INVALID_CURSOR', 'cursor is not one this API returned');
-          const all = await runtime.listRuns({
+          const cursor = query.get('cursor') || undefined;
+          if (cursor && !cursorMember(cursor)) throw new HttpError(400, 'INVALID_CURSOR', 'cursor is not one this API returned');
+          // One more than the page: whether there is a next page, without a count.
+          const runs = await runtime.listRuns({
             functionId: query.get('functionId') || undefined,
             status: statusParam(query.get('status'), 'status'),
             eventId: query.get('eventId') || undefined,
-            limit: Number.MAX_SAFE_INTEGER,
+            limit: limit + 1,
+            cursor,
           });
-          const from = cursor ? all.filter((r) => isAfter(r, cursor)) : all;
-          const page = from.slice(0, limit);
-          const nextCursor = from.length > limit ? encodeCursor(page[page.length - 1]) : null;
+          const page = runs.slice(0, limit);
+          const nextCursor = runs.length > limit ? runCursor(page[page.length - 1]) : null;
           return json(200, { runs: page.map(runSummary), nextCursor });
         },
       },

@@ -19,8 +19,9 @@ import { encodeEnvelope, type Envelope } from '../codec/envelope.js';
 import { decodeRecord, encodeRecord } from '../codec/record.js';
 import { coerceError, serializeError } from '../errors.js';
 import type { EventideFunction } from '../function.js';
+import { runListing } from '../run-index.js';
 import { apply, changeOf, newRecord, runKey } from '../run-record.js';
-import type { Delivery, KVStore, Rates, Slots, StoredValue } from '../transport.js';
+import type { Delivery, KVStore, Rates, Slots, StoreWrite, StoredValue } from '../transport.js';
 import { terminalStatuses, type RunRecord, type RunStateChange, type StoredEvent, type WaitingFor } from '../types.js';
 import type { Clock } from '../clock.js';
 import type { CompiledLimit, FlowControl, KeyOf } from './config.js';
@@ -186,7 +187,7 @@ export class Gate {
     record: RunRecord | undefined,
     stored: StoredValue | undefined,
     waitingFor: WaitingFor,
-    settle: (write: { key: string; value: Uint8Array; revision?: number }) => Promise<boolean>,
+    settle: (write: StoreWrite) => Promise<boolean>,
     delivery: Delivery,
   ): Promise<void> {
     const now = waitingFor.since;
@@ -202,7 +203,7 @@ export class Gate {
     r.waitingFor = waitingFor;
     r.nextAttemptAt = waitingFor.until;
     r.updatedAt = now;
-    const ok = await settle({ key: runKey(runId), value: encodeRecord(r), revision: stored?.revision });
+    const ok = await settle({ key: runKey(runId), value: encodeRecord(r), revision: stored?.revision, listing: runListing(r) });
     if (ok) {
       if (from !== 'waiting') this.deps.emit(changeOf(r, from, now));
       return;
@@ -233,7 +234,7 @@ export class Gate {
     r.waitingFor = undefined;
     r.nextAttemptAt = undefined;
     r.endedAt = r.updatedAt = now;
-    const ok = await delivery.ack({ key: runKey(runId), value: encodeRecord(r), revision: stored?.revision });
+    const ok = await delivery.ack({ key: runKey(runId), value: encodeRecord(r), revision: stored?.revision, listing: runListing(r) });
     if (ok) this.deps.emit(changeOf(r, from, now));
     else await delivery.retry(250);
   }
