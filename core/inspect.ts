@@ -167,12 +167,10 @@ export class Inspector {
       record.nextAttemptAt = undefined;
       record.waitingFor = undefined;
       const expireMs = this.deps.finishedExpireMs();
-      const written = await transport.store.update(
-        runKey(runId),
-        encodeRecord(record),
-        stored.revision,
-        { listing: runListing(record), ...(expireMs !== undefined ? { expireMs } : {}) },
-      );
+      const written = await transport.store.update(runKey(runId), encodeRecord(record), stored.revision, {
+        listing: runListing(record),
+        ...(expireMs !== undefined ? { expireMs } : {}),
+      });
       if (written === undefined) continue;
       this.deps.announce(changeOf(record, from, now));
       this.deps.cancelLocal(runId);

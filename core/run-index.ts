@@ -68,7 +68,6 @@ export function cursorMember(cursor: string): string | undefined {
   if (at <= 0) return undefined;
   const createdAt = Number(text.slice(0, at));
   const id = text.slice(at + 1);
-  // eslint-disable-next-line no-control-regex
   if (!Number.isSafeInteger(createdAt) || !id || !/^[\x21-\x7e]+$/.test(id)) return undefined;
   return runMember(createdAt, id);
 }

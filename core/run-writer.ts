@@ -66,7 +66,8 @@ export class RunWriter {
     const listing = runListing(record);
     this.chain = this.chain.then(async (ok) => {
       if (!ok) return false;
-      if (await settle({ key: this.key, value, revision: this.revision, listing, ...(expireMs !== undefined ? { expireMs } : {}) })) return true;
+      if (await settle({ key: this.key, value, revision: this.revision, listing, ...(expireMs !== undefined ? { expireMs } : {}) }))
+        return true;
       this.conflict = true;
       return false;
     });

@@ -130,7 +130,11 @@ export class NatsKVStore implements KVStore {
     // A delete marker's revision is never handed out by get(), so updating a deleted key always conflicts.
     if (!listing) return this.write(key, value, revision);
     const before = this.listings.get(key) ?? (await this.latest(key))?.listing;
-    return this.remember(key, listing, await this.indexes.around(before, listing, () => this.write(key, value, revision, undefined, listing)));
+    return this.remember(
+      key,
+      listing,
+      await this.indexes.around(before, listing, () => this.write(key, value, revision, undefined, listing)),
+    );
   }
 
   private remember(key: string, listing: Listing, revision: Revision | undefined): Revision | undefined {
