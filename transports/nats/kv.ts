@@ -42,7 +42,7 @@ export interface KvContext {
 
 const EXPECT = 'Nats-Expected-Last-Subject-Sequence';
 /** The value's listing travels with it, so a delete or a write from another process knows which entries to take out. */
-const LISTING = 'Eventide-Listing';
+export const LISTING = 'Eventide-Listing';
 /** Listings this process wrote last, by key: a run's next write usually comes from here, and then needs no read. */
 const LISTINGS_REMEMBERED = 10_000;
 
@@ -53,6 +53,8 @@ interface Latest {
   revision: Revision;
   listing: Listing | undefined;
 }
+
+export const listingHeader = (listing: Listing) => Buffer.from(JSON.stringify(listing), 'utf8').toString('base64url');
 
 function readListing(h: MsgHdrs | undefined): Listing | undefined {
   const raw = h?.get(LISTING);
@@ -96,7 +98,7 @@ export class NatsKVStore implements KVStore {
     const h = headers();
     h.set(EXPECT, String(expected));
     if (op) h.set('KV-Operation', op);
-    if (listing) h.set(LISTING, Buffer.from(JSON.stringify(listing), 'utf8').toString('base64url'));
+    if (listing) h.set(LISTING, listingHeader(listing));
     let msg: Msg;
     try {
       msg = await this.ctx.request(this.ctx.names.kvPrefix + encodeName(key), value, h, `writing key "${key}"`);

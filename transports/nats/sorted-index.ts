@@ -20,7 +20,8 @@
  * rolled away, and the next reader needs one direct get (`last_by_subj`).
  *
  * What a page costs: one direct get for the top, one per directory and one
- * per leaf it reads (more for a log not yet rolled up), so O(limit) for an
+ * per leaf it reads, eight leaves at a time (more for a log not yet rolled
+ * up), so O(limit) for an
  * index whose members stay (every run, a function's runs, ended runs). A leaf
  * whose members all left stays in its directory: a page of a status most runs
  * pass through (running, pending) reads one leaf per second of history
@@ -45,8 +46,10 @@ export interface IndexContext {
   readonly timeoutMs: number;
 }
 
-const SNAPSHOT = 'Eventide-Ix';
+/** Header of a snapshot message (a rolled-up log). */
+export const SNAPSHOT = 'Eventide-Ix';
 const EXPECT = 'Nats-Expected-Last-Subject-Sequence';
+const LEAVES_AT_ONCE = 8;
 /** Tree nodes this process has published, so each is published about once (a repeat is harmless). */
 const REMEMBERED = 50_000;
 
@@ -54,13 +57,13 @@ const utf8 = new TextEncoder();
 const fromUtf8 = new TextDecoder();
 
 /** An index name as one subject token. */
-function indexToken(index: string): string {
+export function indexToken(index: string): string {
   const b64 = Buffer.from(index, 'utf8').toString('base64url');
   return b64.length <= 96 ? `k${b64}` : `h${createHash('sha256').update(index, 'utf8').digest('base64url')}`;
 }
 
 /** A member part as one subject token (members are ASCII, but any string works). */
-const partToken = (part: string) => Buffer.from(part, 'utf8').toString('base64url') || '-';
+export const partToken = (part: string) => Buffer.from(part, 'utf8').toString('base64url') || '-';
 
 interface LogEntry {
   seq: number;
@@ -150,8 +153,11 @@ export class NatsIndexes implements Indexes {
     const out: string[] = [];
     if (limit <= 0) return out;
     for (const p7 of (await this.readSet(s.top)).filter((p) => p >= from.slice(0, 7))) {
-      for (const p10 of (await this.readSet(s.dir(p7))).filter((p) => p >= from.slice(0, 10))) {
-        for (const m of await this.readSet(s.leaf(p10))) {
+      const leaves = (await this.readSet(s.dir(p7))).filter((p) => p >= from.slice(0, 10));
+      // A few leaves at a time: a sparse index has few members per leaf, and one read per leaf in turn would add up.
+      for (let at = 0; at < leaves.length; at += LEAVES_AT_ONCE) {
+        const sets = await Promise.all(leaves.slice(at, at + LEAVES_AT_ONCE).map((p10) => this.readSet(s.leaf(p10))));
+        for (const m of sets.flat()) {
           if (after !== undefined && m <= after) continue;
           out.push(m);
           if (out.length >= limit) return out;
