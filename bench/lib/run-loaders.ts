@@ -124,9 +124,9 @@ export async function loadNats(url: string, namespace: string, n: number, now: n
       for (const index of listing.in) {
         if (index.startsWith('e:')) continue;
         let dirs = trees.get(index);
-        if (!dirs) trees.set(index, (dirs = new Map()));
+        if (!dirs) trees.set(index, (dirs = new Map<string, Map<string, string[]>>()));
         let leaves = dirs.get(member.slice(0, 7));
-        if (!leaves) dirs.set(member.slice(0, 7), (leaves = new Map()));
+        if (!leaves) dirs.set(member.slice(0, 7), (leaves = new Map<string, string[]>()));
         let members = leaves.get(member.slice(0, 10));
         if (!members) leaves.set(member.slice(0, 10), (members = []));
         members.push(member);
