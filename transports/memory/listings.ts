@@ -5,7 +5,7 @@
  * are its smallest, so the usual insert is a push at the end, and a page
  * (ascending, after a cursor) walks back from a binary search.
  */
-import type { Listing } from '../../core/transport-index.js';
+import type { Listing } from '../../core/transport.js';
 
 export class MemoryListings {
   private readonly listed = new Map<string, Listing>();

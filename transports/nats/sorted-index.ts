@@ -33,8 +33,7 @@
  */
 import { createHash } from 'node:crypto';
 import { headers, type Msg, type MsgHdrs } from 'nats';
-import type { Indexes, Listing } from '../../core/transport-index.js';
-import { TransportError } from '../../core/transport.js';
+import { TransportError, type Indexes, type Listing } from '../../core/transport.js';
 import { ackError, readAck, requestError, WRONG_LAST_SEQUENCE } from './errors.js';
 
 export interface IndexContext {
