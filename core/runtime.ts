@@ -22,6 +22,7 @@ import { EventIntake, type Prepared } from './intake.js';
 import { isNamespace, numberOption } from './lib/checks.js';
 import { defaultLogger, type Logger } from './logger.js';
 import { Retention } from './retention.js';
+import { listOlderRuns } from './run-reindex.js';
 import { runKey } from './run-record.js';
 import type { SchemaMap } from './schema.js';
 import { Slots } from './slots.js';
@@ -164,6 +165,9 @@ export class Runtime<Events extends EventMap = EventMap> {
       this.unwatch.push(await transport.watch('runs', (bytes) => this.onRemoteChanges(bytes)));
       this.unwatch.push(await transport.watch('control', (bytes) => this.onControl(bytes)));
       if (this.options.worker) {
+        listOlderRuns(transport.store, this.retention?.expireMs(), () => this.phase === 'starting' || this.phase === 'started').catch(
+          (e: unknown) => this.logger.warn('could not list runs stored by an older eventide', { error: coerceError(e).message }),
+        );
         this.beat();
         const deps = this.executorDeps(transport);
         const slots = (this.slots = new Slots(this.options.concurrency));
