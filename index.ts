@@ -25,6 +25,7 @@ import { loadOtelTracing } from './adapters/otel/index.js';
 export { Runtime, metricsContentType } from './core/runtime.js';
 export type { Tracer, TraceSpan, TracingOption, SpanAttributes } from './core/tracing.js';
 export type { ListRunsQuery, ReplayQuery } from './core/runtime.js';
+export { runCursor } from './core/run-index.js';
 export { defineFunction } from './core/function.js';
 export { forEvents } from './core/events.js';
 export type { EventMap, EventOf, TriggerOf, DataOf } from './core/events.js';

@@ -11,7 +11,8 @@ import { decodeRecord, encodeRecord } from './codec/record.js';
 import { ConfigError } from './errors.js';
 import type { EventideFunction } from './function.js';
 import { runIdFor } from './ids.js';
-import { apply, changeOf, closeOpenSteps, runKey, runKeyPrefix } from './run-record.js';
+import { cursorMember, indexFor, matches, memberRun, runListing, runMember } from './run-index.js';
+import { apply, changeOf, closeOpenSteps, runKey } from './run-record.js';
 import type { DeadLetter, Transport } from './transport.js';
 import { terminalStatuses, type RunRecord, type RunStateChange, type RunStatus, type StoredEvent } from './types.js';
 
@@ -20,6 +21,8 @@ export interface ListRunsQuery {
   status?: RunStatus;
   eventId?: string;
   limit?: number;
+  /** Start after this run: `runCursor(run)` of the last run of the previous page. */
+  cursor?: string;
 }
 
 /** An event as `listEvents` shows it: `scheduled` until its time (a delayed send) has come. */
@@ -56,25 +59,36 @@ export class Inspector {
     return stored ? decodeRecord(stored.value) : undefined;
   }
 
-  /** Runs, newest first. Reads every run record of the namespace: meant for inspection, not hot paths. */
+  /**
+   * Runs, newest first (created later first, then by run id), from the run after `cursor` when given.
+   * Reads one index of the transport a page at a time, so a page costs O(limit), not the namespace's size.
+   */
   async listRuns(query: ListRunsQuery = {}): Promise<RunRecord[]> {
     const transport = await this.deps.transport();
-    const keys = await transport.store.keys(runKeyPrefix);
-    const records: RunRecord[] = [];
-    const batch = 64;
-    for (let i = 0; i < keys.length; i += batch) {
-      const got = await Promise.all(keys.slice(i, i + batch).map((k) => transport.store.get(k)));
-      for (const s of got) {
+    const limit = query.limit ?? 100;
+    let after: string | undefined;
+    if (query.cursor !== undefined) {
+      after = cursorMember(query.cursor);
+      if (after === undefined) throw new ConfigError('listRuns: cursor is not one a run list gave (runCursor)');
+    }
+    const index = indexFor(query);
+    const out: RunRecord[] = [];
+    while (out.length < limit) {
+      // An entry may be stale (its run moved on or is gone): ask for a few more than are missing.
+      const want = Math.min(limit - out.length + 8, 500);
+      const members = await transport.indexes.page(index, want, after);
+      if (members.length === 0) break;
+      const got = await Promise.all(members.map((m) => transport.store.get(runKey(memberRun(m).id))));
+      for (let i = 0; i < members.length && out.length < limit; i++) {
+        after = members[i];
+        const s = got[i];
         if (!s) continue;
         const r = decodeRecord(s.value);
-        if (query.functionId && r.functionId !== query.functionId) continue;
-        if (query.status && r.status !== query.status) continue;
-        if (query.eventId && r.eventId !== query.eventId) continue;
-        records.push(r);
+        if (matches(r, query) && runMember(r.createdAt, r.id) === members[i]) out.push(r);
       }
+      if (members.length < want) break;
     }
-    records.sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? -1 : 1));
-    return records.slice(0, query.limit ?? 100);
+    return out;
   }
 
   /** Events as sent, newest first (as far back as the transport keeps them); one whose time has not come is `scheduled`. */
@@ -185,12 +199,10 @@ export class Inspector {
       record.waitingFor = undefined;
       closeOpenSteps(record, now);
       const expireMs = this.deps.finishedExpireMs();
-      const written = await transport.store.update(
-        runKey(runId),
-        encodeRecord(record),
-        stored.revision,
-        expireMs !== undefined ? { expireMs } : undefined,
-      );
+      const written = await transport.store.update(runKey(runId), encodeRecord(record), stored.revision, {
+        listing: runListing(record),
+        ...(expireMs !== undefined ? { expireMs } : {}),
+      });
       if (written === undefined) continue;
       this.deps.announce(changeOf(record, from, now));
       this.deps.cancelLocal(runId);

@@ -10,9 +10,6 @@ import type { RunRecord, RunStateChange, RunStatus } from './types.js';
 
 export const runKey = (runId: string) => `run.${runId}`;
 
-/** The store key prefix of every run record (for listing). */
-export const runKeyPrefix = 'run.';
-
 export function newRecord(runId: string, functionId: string, env: Envelope, now: number): RunRecord {
   return {
     id: runId,

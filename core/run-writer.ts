@@ -7,6 +7,7 @@
  */
 import { writeValue } from './codec/msgpack-writer.js';
 import { encodeRecord, type FixedFields } from './codec/record.js';
+import { runListing } from './run-index.js';
 import type { KVStore, Revision, StoreWrite } from './transport.js';
 import type { RunRecord } from './types.js';
 
@@ -35,10 +36,13 @@ export class RunWriter {
   /** Queues a write of the record as it is now. Resolves false on a conflict. */
   write(record: RunRecord): Promise<boolean> {
     const bytes = this.encode(record);
+    const options = { listing: runListing(record) };
     this.chain = this.chain.then(async (ok) => {
       if (!ok) return false;
       const next =
-        this.revision === undefined ? await this.store.create(this.key, bytes) : await this.store.update(this.key, bytes, this.revision);
+        this.revision === undefined
+          ? await this.store.create(this.key, bytes, options)
+          : await this.store.update(this.key, bytes, this.revision, options);
       if (next === undefined) {
         this.conflict = true;
         return false;
@@ -59,9 +63,11 @@ export class RunWriter {
    */
   settleWith(record: RunRecord, settle: (write: StoreWrite) => Promise<boolean>, expireMs?: number): Promise<boolean> {
     const value = this.encode(record);
+    const listing = runListing(record);
     this.chain = this.chain.then(async (ok) => {
       if (!ok) return false;
-      if (await settle({ key: this.key, value, revision: this.revision, ...(expireMs !== undefined ? { expireMs } : {}) })) return true;
+      if (await settle({ key: this.key, value, revision: this.revision, listing, ...(expireMs !== undefined ? { expireMs } : {}) }))
+        return true;
       this.conflict = true;
       return false;
     });

@@ -28,6 +28,7 @@ import { defaultLogger, type Logger } from './logger.js';
 import { exposition } from './metrics/exposition.js';
 import { RunMetrics } from './metrics/run-metrics.js';
 import { Retention } from './retention.js';
+import { listOlderRuns } from './run-reindex.js';
 import { runKey } from './run-record.js';
 import type { SchemaMap } from './schema.js';
 import { Slots } from './slots.js';
@@ -217,6 +218,9 @@ export class Runtime<Events extends EventMap = EventMap> {
       if (this.options.worker) {
         // Other runtimes of the namespace learn which functions are served here (for `step.invoke`).
         await registerFunctions(transport.store, [...this.functions.keys()]);
+        listOlderRuns(transport.store, this.retention?.expireMs(), () => this.phase === 'starting' || this.phase === 'started').catch(
+          (e: unknown) => this.logger.warn('could not list runs stored by an older eventide', { error: coerceError(e).message }),
+        );
         this.beat();
         const deps = this.executorDeps(transport);
         const slots = (this.slots = new Slots(this.options.concurrency));

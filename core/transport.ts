@@ -13,6 +13,8 @@
  * - a key-value `store` with compare-and-set for run records;
  * - `slots` and `rates` (transport-limits.ts): the state behind limits that
  *   hold across processes, kept where every worker of the namespace sees it;
+ * - `indexes` (transport-index.ts): sorted listings of stored values, moved
+ *   with the writes that carry them, paged from a cursor (run queries);
  * - `history` of a subject, newest first, so events can be listed as facts;
  * - `backlog` of a group and the count of dead letters, for metrics;
  * - non-durable `broadcast` / `watch` for run-state changes (each broadcast
@@ -24,8 +26,10 @@
  * prefixes them with its namespace so apps and tests can share a server.
  */
 import type { Clock } from './clock.js';
+import type { Indexes, Listing } from './transport-index.js';
 import type { Rates, Slots } from './transport-limits.js';
 
+export type { Indexes, Listing } from './transport-index.js';
 export type { Rates, SlotWaiter, Slots } from './transport-limits.js';
 
 /** Revision of a stored value; compare-and-set compares it. */
@@ -137,6 +141,8 @@ export interface WriteOptions {
    * `expires` is true; others ignore it.
    */
   expireMs?: number;
+  /** Where the value is listed after this write (see transport-index.ts); absent: as before. */
+  listing?: Listing;
 }
 
 /** A compare-and-set write that travels with a settlement: `revision` undefined creates, a number updates. */
@@ -154,6 +160,7 @@ export interface KVStore {
   create(key: string, value: Uint8Array, options?: WriteOptions): Promise<Revision | undefined>;
   /** Replace only if still at `revision`; `undefined` on conflict. */
   update(key: string, value: Uint8Array, revision: Revision, options?: WriteOptions): Promise<Revision | undefined>;
+  /** Deletes the value and its listing. */
   delete(key: string): Promise<void>;
   /** Keys that start with `prefix`, in no particular order. */
   keys(prefix: string): Promise<string[]>;
@@ -214,6 +221,8 @@ export interface Transport {
   readonly slots: Slots;
   /** Start schedules per key, for `throttle` (and rate limits). */
   readonly rates: Rates;
+  /** Sorted listings of stored values, paged from a cursor (`listRuns`). */
+  readonly indexes: Indexes;
   /** Most recent messages of a subject, newest first (bounded by the transport's retention). */
   history(subject: string, limit: number): Promise<HistoryEntry[]>;
   deadLetters(limit: number): Promise<DeadLetter[]>;

@@ -25,8 +25,8 @@
 import { randomBytes } from 'node:crypto';
 import { ConfigError, EventValidationError, RuntimeStoppedError, coerceError } from '../../core/errors.js';
 import { defaultLogger, type Logger } from '../../core/logger.js';
-import type { Runtime } from '../../core/runtime.js';
-import type { RunStatus } from '../../core/types.js';
+import type { ListRunsQuery, Runtime } from '../../core/runtime.js';
+import type { RunRecord, RunStatus } from '../../core/types.js';
 import { metricsContentType } from '../../core/runtime.js';
 import { bearerChecker, devRefusal } from './auth.js';
 import { HttpError, parseJson, readText, type BodyLimits } from './body.js';
@@ -34,9 +34,10 @@ import { dashboardHtml } from './dashboard-html.js';
 import { crossSiteRefusal, listedOrigin, parseAllowedOrigins, preflightHeaders } from './origin.js';
 import { RunStream } from './sse.js';
 import type { HttpHandler, HttpRequest, HttpResponse } from './types.js';
-import { decodeCursor, deadLetterView, encodeCursor, isAfter, runDetail, runSummary, toJson } from './views.js';
+import { deadLetterView, runDetail, runSummary, toJson } from './views.js';
+import { cursorMember, runCursor } from '../../core/run-index.js';
 import type { FlowDescription } from '../../core/flow/describe.js';
-import { matchesRun, runFilterOf } from './run-filter.js';
+import { matchesRun, runFilterOf, type RunFilter } from './run-filter.js';
 import { functionStats, type StatsSource } from './stats.js';
 
 /** A function as `GET /functions` lists it; trigger and retries are absent where only its runs are known (`eventide dashboard`). */
@@ -232,20 +233,20 @@ export function createHttpHandler(runtime: HttpRuntime, options: HttpHandlerOpti
       methods: {
         GET: async ({ query }) => {
           const limit = intParam(query, 'limit', 50, 500);
-          const raw = query.get('cursor');
-          const cursor = raw ? decodeCursor(raw) : undefined;
-          if (raw && !cursor) throw new HttpError(400, 'INVALID_CURSOR', 'cursor is not one this API returned');
-          const all = await runtime.listRuns({
+          const cursor = query.get('cursor') || undefined;
+          if (cursor && !cursorMember(cursor)) throw new HttpError(400, 'INVALID_CURSOR', 'cursor is not one this API returned');
+          const base = {
             functionId: query.get('functionId') || undefined,
             status: statusParam(query.get('status'), 'status'),
             eventId: query.get('eventId') || undefined,
-            limit: Number.MAX_SAFE_INTEGER,
-          });
+          };
           const filter = runFilterOf(query);
-          const found = filter ? all.filter((r) => matchesRun(r, filter)) : all;
-          const from = cursor ? found.filter((r) => isAfter(r, cursor)) : found;
-          const page = from.slice(0, limit);
-          const nextCursor = from.length > limit ? encodeCursor(page[page.length - 1]) : null;
+          // One more than the page: whether there is a next page, without a count.
+          const runs = filter
+            ? await filteredRuns(runtime, base, filter, limit + 1, cursor)
+            : await runtime.listRuns({ ...base, limit: limit + 1, cursor });
+          const page = runs.slice(0, limit);
+          const nextCursor = runs.length > limit ? runCursor(page[page.length - 1]) : null;
           return json(200, { runs: page.map(runSummary), nextCursor });
         },
       },
@@ -465,4 +466,26 @@ export function createHttpHandler(runtime: HttpRuntime, options: HttpHandlerOpti
 /** A handler as is, or a new one for a runtime: what every adapter accepts. */
 export function toHandler(target: HttpRuntime | HttpHandler, options?: HttpHandlerOptions): HttpHandler {
   return 'handle' in target && typeof target.handle === 'function' ? target : createHttpHandler(target as HttpRuntime, options);
+}
+
+/**
+ * Search and time range are not indexed: pages of the index are read from the cursor and filtered until `want`
+ * runs match, the index ends, or (newest first) the runs are older than the range.
+ */
+async function filteredRuns(
+  runtime: HttpRuntime,
+  base: Omit<ListRunsQuery, 'limit' | 'cursor'>,
+  filter: RunFilter,
+  want: number,
+  cursor: string | undefined,
+): Promise<RunRecord[]> {
+  const chunk = 500;
+  const found: RunRecord[] = [];
+  for (;;) {
+    const runs = await runtime.listRuns({ ...base, limit: chunk, cursor });
+    for (const r of runs) if (matchesRun(r, filter)) found.push(r);
+    const last = runs[runs.length - 1];
+    if (found.length >= want || runs.length < chunk || (filter.from !== undefined && last.createdAt < filter.from)) return found;
+    cursor = runCursor(last);
+  }
 }

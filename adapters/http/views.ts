@@ -90,25 +90,6 @@ export function deadLetterView(d: DeadLetter & { event?: StoredEvent }): DeadLet
   return { ...rest, bytes: data?.byteLength ?? 0 };
 }
 
-/** A run's place in the newest-first order of `listRuns`: createdAt descending, then id ascending. */
-export function encodeCursor(r: { createdAt: number; id: string }): string {
-  return Buffer.from(`${r.createdAt}:${r.id}`, 'utf8').toString('base64url');
-}
-
-export function decodeCursor(cursor: string): { createdAt: number; id: string } | undefined {
-  const text = Buffer.from(cursor, 'base64url').toString('utf8');
-  const at = text.indexOf(':');
-  if (at <= 0) return undefined;
-  const createdAt = Number(text.slice(0, at));
-  const id = text.slice(at + 1);
-  return Number.isFinite(createdAt) && id ? { createdAt, id } : undefined;
-}
-
-/** True when `r` comes after the cursor in newest-first order. */
-export function isAfter(r: { createdAt: number; id: string }, c: { createdAt: number; id: string }): boolean {
-  return r.createdAt < c.createdAt || (r.createdAt === c.createdAt && r.id > c.id);
-}
-
 function replacer(_key: string, value: unknown): unknown {
   if (typeof value === 'bigint') return value.toString();
   if (value instanceof Map) return Object.fromEntries(value);

@@ -21,8 +21,9 @@ import { coerceError, serializeError } from '../errors.js';
 import type { EventideFunction } from '../function.js';
 import { settleEnded } from '../invoke.js';
 import { publishFailure } from '../on-failure.js';
+import { runListing } from '../run-index.js';
 import { apply, changeOf, newRecord, runKey } from '../run-record.js';
-import type { Delivery, KVStore, Rates, Slots, StoredValue } from '../transport.js';
+import type { Delivery, KVStore, Rates, Slots, StoreWrite, StoredValue } from '../transport.js';
 import { terminalStatuses, type RunRecord, type RunStateChange, type StoredEvent, type WaitingFor } from '../types.js';
 import type { Clock } from '../clock.js';
 import type { CompiledLimit, FlowControl, KeyOf } from './config.js';
@@ -193,7 +194,7 @@ export class Gate {
     record: RunRecord | undefined,
     stored: StoredValue | undefined,
     waitingFor: WaitingFor,
-    settle: (write: { key: string; value: Uint8Array; revision?: number }) => Promise<boolean>,
+    settle: (write: StoreWrite) => Promise<boolean>,
     delivery: Delivery,
   ): Promise<void> {
     const now = waitingFor.since;
@@ -209,7 +210,7 @@ export class Gate {
     r.waitingFor = waitingFor;
     r.nextAttemptAt = waitingFor.until;
     r.updatedAt = now;
-    const ok = await settle({ key: runKey(runId), value: encodeRecord(r), revision: stored?.revision });
+    const ok = await settle({ key: runKey(runId), value: encodeRecord(r), revision: stored?.revision, listing: runListing(r) });
     if (ok) {
       if (from !== 'waiting') this.deps.emit(changeOf(r, from, now));
       return;
@@ -241,7 +242,7 @@ export class Gate {
     r.nextAttemptAt = undefined;
     r.endedAt = r.updatedAt = now;
     if (this.fn.config.onFailure) await publishFailure(r, this.deps.publish, now);
-    const write = { key: runKey(runId), value: encodeRecord(r), revision: stored?.revision };
+    const write = { key: runKey(runId), value: encodeRecord(r), revision: stored?.revision, listing: runListing(r) };
     // An invoked child comes back once more to tell its parent (see settleEnded).
     const ok = await (r.parentRunId ? delivery.retry(0, write) : delivery.ack(write));
     if (ok) this.deps.emit(changeOf(r, from, now));

@@ -17,6 +17,7 @@ import { decode, encode } from '../codec/msgpack.js';
 import { encodeRecord } from '../codec/record.js';
 import type { EventideFunction } from '../function.js';
 import { runIdFor } from '../ids.js';
+import { runListing } from '../run-index.js';
 import { apply, changeOf, newRecord, runKey } from '../run-record.js';
 import type { Delivery, KVStore, Rates, StoreWrite, Transport } from '../transport.js';
 import type { RunRecord, RunStateChange, StoredEvent } from '../types.js';
@@ -144,7 +145,12 @@ export class IntakeGate {
     record.skipped = skipped;
     record.endedAt = now;
     const expireMs = this.deps.finishedExpireMs();
-    const ok = await delivery.ack({ key: runKey(runId), value: encodeRecord(record), ...(expireMs !== undefined ? { expireMs } : {}) });
+    const ok = await delivery.ack({
+      key: runKey(runId),
+      value: encodeRecord(record),
+      listing: runListing(record),
+      ...(expireMs !== undefined ? { expireMs } : {}),
+    });
     if (ok) this.deps.emit(changeOf(record, 'pending', now));
     else await delivery.ack(); // a record exists already: this is a copy of an event that was decided before
   }

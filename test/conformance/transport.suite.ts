@@ -6,6 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Consumer, Delivery, Transport } from '../../core/transport.js';
 import { backlogConformance } from './backlog.cases.js';
+import { indexConformance } from './index.cases.js';
 import { limitsConformance } from './limits.cases.js';
 
 export interface ConformanceOptions {
@@ -67,6 +68,7 @@ export function transportConformance({ name, create, cleanup }: ConformanceOptio
 
     limitsConformance(() => make());
     backlogConformance(() => make());
+    indexConformance(() => make());
 
     it('delivers a published message once and forgets it after ack', async () => {
       const { t, consume } = await make();

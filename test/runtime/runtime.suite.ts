@@ -26,6 +26,7 @@ import { durableCases } from './durable.cases.js';
 import { flowCases } from './flow.cases.js';
 import { intakeCases } from './intake.cases.js';
 import { invokeCases } from './invoke.cases.js';
+import { listRunsCases } from './list-runs.cases.js';
 import { valueCases } from './values.cases.js';
 
 export interface RuntimeSuiteOptions {
@@ -71,6 +72,7 @@ export function runtimeSuite({ name, transport, publishRaw, cleanup }: RuntimeSu
     invokeCases({ ns, make, settled });
     durableCases({ ns, make, settled });
     cronCases({ ns, make, settled });
+    listRunsCases({ ns, make, settled });
 
     afterEach(async () => {
       for (const rt of runtimes.splice(0)) await rt.stop({ timeoutMs: 1_000 });

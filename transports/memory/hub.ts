@@ -7,9 +7,10 @@
  */
 import type { Clock } from '../../core/clock.js';
 import { Fifo } from '../../core/lib/fifo.js';
-import type { Backlog, DeadLetter, HistoryEntry, Revision, StoredValue } from '../../core/transport.js';
+import type { Backlog, DeadLetter, HistoryEntry, Listing, Revision, StoredValue } from '../../core/transport.js';
 import { TransportError } from '../../core/transport.js';
 import { Group, type GroupHub, type Member, type Message } from './group.js';
+import { MemoryListings } from './listings.js';
 import { RateTable } from './rate-table.js';
 import { SlotTable } from './slot-table.js';
 
@@ -40,6 +41,7 @@ export class MemoryHub implements GroupHub {
   private readonly streams = new Map<string, Stream>();
   private readonly dedup = new Map<string, number>();
   private readonly kv = new Map<string, StoredValue>();
+  private readonly listings = new MemoryListings();
   private readonly channels = new Map<string, Set<(data: Uint8Array) => void>>();
   private readonly dead: DeadLetter[] = [];
   private seq = 0;
@@ -162,23 +164,31 @@ export class MemoryHub implements GroupHub {
     return this.kv.get(key);
   }
 
-  kvCreate(key: string, value: Uint8Array): Revision | undefined {
+  /** `prefix` is the namespace's, for the names of the indexes a `listing` names. */
+  kvCreate(key: string, value: Uint8Array, listing?: Listing, prefix = ''): Revision | undefined {
     if (this.kv.has(key)) return undefined;
     const revision = ++this.revision;
     this.kv.set(key, { value, revision });
+    if (listing) this.listings.list(key, listing, prefix);
     return revision;
   }
 
-  kvUpdate(key: string, value: Uint8Array, expected: Revision): Revision | undefined {
+  kvUpdate(key: string, value: Uint8Array, expected: Revision, listing?: Listing, prefix = ''): Revision | undefined {
     const current = this.kv.get(key);
     if (!current || current.revision !== expected) return undefined;
     const revision = ++this.revision;
     this.kv.set(key, { value, revision });
+    if (listing) this.listings.list(key, listing, prefix);
     return revision;
   }
 
   kvDelete(key: string): void {
     this.kv.delete(key);
+    this.listings.unlist(key);
+  }
+
+  indexPage(index: string, limit: number, after: string | undefined): string[] {
+    return this.listings.page(index, limit, after);
   }
 
   kvKeys(prefix: string): string[] {

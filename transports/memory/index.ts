@@ -18,6 +18,7 @@ import type {
   DeadLetter,
   DeliveryHandler,
   HistoryEntry,
+  Indexes,
   KVStore,
   PublishOptions,
   PublishResult,
@@ -54,6 +55,7 @@ export class MemoryTransport implements Transport {
   readonly store: KVStore;
   readonly slots: Slots;
   readonly rates: Rates;
+  readonly indexes: Indexes;
   private readonly hub: MemoryHub;
   private readonly prefix: string;
   private readonly consumers = new Set<Consumer>();
@@ -68,8 +70,8 @@ export class MemoryTransport implements Transport {
     const p = this.prefix;
     this.store = {
       get: async (key) => hubRef.kvGet(p + key),
-      create: async (key, value) => hubRef.kvCreate(p + key, value),
-      update: async (key, value, revision) => hubRef.kvUpdate(p + key, value, revision),
+      create: async (key, value, options) => hubRef.kvCreate(p + key, value, options?.listing, p),
+      update: async (key, value, revision, options) => hubRef.kvUpdate(p + key, value, revision, options?.listing, p),
       delete: async (key) => hubRef.kvDelete(p + key),
       keys: async (prefix) => hubRef.kvKeys(p + prefix).map((k) => k.slice(p.length)),
     };
@@ -83,6 +85,7 @@ export class MemoryTransport implements Transport {
       reclaim: async () => table.reclaim(p, wake),
       count: async (key) => table.count(p + key),
     };
+    this.indexes = { page: async (index, limit, after) => hubRef.indexPage(p + index, limit, after) };
     const rates = hubRef.rates;
     this.rates = {
       reserve: async (key, limit, periodMs, burst) => rates.reserve(p + key, limit, periodMs, burst),
@@ -118,9 +121,10 @@ export class MemoryTransport implements Transport {
     this.open();
     const member: Member = {
       handler,
-      write: ({ key, value, revision }) =>
-        (revision === undefined ? this.hub.kvCreate(this.prefix + key, value) : this.hub.kvUpdate(this.prefix + key, value, revision)) !==
-        undefined,
+      write: ({ key, value, revision, listing }) =>
+        (revision === undefined
+          ? this.hub.kvCreate(this.prefix + key, value, listing, this.prefix)
+          : this.hub.kvUpdate(this.prefix + key, value, revision, listing, this.prefix)) !== undefined,
       concurrency: Math.max(1, options.concurrency),
       ackWaitMs: options.ackWaitMs,
       active: 0,

@@ -134,8 +134,9 @@ export class GroupConsumer implements Consumer {
     else this.release();
   }
 
-  async write({ key, value, revision }: StoreWrite): Promise<boolean> {
-    const next = revision === undefined ? await this.store.create(key, value) : await this.store.update(key, value, revision);
+  async write(w: StoreWrite): Promise<boolean> {
+    const { key, value, revision } = w;
+    const next = revision === undefined ? await this.store.create(key, value, w) : await this.store.update(key, value, revision, w);
     return next !== undefined;
   }
 

@@ -20,6 +20,7 @@ import type {
   DeadLetter,
   DeliveryHandler,
   HistoryEntry,
+  Indexes,
   KVStore,
   PublishOptions,
   PublishResult,
@@ -51,6 +52,7 @@ import {
   subjectStreamConfig,
 } from './setup.js';
 import { NatsSlots } from './slots.js';
+import { NatsIndexes } from './sorted-index.js';
 
 export { destroyNamespace } from './setup.js';
 export { namesFor, type Names } from './names.js';
@@ -62,6 +64,7 @@ export class NatsTransport implements Transport {
   readonly store: KVStore;
   readonly slots: Slots;
   readonly rates: Rates;
+  readonly indexes: Indexes;
   readonly namespace: string;
   private readonly options: ResolvedOptions;
   private readonly names: Names;
@@ -82,16 +85,26 @@ export class NatsTransport implements Transport {
     this.namespace = this.options.namespace;
     this.names = namesFor(this.namespace);
     this.addresses = new Addresses(this.names, (subject) => this.createStream(subject));
-    this.store = new NatsKVStore({
-      nc: () => this.nc(),
-      jsm: () => {
-        this.nc();
-        return this.jsm as JetStreamManager;
-      },
-      names: this.names,
-      timeoutMs: this.options.publishTimeoutMs,
+    const indexes = new NatsIndexes({
       request: (subject, data, h, label) => this.request(subject, data, h, label),
+      stream: this.names.indexStream,
+      prefix: this.names.indexPrefix,
+      timeoutMs: this.options.publishTimeoutMs,
     });
+    this.indexes = indexes;
+    this.store = new NatsKVStore(
+      {
+        nc: () => this.nc(),
+        jsm: () => {
+          this.nc();
+          return this.jsm as JetStreamManager;
+        },
+        names: this.names,
+        timeoutMs: this.options.publishTimeoutMs,
+        request: (subject, data, h, label) => this.request(subject, data, h, label),
+      },
+      indexes,
+    );
     const limits = new LimitsBucket({
       nc: () => this.nc(),
       jsm: () => {

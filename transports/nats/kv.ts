@@ -21,11 +21,12 @@ import {
   type MsgHdrs,
   type NatsConnection,
 } from 'nats';
-import type { KVStore, Revision, StoredValue } from '../../core/transport.js';
+import type { KVStore, Listing, Revision, StoredValue, WriteOptions } from '../../core/transport.js';
 import { TransportError } from '../../core/transport.js';
 import { ackInfo } from './acks.js';
 import { ackError, readAck, requestError, WRONG_LAST_SEQUENCE } from './errors.js';
 import { decodeName, encodeName, filterBase, type Names } from './names.js';
+import type { NatsIndexes } from './sorted-index.js';
 
 export interface KvContext {
   nc(): NatsConnection;
@@ -40,18 +41,34 @@ export interface KvContext {
 }
 
 const EXPECT = 'Nats-Expected-Last-Subject-Sequence';
+/** The value's listing travels with it, so a delete or a write from another process knows which entries to take out. */
+export const LISTING = 'Eventide-Listing';
+/** Listings this process wrote last, by key: a run's next write usually comes from here, and then needs no read. */
+const LISTINGS_REMEMBERED = 10_000;
 
 /** The latest entry of a key, deleted or not; `undefined` when the key never existed (or was purged). */
 interface Latest {
   deleted: boolean;
   value: Uint8Array;
   revision: Revision;
+  listing: Listing | undefined;
+}
+
+export const listingHeader = (listing: Listing) => Buffer.from(JSON.stringify(listing), 'utf8').toString('base64url');
+
+function readListing(h: MsgHdrs | undefined): Listing | undefined {
+  const raw = h?.get(LISTING);
+  return raw ? (JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as Listing) : undefined;
 }
 
 export class NatsKVStore implements KVStore {
   private readonly getPrefix: string;
+  private readonly listings = new Map<string, Listing>();
 
-  constructor(private readonly ctx: KvContext) {
+  constructor(
+    private readonly ctx: KvContext,
+    private readonly indexes: NatsIndexes,
+  ) {
     this.getPrefix = `$JS.API.DIRECT.GET.${ctx.names.kvStream}.${ctx.names.kvPrefix}`;
   }
 
@@ -68,7 +85,7 @@ export class NatsKVStore implements KVStore {
       throw new TransportError(`NATS transport: reading key "${key}" failed: ${h.code} ${h.description}`, { code: 'NATS' });
     }
     const op = h?.get('KV-Operation');
-    return { deleted: op === 'DEL' || op === 'PURGE', value: msg.data, revision: Number(h?.get('Nats-Sequence')) };
+    return { deleted: op === 'DEL' || op === 'PURGE', value: msg.data, revision: Number(h?.get('Nats-Sequence')), listing: readListing(h) };
   }
 
   async get(key: string): Promise<StoredValue | undefined> {
@@ -77,10 +94,11 @@ export class NatsKVStore implements KVStore {
   }
 
   /** Publishes a write expecting the key at `expected` (0: never written); `undefined` when it is not. */
-  private async write(key: string, value: Uint8Array, expected: number, op?: string): Promise<Revision | undefined> {
+  private async write(key: string, value: Uint8Array, expected: number, op?: string, listing?: Listing): Promise<Revision | undefined> {
     const h = headers();
     h.set(EXPECT, String(expected));
     if (op) h.set('KV-Operation', op);
+    if (listing) h.set(LISTING, listingHeader(listing));
     let msg: Msg;
     try {
       msg = await this.ctx.request(this.ctx.names.kvPrefix + encodeName(key), value, h, `writing key "${key}"`);
@@ -95,20 +113,42 @@ export class NatsKVStore implements KVStore {
     return ack.seq;
   }
 
-  async create(key: string, value: Uint8Array): Promise<Revision | undefined> {
-    const revision = await this.write(key, value, 0);
-    if (revision !== undefined) return revision;
-    // A deleted key still has its delete marker as latest entry: creating it again is an update of that marker.
-    const e = await this.latest(key);
-    return e?.deleted ? this.write(key, value, e.revision) : undefined;
+  async create(key: string, value: Uint8Array, options?: WriteOptions): Promise<Revision | undefined> {
+    const listing = options?.listing;
+    const create = async () => {
+      const revision = await this.write(key, value, 0, undefined, listing);
+      if (revision !== undefined) return revision;
+      // A deleted key still has its delete marker as latest entry: creating it again is an update of that marker.
+      const e = await this.latest(key);
+      return e?.deleted ? this.write(key, value, e.revision, undefined, listing) : undefined;
+    };
+    if (!listing) return create();
+    // A key that does not exist has no entries to take out (a delete took its listing with it).
+    return this.remember(key, listing, await this.indexes.around(undefined, listing, create));
   }
 
-  update(key: string, value: Uint8Array, revision: Revision): Promise<Revision | undefined> {
+  async update(key: string, value: Uint8Array, revision: Revision, options?: WriteOptions): Promise<Revision | undefined> {
+    const listing = options?.listing;
     // A delete marker's revision is never handed out by get(), so updating a deleted key always conflicts.
-    return this.write(key, value, revision);
+    if (!listing) return this.write(key, value, revision);
+    const before = this.listings.get(key) ?? (await this.latest(key))?.listing;
+    return this.remember(
+      key,
+      listing,
+      await this.indexes.around(before, listing, () => this.write(key, value, revision, undefined, listing)),
+    );
+  }
+
+  private remember(key: string, listing: Listing, revision: Revision | undefined): Revision | undefined {
+    if (revision === undefined) return undefined;
+    this.listings.delete(key);
+    if (this.listings.size >= LISTINGS_REMEMBERED) this.listings.delete(this.listings.keys().next().value as string);
+    this.listings.set(key, listing);
+    return revision;
   }
 
   async delete(key: string): Promise<void> {
+    const listing = this.listings.get(key) ?? (await this.latest(key))?.listing;
     const h = headers();
     h.set('KV-Operation', 'DEL');
     let msg: Msg;
@@ -119,6 +159,9 @@ export class NatsKVStore implements KVStore {
     }
     const ack = readAck(msg);
     if (ack.error) throw ackError(ack, `deleting key "${key}"`);
+    this.listings.delete(key);
+    // After the delete: a crash between leaves an entry that points at nothing (readers skip it), never a value unlisted.
+    if (listing) await this.indexes.remove(listing.member, listing.in);
   }
 
   /**

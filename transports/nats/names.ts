@@ -9,18 +9,19 @@
  *   stream <ns>_dead       subject  <ns>.dead             dead letters, reason in headers
  *   bucket <ns>_store      (stream KV_<ns>_store)         the key-value store
  *   bucket <ns>_limits     (stream KV_<ns>_limits)        slots and start schedules (see ./limits-bucket.ts)
+ *   stream <ns>_ix         subjects <ns>.ix.>             sorted indexes of stored values (see ./sorted-index.ts)
  *   core NATS <ns>.<C>, <ns>.<C>.<topic>                 broadcast channel C, not stored
  *                          ('runs' → <ns>.runs.<function id>)
  *
  * A durable subject and a broadcast channel share the space after `<ns>.`,
  * so one name cannot be both (a stream would store every broadcast), and
- * `delayed` and `dead` are taken by the namespace itself.
+ * `delayed`, `dead` and `ix` are taken by the namespace itself.
  */
 import { createHash } from 'node:crypto';
 import { ConfigError } from '../../core/errors.js';
 import { isNamespace } from '../../core/lib/checks.js';
 
-const reserved = new Set(['delayed', 'dead']);
+const reserved = new Set(['delayed', 'dead', 'ix']);
 
 export function validateNamespace(namespace: unknown): string {
   if (!isNamespace(namespace)) {
@@ -46,6 +47,9 @@ export interface Names {
   readonly limitsBucket: string;
   readonly limitsStream: string;
   readonly limitsPrefix: string;
+  /** The stream of sorted indexes and its subjects' prefix (`<ns>.ix.`). */
+  readonly indexStream: string;
+  readonly indexPrefix: string;
   /** The stream that holds durable subject `subject`. */
   stream(subject: string): string;
   /** `<ns>.<S>`: the address of durable subject `subject`; a message's topic follows as more tokens. */
@@ -76,6 +80,8 @@ export function namesFor(namespace: string): Names {
     limitsBucket,
     limitsStream: `KV_${limitsBucket}`,
     limitsPrefix: `$KV.${limitsBucket}.`,
+    indexStream: `${ns}_ix`,
+    indexPrefix: `${ns}.ix.`,
     stream: (subject) => `${ns}_${nameToken(own('durable subject', subject))}`,
     subject: (subject) => `${ns}.${own('durable subject', subject)}`,
     channel: (channel) => `${ns}.${own('broadcast channel', channel)}`,

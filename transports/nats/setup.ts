@@ -72,6 +72,16 @@ export function streamConfigs(names: Names, r: Retention): (Partial<StreamConfig
       max_msgs: r.maxDeadLetters > 0 ? r.maxDeadLetters : -1,
       allow_direct: true,
     },
+    {
+      ...common,
+      name: names.indexStream,
+      subjects: [`${names.indexPrefix}>`],
+      // Kept as long as the values they list; readers roll each subject up into one message.
+      retention: RetentionPolicy.Limits,
+      discard: DiscardPolicy.Old,
+      allow_direct: true,
+      allow_rollup_hdrs: true,
+    },
   ];
 }
 
@@ -181,7 +191,7 @@ export async function destroyNamespace(target: string | NatsConnection, namespac
   const nc = typeof target === 'string' ? await connect({ servers: target.split(','), noAsyncTraces: true }) : target;
   try {
     const jsm = await nc.jetstreamManager();
-    const streams = new Set([names.delayed, names.dead, names.kvStream, names.limitsStream]);
+    const streams = new Set([names.delayed, names.dead, names.kvStream, names.limitsStream, names.indexStream]);
     for await (const name of jsm.streams.names(`${names.root}>`)) streams.add(name);
     for (const stream of streams) {
       try {

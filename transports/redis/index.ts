@@ -26,6 +26,7 @@ import type {
   DeadLetter,
   DeliveryHandler,
   HistoryEntry,
+  Indexes,
   KVStore,
   PublishOptions,
   PublishResult,
@@ -48,7 +49,7 @@ import { Publisher } from './publisher.js';
 import { RedisRates } from './rates.js';
 import type { ScriptedRedis } from './scripts/index.js';
 import { RedisSlots } from './slots.js';
-import { asBuffer, RedisKVStore } from './store.js';
+import { asBuffer, RedisKVStore, redisIndexes } from './store.js';
 import { Subscriptions } from './subscriptions.js';
 
 export { destroyNamespace } from './cleanup.js';
@@ -61,6 +62,7 @@ export class RedisTransport implements Transport {
   readonly store: KVStore;
   readonly slots: Slots;
   readonly rates: Rates;
+  readonly indexes: Indexes;
   readonly namespace: string;
   private readonly keys: Keys;
   private readonly options: ResolvedOptions;
@@ -84,6 +86,7 @@ export class RedisTransport implements Transport {
     this.store = new RedisKVStore(this.cmd, this.keys, this.commandTimeoutMs);
     this.slots = new RedisSlots(this.cmd, this.keys, { commandTimeoutMs: this.commandTimeoutMs, maxLen: o.publish.maxLen });
     this.rates = new RedisRates(this.cmd, this.keys, this.commandTimeoutMs);
+    this.indexes = redisIndexes(this.cmd, this.keys, this.commandTimeoutMs);
   }
 
   /** The command connection (for benchmarks and diagnostics; do not send blocking commands on it). */

@@ -13,6 +13,8 @@
  *   {ns}:kvidx                     sorted set (all scores 0): store keys, for prefix listing by lex range
  *   {ns}:kvseq                     counter: revisions, monotonic across delete/create (no ABA)
  *   {ns}:kvexp                     sorted set: store keys written with an expiry, scored by when it passes
+ *   {ns}:ixof                      hash: each listed store key's listing (msgpack { member, index… }, see scripts/lib.ts)
+ *   {ns}:ix:<index>                sorted set (all scores 0): an index's members, paged by lex range
  *   {ns}:bc:<channel>              capped stream of broadcasts { d: data }
  *   {ns}:wake                      pub/sub channel: "a delayed publish is due in N ms on <subject>"
  *   {ns}:sh:<key>                  sorted set: holders of a slot key, scored by when their lease runs out
@@ -21,7 +23,7 @@
  *   {ns}:slidx                     sorted set: slot keys, scored by their earliest lease end (what reclaim visits)
  *   {ns}:rt:<key>                  a rate key's next theoretical start (GCRA), expiring once it has passed
  *
- * Slot and rate keys come last in their names, so they need no escaping.
+ * Slot, rate and index keys come last in their names, so they need no escaping.
  */
 import { isNamespace } from '../../core/lib/checks.js';
 
@@ -73,6 +75,8 @@ export class Keys {
   readonly kvIndex: string;
   readonly kvSeq: string;
   readonly kvExpiry: string;
+  readonly listings: string;
+  readonly indexPrefix: string;
   readonly wake: string;
   private readonly subjects = new Map<string, SubjectKeys>();
 
@@ -82,6 +86,8 @@ export class Keys {
     this.kvIndex = `${this.tag}:kvidx`;
     this.kvSeq = `${this.tag}:kvseq`;
     this.kvExpiry = `${this.tag}:kvexp`;
+    this.listings = `${this.tag}:ixof`;
+    this.indexPrefix = `${this.tag}:ix:`;
     this.wake = `${this.tag}:wake`;
     this.slotLeases = `${this.tag}:slidx`;
     this.slotPrefixes = { holders: `${this.tag}:sh:`, queue: `${this.tag}:sq:`, meta: `${this.tag}:sm:` };

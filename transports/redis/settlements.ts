@@ -12,7 +12,7 @@ import type { GroupKeys, Keys, SubjectKeys } from './keys.js';
 import { Source } from './scripts/codes.js';
 import type { ScriptedRedis } from './scripts/index.js';
 import { packItems } from './scripts/items.js';
-import { asBuffer, expireOf } from './store.js';
+import { asBuffer, expireOf, packListing } from './store.js';
 import { TickBatch } from './tick-batch.js';
 
 export type CommitMode = 'ack' | 'retry';
@@ -101,6 +101,7 @@ export class Settlements {
         String(d.deliveryCount + 1),
         d.source,
         String(expireOf(write)),
+        packListing(write.listing),
       );
     }
     args.push(this.group, this.consumer, Date.now(), k.kv(''), packItems(items));

@@ -3,7 +3,7 @@
  * create and update as compare-and-set scripts (batched per tick). A lex-ordered index set makes
  * `keys(prefix)` a range read that works on Redis Cluster (no SCAN across nodes).
  */
-import type { KVStore, Revision, StoredValue, WriteOptions } from '../../core/transport.js';
+import type { Indexes, KVStore, Listing, Revision, StoredValue, WriteOptions } from '../../core/transport.js';
 import { transportError } from './connection.js';
 import type { Keys } from './keys.js';
 import { WRITE_LOST } from './scripts/codes.js';
@@ -22,6 +22,8 @@ interface Write {
   expected: Revision | '';
   /** 0: never. */
   expireMs: number;
+  /** '': unchanged. */
+  listing: Buffer | '';
 }
 
 export class RedisKVStore implements KVStore {
@@ -40,7 +42,7 @@ export class RedisKVStore implements KVStore {
       const items: (string | Buffer)[] = [];
       for (const w of batch) {
         args.push(keysOf.kv(w.key));
-        items.push(w.value, w.key, String(w.expected), String(w.expireMs));
+        items.push(w.value, w.key, String(w.expected), String(w.expireMs), w.listing);
       }
       args.push(Date.now(), keysOf.kv(''), packItems(items));
       return cmd.eventideKvWrite(...args);
@@ -61,20 +63,21 @@ export class RedisKVStore implements KVStore {
 
   async create(key: string, value: Uint8Array, options?: WriteOptions): Promise<Revision | undefined> {
     const rev = await this.writes
-      .add({ key, value: asBuffer(value), expected: '', expireMs: expireOf(options) })
+      .add({ key, value: asBuffer(value), expected: '', expireMs: expireOf(options), listing: packListing(options?.listing) })
       .catch(this.fail('create', key));
     return rev === WRITE_LOST ? undefined : rev;
   }
 
   async update(key: string, value: Uint8Array, revision: Revision, options?: WriteOptions): Promise<Revision | undefined> {
     const rev = await this.writes
-      .add({ key, value: asBuffer(value), expected: revision, expireMs: expireOf(options) })
+      .add({ key, value: asBuffer(value), expected: revision, expireMs: expireOf(options), listing: packListing(options?.listing) })
       .catch(this.fail('update', key));
     return rev === WRITE_LOST ? undefined : rev;
   }
 
   async delete(key: string): Promise<void> {
-    await this.cmd.eventideKvDelete(this.keysOf.kv(key), this.keysOf.kvIndex, this.keysOf.kvExpiry, key).catch(this.fail('delete', key));
+    const k = this.keysOf;
+    await this.cmd.eventideKvDelete(k.kv(key), k.kvIndex, k.kvExpiry, k.listings, key, k.indexPrefix).catch(this.fail('delete', key));
   }
 
   async keys(prefix: string): Promise<string[]> {
@@ -90,6 +93,21 @@ export class RedisKVStore implements KVStore {
       lower = `(${page[page.length - 1]}`;
     }
   }
+}
+
+/** A listing as the scripts read it: the msgpack array { member, index… }; '' for none (unchanged). */
+export function packListing(listing: Listing | undefined): Buffer | '' {
+  return listing ? packItems([listing.member, ...listing.in]) : '';
+}
+
+/** Pages of an index: a lex range of its sorted set, from the cursor. */
+export function redisIndexes(cmd: ScriptedRedis, keys: Keys, timeoutMs: number): Indexes {
+  return {
+    page: (index, limit, after) =>
+      cmd.zrangebylex(keys.indexPrefix + index, after === undefined ? '-' : `(${after}`, '+', 'LIMIT', 0, limit).catch((err: unknown) => {
+        throw transportError(err, `indexes.page(${JSON.stringify(index)})`, timeoutMs);
+      }),
+  };
 }
 
 /** Whole milliseconds, at least 1; 0 for none. */

@@ -22,6 +22,7 @@ import type {
   DeadLetter,
   DeliveryHandler,
   HistoryEntry,
+  Indexes,
   KVStore,
   PublishOptions,
   PublishResult,
@@ -40,7 +41,7 @@ import { sqliteRates } from './rates.js';
 import { Settlements } from './settlements.js';
 import { acquireFile, type ChangeKind, type SharedFile } from './shared-file.js';
 import { SqliteSlots } from './slots.js';
-import { KvWrites, SqliteKVStore, sweepExpired } from './store.js';
+import { KvWrites, SqliteKVStore, sqliteIndexes, sweepExpired } from './store.js';
 
 export type { SqliteTransportOptions } from './options.js';
 export { schemaVersion } from './schema.js';
@@ -56,6 +57,7 @@ class Open {
   readonly settlements: Settlements;
   readonly slots: Slots;
   readonly rates: Rates;
+  readonly indexes: Indexes;
   readonly broadcasts: Broadcasts;
 
   constructor(
@@ -69,6 +71,7 @@ class Open {
     this.settlements = new Settlements(file, new KvWrites(file, ns), this.messages);
     this.slots = new SqliteSlots(file, ns, this.messages).api(guard);
     this.rates = sqliteRates(file, ns);
+    this.indexes = sqliteIndexes(file, ns, guard);
     this.broadcasts = new Broadcasts(file, ns, (err) => o.onError(sqliteError(err, file.path, 'watch')));
     file.sweeps.set('kv', () => sweepExpired(file));
     file.sweeps.set('dedup', () => sweepDedup(file));
@@ -83,6 +86,7 @@ export class SqliteTransport implements Transport {
   readonly store: KVStore;
   readonly slots: Slots;
   readonly rates: Rates;
+  readonly indexes: Indexes;
   private readonly options: ResolvedOptions;
   private parts: Open | undefined;
   private readonly consumers = new Set<SqliteConsumer>();
@@ -114,6 +118,7 @@ export class SqliteTransport implements Transport {
       reserve: (...a) => on((p) => p.rates.reserve(...a)),
       take: (...a) => on((p) => p.rates.take(...a)),
     };
+    this.indexes = { page: (...a) => on((p) => p.indexes.page(...a)) };
   }
 
   /** The file this transport is on (absolute, or ':memory:'). */

@@ -138,6 +138,18 @@ const migrations: string[] = [
     PRIMARY KEY (ns, key)
   ) WITHOUT ROWID;
   `,
+  // 1 → 2: sorted listings of stored values (core/transport-index.ts); a page is a range of the primary key,
+  // and a value's rows are found by its key when it is written again, deleted or swept.
+  `
+  CREATE TABLE listings (
+    ns TEXT NOT NULL,
+    idx TEXT NOT NULL,
+    member TEXT NOT NULL,
+    key TEXT NOT NULL,
+    PRIMARY KEY (ns, idx, member)
+  ) WITHOUT ROWID;
+  CREATE INDEX listings_by_key ON listings (ns, key);
+  `,
 ];
 
 /** The schema version this code writes and reads. */

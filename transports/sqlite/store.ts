@@ -9,7 +9,7 @@
  * the new one. Keys are the table's primary key after the namespace, so
  * `keys(prefix)` is a range of that index, not a scan.
  */
-import type { KVStore, Revision, StoreWrite, StoredValue, WriteOptions } from '../../core/transport.js';
+import type { Indexes, KVStore, Listing, Revision, StoreWrite, StoredValue, WriteOptions } from '../../core/transport.js';
 import type { SharedFile } from './shared-file.js';
 
 export const asBuffer = (data: Uint8Array): Buffer =>
@@ -44,6 +44,7 @@ export class KvWrites {
          WHERE kv.expires_at IS NOT NULL AND kv.expires_at <= ?`,
       )
       .run(this.ns, key, asBuffer(value), revision, expires, now);
+    if (changes > 0 && options?.listing) this.list(key, options.listing);
     return changes > 0 ? revision : undefined;
   }
 
@@ -56,7 +57,19 @@ export class KvWrites {
          WHERE ns = ? AND key = ? AND revision = ? AND (expires_at IS NULL OR expires_at > ?)`,
       )
       .run(asBuffer(value), revision, expires, this.ns, key, expected, now);
+    if (changes > 0 && options?.listing) this.list(key, options.listing);
     return changes > 0 ? revision : undefined;
+  }
+
+  /** Replaces the key's listing rows, in the write's transaction. */
+  private list(key: string, listing: Listing): void {
+    this.unlist(key);
+    const insert = this.file.stmt(`INSERT OR REPLACE INTO listings (ns, idx, member, key) VALUES (?, ?, ?, ?)`);
+    for (const idx of listing.in) insert.run(this.ns, idx, listing.member, key);
+  }
+
+  unlist(key: string): void {
+    this.file.stmt(`DELETE FROM listings WHERE ns = ? AND key = ?`).run(this.ns, key);
   }
 
   /** A settlement's write: true when it won. */
@@ -69,13 +82,14 @@ export class SqliteKVStore implements KVStore {
   readonly expires = true;
   private readonly createInBatch;
   private readonly updateInBatch;
+  private readonly writes: KvWrites;
 
   constructor(
     private readonly file: SharedFile,
     private readonly ns: string,
     private readonly guard: <T>(what: string, work: () => T) => Promise<T>,
   ) {
-    const writes = new KvWrites(file, ns);
+    const writes = (this.writes = new KvWrites(file, ns));
     this.createInBatch = (key: string, value: Uint8Array, options: WriteOptions | undefined) =>
       writes.create(key, value, options, Date.now());
     this.updateInBatch = (key: string, value: Uint8Array, revision: Revision, options: WriteOptions | undefined) =>
@@ -100,7 +114,10 @@ export class SqliteKVStore implements KVStore {
   }
 
   delete(key: string): Promise<void> {
-    return this.file.write('store.delete', () => void this.file.stmt(`DELETE FROM kv WHERE ns = ? AND key = ?`).run(this.ns, key));
+    return this.file.write('store.delete', () => {
+      this.file.stmt(`DELETE FROM kv WHERE ns = ? AND key = ?`).run(this.ns, key);
+      this.writes.unlist(key);
+    });
   }
 
   keys(prefix: string): Promise<string[]> {
@@ -120,10 +137,36 @@ export class SqliteKVStore implements KVStore {
   }
 }
 
-/** Deletes values past their expiry, a batch at a time, so a sweep never holds the write lock for long. */
+/** Pages of one index: a range of the listings' primary key. */
+export function sqliteIndexes(file: SharedFile, ns: string, guard: <T>(what: string, work: () => T) => Promise<T>): Indexes {
+  return {
+    page: (index, limit, after) =>
+      guard(
+        'indexes.page',
+        () =>
+          file
+            .stmt(`SELECT member FROM listings WHERE ns = ? AND idx = ? AND member > ? ORDER BY member LIMIT ?`)
+            .pluck()
+            .all(ns, index, after ?? '', limit) as string[],
+      ),
+  };
+}
+
+/**
+ * Deletes values past their expiry with their listings, a batch at a time, so a sweep never holds the write
+ * lock for long (a sweep runs inside one of the file's write transactions).
+ */
 export function sweepExpired(file: SharedFile): boolean {
-  return (
-    file.stmt(`DELETE FROM kv WHERE id IN (SELECT id FROM kv WHERE expires_at IS NOT NULL AND expires_at <= ? LIMIT 1000)`).run(Date.now())
-      .changes === 1000
-  );
+  const due = file.stmt(`SELECT id, ns, key FROM kv WHERE expires_at IS NOT NULL AND expires_at <= ? LIMIT 1000`).all(Date.now()) as {
+    id: number;
+    ns: string;
+    key: string;
+  }[];
+  const unlist = file.stmt(`DELETE FROM listings WHERE ns = ? AND key = ?`);
+  const remove = file.stmt(`DELETE FROM kv WHERE id = ?`);
+  for (const row of due) {
+    unlist.run(row.ns, row.key);
+    remove.run(row.id);
+  }
+  return due.length === 1000;
 }

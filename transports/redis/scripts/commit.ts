@@ -15,9 +15,10 @@ import { CAS_WRITE, OWNED, READ_ENTRY, REQUEUE } from './lib.js';
 export const commit = {
   lua: `
 -- KEYS: 1 key index, 2 revision counter, 3 expiry set, 4 subject stream, 5 group retry set, 6 group retry stream, 7.. one value hash per commit
--- ARGV: 1 group, 2 consumer, 3 the writer's clock (ms), 4 prefix of value hashes, 5 the items (see items.ts), per commit 10 values:
+-- ARGV: 1 group, 2 consumer, 3 the writer's clock (ms), 4 prefix of value hashes, 5 the items (see items.ts), per commit 11 values:
 --       value, key (as the core names it), expected revision ('' creates), 'ack' or 'retry', entry id, times delivered (lease check),
---       delay ms, next delivery count, '1' when it came from the retry stream (Source in codes.ts), expire ms of the value ('' or 0: never)
+--       delay ms, next delivery count, '1' when it came from the retry stream (Source in codes.ts), expire ms of the value ('' or 0: never),
+--       listing of the value ('': unchanged)
 -- Returns one revision per commit, 0 when its compare-and-set lost (WRITE_LOST in codes.ts).
 ${OWNED}
 ${READ_ENTRY}
@@ -28,11 +29,11 @@ local group, consumer = ARGV[1], ARGV[2]
 local out = {}
 -- Acks are gathered and made with one XACK per stream (and one XDEL for the retry stream) at the end.
 local acked, retried = {}, {}
-begin(KEYS[2], #KEYS - 6)
+begin(KEYS[2], #KEYS - 6, ARGV[4])
 for i = 7, #KEYS do
-  local a = (i - 7) * 10
+  local a = (i - 7) * 11
   local expected, fromRetry, entry = items[a + 3], items[a + 9], items[a + 5]
-  local rev = write(KEYS[i], items[a + 1], items[a + 2], expected, items[a + 10], ARGV[3])
+  local rev = write(KEYS[i], items[a + 1], items[a + 2], expected, items[a + 10], ARGV[3], items[a + 11])
   if rev > 0 then
     local source = KEYS[4]
     if fromRetry == '1' then source = KEYS[6] end

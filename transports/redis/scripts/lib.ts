@@ -62,24 +62,65 @@ end
 `;
 
 /**
+ * Listings (core/transport-index.ts): a key's listing is kept in the hash `{ns}:ixof` as the msgpack
+ * array { member, index… } the client packed; each index is a sorted set `{ns}:ix:<index>` of members,
+ * all scored 0, so a page is a ZRANGEBYLEX from a cursor.
+ *
+ * - `list(ixOf, ixPrefix, key, listing)` replaces the key's listing ('' or nil: unchanged), touching
+ *   only the indexes that differ;
+ * - `unlist(ixOf, ixPrefix, key)` takes the key out of every index it was in.
+ */
+export const LISTINGS = `
+local function list(ixOf, ixPrefix, key, listing)
+  if listing == nil or listing == '' then return end
+  local n = cmsgpack.unpack(listing)
+  local had = {}
+  local old = redis.call('HGET', ixOf, key)
+  if old then
+    local o = cmsgpack.unpack(old)
+    local keep = {}
+    if o[1] == n[1] then for j = 2, #n do keep[n[j]] = true end end
+    for j = 2, #o do
+      if keep[o[j]] then had[o[j]] = true else redis.call('ZREM', ixPrefix .. o[j], o[1]) end
+    end
+  end
+  for j = 2, #n do
+    if not had[n[j]] then redis.call('ZADD', ixPrefix .. n[j], 0, n[1]) end
+  end
+  redis.call('HSET', ixOf, key, listing)
+end
+local function unlist(ixOf, ixPrefix, key)
+  local old = redis.call('HGET', ixOf, key)
+  if not old then return end
+  local o = cmsgpack.unpack(old)
+  for j = 2, #o do redis.call('ZREM', ixPrefix .. o[j], o[1]) end
+  redis.call('HDEL', ixOf, key)
+end
+`;
+
+/**
  * The store's compare-and-set writes, for a script that makes `n` of them:
  *
- * - `begin(counter, n)` takes `n` revisions from the namespace counter in one INCRBY (a write that
+ * - `begin(counter, n, kvPrefix)` takes `n` revisions from the namespace counter in one INCRBY (a write that
  *   loses leaves a gap; revisions only need to be unique and rising);
- * - `write(hash, value, key, expected, expireMs, now)` writes one key ('' expected creates) and
+ * - `write(hash, value, key, expected, expireMs, now, listing)` writes one key ('' expected creates) and
  *   returns its new revision, or 0 (WRITE_LOST in codes.ts) when it lost. With `expireMs`, Redis deletes the value that long
  *   after (PEXPIRE) and the key goes into the expiry set, scored by the writer's clock (`now`); a
- *   write without it makes the value permanent again;
+ *   write without it makes the value permanent again. A write that wins moves its listing with it (LISTINGS);
  * - `finish(index, expiry, now, kvPrefix)`, once at the end, adds the new keys to the key index and
  *   the expiring ones to the expiry set (one ZADD each for the whole call: per-write calls were most
  *   of a batch's time in Redis), then takes due keys out of the key index.
  */
-export const CAS_WRITE = `
+export const CAS_WRITE = `${LISTINGS}
 local nextRev, indexAdds, expiryAdds = 0, {}, {}
-local function begin(counter, n)
+local ixOf, ixPrefix = '', ''
+local function begin(counter, n, kvPrefix)
   if n > 0 then nextRev = redis.call('INCRBY', counter, n) - n + 1 end
+  -- '{ns}:kv:' → '{ns}:': the listings' keys share the namespace's hash tag (keys.ts).
+  local base = string.sub(kvPrefix, 1, #kvPrefix - 3)
+  ixOf, ixPrefix = base .. 'ixof', base .. 'ix:'
 end
-local function write(hash, value, key, expected, expireMs, now)
+local function write(hash, value, key, expected, expireMs, now, listing)
   local rev = nextRev
   nextRev = nextRev + 1
   if expected == '' then
@@ -100,6 +141,7 @@ local function write(hash, value, key, expected, expireMs, now)
     -- A new hash has no expiry to clear.
     redis.call('PERSIST', hash)
   end
+  list(ixOf, ixPrefix, key, listing)
   return rev
 end
 -- Keys of the expiry set that are due leave the key index, a few for each expiring write of the call,
@@ -112,7 +154,10 @@ local function finish(index, expiry, now, kvPrefix)
   redis.call('ZADD', expiry, unpack(expiryAdds))
   local due = redis.call('ZRANGEBYSCORE', expiry, '-inf', now, 'LIMIT', 0, 2 * #expiryAdds + 8)
   for _, key in ipairs(due) do
-    if redis.call('EXISTS', kvPrefix .. key) == 0 then redis.call('ZREM', index, key) end
+    if redis.call('EXISTS', kvPrefix .. key) == 0 then
+      redis.call('ZREM', index, key)
+      unlist(ixOf, ixPrefix, key)
+    end
     redis.call('ZREM', expiry, key)
   end
 end
