@@ -24,6 +24,7 @@ import { until } from '../conformance/transport.suite.js';
 import { flowCases } from './flow.cases.js';
 import { intakeCases } from './intake.cases.js';
 import { valueCases } from './values.cases.js';
+import { watchCases } from './watch.cases.js';
 
 export interface RuntimeSuiteOptions {
   name: string;
@@ -65,6 +66,7 @@ export function runtimeSuite({ name, transport, publishRaw, cleanup }: RuntimeSu
     valueCases({ ns, make, settled });
     flowCases({ ns, make, settled });
     intakeCases({ ns, make, settled });
+    watchCases({ ns, make, settled });
 
     afterEach(async () => {
       for (const rt of runtimes.splice(0)) await rt.stop({ timeoutMs: 1_000 });

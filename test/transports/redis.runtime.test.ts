@@ -1,6 +1,7 @@
 import { createRedisTransport, destroyNamespace } from '../../transports/redis/index.js';
 import { crashSuite } from '../process/crash.suite.js';
 import { flowProcessSuite } from '../process/flow.suite.js';
+import { sseRestartSuite } from '../process/sse-restart.suite.js';
 import { runtimeSuite } from '../runtime/runtime.suite.js';
 
 const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -18,3 +19,4 @@ runtimeSuite({
 });
 crashSuite({ name: 'redis', url, cleanup });
 flowProcessSuite({ name: 'redis', url, cleanup });
+sseRestartSuite({ name: 'redis', url, cleanup });

@@ -1,6 +1,7 @@
 import { createSqliteTransport } from '../../transports/sqlite/index.js';
 import { crashSuite } from '../process/crash.suite.js';
 import { flowProcessSuite } from '../process/flow.suite.js';
+import { sseRestartSuite } from '../process/sse-restart.suite.js';
 import { runtimeSuite } from '../runtime/runtime.suite.js';
 import { fileFor, removeFile, urlFor } from './sqlite.fixture.js';
 
@@ -19,3 +20,4 @@ runtimeSuite({
 const shared = fileFor(`process_${process.pid}`);
 crashSuite({ name: 'sqlite', url: `sqlite://${shared}`, cleanup: () => removeFile(shared) });
 flowProcessSuite({ name: 'sqlite', url: `sqlite://${shared}`, cleanup: () => removeFile(shared) });
+sseRestartSuite({ name: 'sqlite', url: `sqlite://${shared}`, cleanup: () => removeFile(shared) });
