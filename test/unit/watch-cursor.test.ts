@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { WatchGap } from '../../core/transport.js';
-import { WatchCursor } from '../../core/watch-cursor.js';
+import { WatchCursor } from '../../core/lib/watch-cursor.js';
 
 function cursor(after: string | undefined, consecutive = true) {
   const gaps: WatchGap[] = [];

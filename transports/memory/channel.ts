@@ -5,7 +5,7 @@
  * synchronous step, so nothing falls between the two.
  */
 import { Fifo } from '../../core/lib/fifo.js';
-import { WatchCursor } from '../../core/watch-cursor.js';
+import { WatchCursor } from '../../core/lib/watch-cursor.js';
 import type { WatchOptions } from '../../core/transport.js';
 
 type Listener = (data: Uint8Array, position: string) => void;

@@ -11,7 +11,7 @@
 import { headers, nuid, type Consumer, type ConsumerMessages, type JetStreamManager, type NatsConnection } from 'nats';
 import { settledWithin } from '../../core/lib/bounded.js';
 import type { WatchOptions } from '../../core/transport.js';
-import { WatchCursor } from '../../core/watch-cursor.js';
+import { WatchCursor } from '../../core/lib/watch-cursor.js';
 import type { Addresses } from './addresses.js';
 import { ackError, readAck, requestError } from './errors.js';
 import { encodeName, MSG_ID, type Names } from './names.js';

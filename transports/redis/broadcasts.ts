@@ -7,7 +7,7 @@
  * trimmed past it). Each watch reads on its own blocking connection from the
  * last entry it saw, also across a dropped connection.
  */
-import { WatchCursor } from '../../core/watch-cursor.js';
+import { WatchCursor } from '../../core/lib/watch-cursor.js';
 import type { WatchOptions } from '../../core/transport.js';
 import { openSideConnection, type RedisClient } from './connection.js';
 import { fieldMap, nextBackoff, type StreamReply } from './streams.js';

@@ -11,7 +11,7 @@
  * shared by every channel of the file, so only that floor tells a watcher
  * behind it that it missed some.
  */
-import { WatchCursor } from '../../core/watch-cursor.js';
+import { WatchCursor } from '../../core/lib/watch-cursor.js';
 import type { WatchOptions } from '../../core/transport.js';
 import type { SharedFile } from './shared-file.js';
 import { asBuffer } from './store.js';

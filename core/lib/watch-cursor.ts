@@ -11,7 +11,7 @@
  * its connection was down. One whose positions only rise (SQLite, shared by
  * every channel of a file) says what it lost at `begin` instead.
  */
-import type { Position, WatchGap, WatchOptions } from './transport.js';
+import type { Position, WatchGap, WatchOptions } from '../transport.js';
 
 export class WatchCursor {
   private last: number;
