@@ -87,7 +87,12 @@ export type {
   HistoryEntry,
   DeadLetter,
   Unsubscribe,
+  Position,
+  WatchGap,
+  WatchOptions,
+  Watching,
 } from './core/transport.js';
+export type { RunWatchListener } from './core/run-watch.js';
 export type { StandardSchemaV1, SchemaMap } from './core/schema.js';
 
 /** A transport by configuration: `{ kind: 'redis', url, maxLen }`, `{ kind: 'nats', servers }`, `{ kind: 'memory' }`. */

@@ -17,8 +17,11 @@ import type { RunStateChange } from './types.js';
 /** How long run-state changes gather before one broadcast carries them. */
 export const BROADCAST_WINDOW_MS = 5;
 
+/** Each broadcast starts with its runtime's origin mark, this long. */
+const ORIGIN_BYTES = 16;
+
 export class BroadcastWindow {
-  private readonly origin = Buffer.from(newEventId().slice(-16), 'latin1');
+  private readonly origin = Buffer.from(newEventId().slice(-ORIGIN_BYTES), 'latin1');
   private readonly outbox: RunStateChange[] = [];
   private timer: ReturnType<typeof setTimeout> | undefined;
 
@@ -58,12 +61,18 @@ export class BroadcastWindow {
   received(bytes: Uint8Array): RunStateChange[] | undefined {
     const origin = this.origin;
     if (bytes.length <= origin.length || Buffer.compare(origin, bytes.subarray(0, origin.length)) === 0) return undefined;
-    let changes: unknown;
-    try {
-      changes = decode(bytes.subarray(origin.length));
-    } catch {
-      return undefined; // a malformed broadcast is not ours to fail over
-    }
-    return Array.isArray(changes) ? (changes as RunStateChange[]) : undefined;
+    return changesOf(bytes);
   }
+}
+
+/** The changes any runtime's broadcast carries (its origin mark skipped); `undefined` for anything malformed. */
+export function changesOf(bytes: Uint8Array): RunStateChange[] | undefined {
+  if (bytes.length <= ORIGIN_BYTES) return undefined;
+  let changes: unknown;
+  try {
+    changes = decode(bytes.subarray(ORIGIN_BYTES));
+  } catch {
+    return undefined; // a malformed broadcast is not ours to fail over
+  }
+  return Array.isArray(changes) ? (changes as RunStateChange[]) : undefined;
 }

@@ -42,8 +42,12 @@ import {
   type TransportOption,
   type TransportResolver,
   type Unsubscribe,
+  type WatchOptions,
+  type Watching,
+  watching,
 } from './transport.js';
 import { attr, type TraceSpan, type Tracer, type TracingOption } from './tracing.js';
+import { watchRuns, type RunWatchListener } from './run-watch.js';
 import { terminalStatuses, type RunRecord, type RunStateChange, type RuntimeEvents, type StoredEvent } from './types.js';
 
 export type { ListedEvent, ListRunsQuery, ReplayQuery } from './inspect.js';
@@ -448,6 +452,24 @@ export class Runtime<Events extends EventMap = EventMap> {
     return () => {
       this.emitter.off(event, safe);
     };
+  }
+
+  /**
+   * Run-state changes of every process of the namespace, each with a position; pass one back as `after` (with
+   * `onGap`) to resume where a watcher left off, also from another process or after a restart, within the
+   * transport's window. Resolves once live, to a function that stops it (its `position`: where it began).
+   */
+  async watch(listener: RunWatchListener, options?: WatchOptions): Promise<Watching> {
+    if (this.phase === 'stopping' || this.phase === 'stopped') throw new RuntimeStoppedError('the runtime is stopped: watch() is refused');
+    const transport = this.transport ?? (await this.connect());
+    const w = await watchRuns(transport, listener, options, (e) =>
+      this.logger.error('a run watcher threw; the watch goes on', { error: coerceError(e).message }),
+    );
+    this.unwatch.push(w);
+    return watching(() => {
+      this.unwatch = this.unwatch.filter((un) => un !== w);
+      return w();
+    }, w.position);
   }
 
   /** A change made in this process: its listeners hear it now, other processes a few milliseconds later (see BroadcastWindow). */

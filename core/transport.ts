@@ -17,8 +17,13 @@
  *   with the writes that carry them, paged from a cursor (run queries);
  * - `history` of a subject, newest first, so events can be listed as facts;
  * - `backlog` of a group and the count of dead letters, for metrics;
- * - non-durable `broadcast` / `watch` for run-state changes (each broadcast
- *   may name a topic, the function it is about; a watch sees every topic).
+ * - `broadcast` / `watch` for run-state changes (each broadcast may name a
+ *   topic, the function it is about; a watch sees every topic). Each
+ *   broadcast gets a position in its channel, and a watch may resume after
+ *   one: what was broadcast since is replayed from a bounded window, then the
+ *   watch goes live, with no gap and no duplicate at the junction. A position
+ *   that has left the window is reported (`onGap`), never passed over in
+ *   silence.
  *
  * What it deliberately leaves out: functions, runs, steps, retries policy,
  * fan-out, encoding. Those live in `core/` once, above this seam. A transport
@@ -169,6 +174,37 @@ export interface KVStore {
 export type Unsubscribe = () => void | Promise<void>;
 
 /**
+ * Where a broadcast sits in its channel: opaque to the core, increasing in
+ * the order broadcasts are seen (each transport's is a decimal counter:
+ * consecutive on memory, NATS and Redis, rising on SQLite).
+ */
+export type Position = string;
+
+/** Broadcasts after a watcher's position that it will never see: they left the window, or the position is not this channel's. */
+export interface WatchGap {
+  /** The position the watcher had: the one it resumed after, or the last it was given. */
+  after: Position;
+  /** 'expired': some broadcasts after it left the window; 'unknown': no broadcast of this channel ever had it (another namespace or server, or the channel was deleted since). */
+  reason: 'expired' | 'unknown';
+}
+
+/**
+ * From where a watch starts: without `after`, with the next broadcast; with
+ * it, with the first broadcast after it still held, and then live. Resuming
+ * needs `onGap`: it is told, before any broadcast that follows a gap, that
+ * some are missing (also when a watcher falls behind the window later on).
+ */
+export type WatchOptions = { after?: undefined; onGap?: (gap: WatchGap) => void } | { after: Position; onGap: (gap: WatchGap) => void };
+
+/** What `watch` resolves to: call it to stop. `position` is where the watch began: `after`, or the channel's newest position then. */
+export type Watching = Unsubscribe & { readonly position: Position };
+
+/** Makes the value `watch` resolves to. */
+export function watching(stop: Unsubscribe, position: Position): Watching {
+  return Object.assign(() => stop(), { position });
+}
+
+/**
  * A transport named by configuration instead of given as an instance: the
  * `kind` picks the transport, every other field is that transport's option.
  */
@@ -230,9 +266,13 @@ export interface Transport {
   deadLetterCount(): Promise<number>;
   /** What `group` has yet to settle of `subject` (zeros for a group not made yet). For metrics: read at scrape time, not per message. */
   backlog(subject: string, group: string): Promise<Backlog>;
-  /** `topic`, like a publish's, may go into the broadcast's address; it never narrows who sees it. */
+  /**
+   * Appends to the channel's window (see WatchOptions). `topic`, like a publish's, may go into the
+   * broadcast's address; it never narrows who sees it.
+   */
   broadcast(channel: string, data: Uint8Array, topic?: string): Promise<void>;
-  watch(channel: string, listener: (data: Uint8Array) => void): Promise<Unsubscribe>;
+  /** Hands `listener` each broadcast with its position, in order; resolves once it is live (see WatchOptions). */
+  watch(channel: string, listener: (data: Uint8Array, position: Position) => void, options?: WatchOptions): Promise<Watching>;
 }
 
 /** Thrown by a transport when it refuses work it cannot hold (queue limits, closed connection). */

@@ -67,6 +67,7 @@ export async function outsideHttpRuntime(connection: Connection, reader: Runtime
   return {
     send: (events) => reader.send(events),
     on: (event, listener) => reader.on(event, listener),
+    watch: (listener, options) => reader.watch(listener, options),
     getRun: (id) => reader.getRun(id),
     listRuns: async (query) => note(await reader.listRuns(query)),
     listEvents: (query) => reader.listEvents(query),

@@ -54,7 +54,10 @@ export interface FunctionView {
 }
 
 /** The Runtime methods the handler uses. */
-export type HttpRuntime = Pick<Runtime, 'send' | 'on' | 'getRun' | 'listRuns' | 'listEvents' | 'deadLetters' | 'replay' | 'cancel'> & {
+export type HttpRuntime = Pick<
+  Runtime,
+  'send' | 'on' | 'watch' | 'getRun' | 'listRuns' | 'listEvents' | 'deadLetters' | 'replay' | 'cancel'
+> & {
   listFunctions(): FunctionView[];
   /** The Prometheus text of `GET /metrics`; without it (a dashboard outside the service) the route answers 404. */
   metrics?(): Promise<string>;
@@ -77,8 +80,6 @@ export interface HttpHandlerOptions {
    * other origin gets any CORS header, and a write from one is refused (403). Default: none.
    */
   allowedOrigins?: string[];
-  /** Run changes kept for `Last-Event-ID` resumption. Default 1024. */
-  streamBufferSize?: number;
   /** Heartbeat comment interval on `/stream`. Default 15 s. */
   heartbeatMs?: number;
   /** Open `/stream` connections allowed at once. Default 100; more → 503. */
@@ -184,10 +185,10 @@ export function createHttpHandler(runtime: HttpRuntime, options: HttpHandlerOpti
   const limits: BodyLimits = { maxBytes: maxBodyBytes, timeoutMs: bodyTimeoutMs };
   const allowedOrigins = parseAllowedOrigins(options.allowedOrigins);
   const logger = options.logger ?? defaultLogger;
-  const stream = new RunStream((listener) => runtime.on('run', listener), {
-    bufferSize: options.streamBufferSize ?? 1024,
+  const stream = new RunStream((listener, o) => runtime.watch(listener, o), {
     heartbeatMs: options.heartbeatMs ?? 15_000,
     maxStreams: options.maxStreams ?? 100,
+    onError: (e) => logger.warn('a /stream client could not be watched; it will reconnect', { error: coerceError(e).message }),
   });
 
   const readJson = async (ctx: Ctx): Promise<unknown> => parseJson(await readText(ctx.request, limits, ctx.header('content-length')));

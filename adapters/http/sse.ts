@@ -1,49 +1,52 @@
 /**
  * @module
- * Run-state changes as Server-Sent Events. One subscription to
- * `runtime.on('run')` per handler numbers every change (1, 2, 3, …) and keeps
- * the last `bufferSize` in a ring, so a client that reconnects with
- * `Last-Event-ID: n` gets every change after n without a gap. When n has
- * already left the ring (or belongs to an earlier handler: n is ahead of the
- * counter), the client gets `event: reset` and should reload what it shows.
+ * Run-state changes as Server-Sent Events. Each stream is a `runtime.watch`
+ * of its own, and each change's `id:` is its position on the transport, so a
+ * client that reconnects with `Last-Event-ID` resumes where it left off from
+ * the transport's window: after a dropped connection, from another server
+ * process, or after this one restarted. A position the window no longer
+ * holds (or never had: another namespace or server) gets `event: reset`
+ * first, and the client should reload what it shows; what the window still
+ * holds follows.
  *
  * Wire format, per stream:
  *   retry: 2000
- *   id: <current>  event: hello  data: {"lastEventId":<current>}   (first)
- *   id: <n>        event: run    data: <RunStateChange as JSON>    (each change)
- *   event: reset   data: {"lastEventId":<current>}                  (gap on resume)
- *   : ping                                                          (heartbeat)
+ *   id: <position>  event: hello  data: {"lastEventId":"<position>"}  (first, unless resuming)
+ *   id: <position>  event: reset  data: {"lastEventId":"<position>","reason":"expired"|"unknown"}  (a gap)
+ *   id: <position>  event: run    data: <RunStateChange as JSON>      (each change)
+ *   : ping                                                            (heartbeat)
  */
+import type { Position, WatchGap, WatchOptions, Watching } from '../../core/transport.js';
 import type { RunStateChange } from '../../core/types.js';
 import type { StreamSink } from './types.js';
 
+export type WatchRuns = (listener: (change: RunStateChange, position: Position) => void, options?: WatchOptions) => Promise<Watching>;
+
 export interface RunStreamOptions {
-  bufferSize: number;
   heartbeatMs: number;
   maxStreams: number;
+  /** Told when a stream's watch could not start (the client is ended and reconnects). */
+  onError: (e: unknown) => void;
 }
 
-interface Entry {
-  id: number;
-  frame: string;
+interface Client {
+  sink: StreamSink;
+  stop?: () => unknown;
+  closed: boolean;
 }
+
+const frame = (id: Position | undefined, event: string, data: unknown) =>
+  `${id === undefined ? '' : `id: ${id}\n`}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 
 export class RunStream {
-  private counter = 0;
-  private readonly ring: (Entry | undefined)[];
-  private readonly clients = new Set<StreamSink>();
+  private readonly clients = new Set<Client>();
   private heartbeat: NodeJS.Timeout | undefined;
   private closed = false;
 
   constructor(
-    subscribe: (listener: (change: RunStateChange) => void) => () => void,
+    private readonly watch: WatchRuns,
     private readonly options: RunStreamOptions,
-  ) {
-    this.ring = new Array<Entry | undefined>(options.bufferSize);
-    this.unsubscribe = subscribe((change) => this.publish(change));
-  }
-
-  private readonly unsubscribe: () => void;
+  ) {}
 
   get size(): number {
     return this.clients.size;
@@ -53,79 +56,89 @@ export class RunStream {
     return this.clients.size >= this.options.maxStreams;
   }
 
-  private publish(change: RunStateChange): void {
-    const id = ++this.counter;
-    const frame = `id: ${id}\nevent: run\ndata: ${JSON.stringify(change)}\n\n`;
-    this.ring[id % this.ring.length] = { id, frame };
-    for (const client of this.clients) this.send(client, frame);
-  }
-
-  private send(client: StreamSink, chunk: string): void {
-    try {
-      client.write(chunk);
-    } catch {
-      this.detach(client);
-    }
-  }
-
-  /** The frames after `lastEventId`, or `undefined` when some of them are gone. */
-  private since(lastEventId: number): string[] | undefined {
-    if (lastEventId > this.counter) return undefined;
-    const oldest = Math.max(1, this.counter - this.ring.length + 1);
-    if (lastEventId < oldest - 1) return undefined;
-    const out: string[] = [];
-    for (let id = lastEventId + 1; id <= this.counter; id++) {
-      const e = this.ring[id % this.ring.length];
-      if (!e || e.id !== id) return undefined;
-      out.push(e.frame);
-    }
-    return out;
-  }
-
-  /** Attaches a client; replays from `lastEventId` when given. Synchronous, so no change can slip between replay and live. */
+  /** Attaches a client: counts at once, writes once its watch is placed (resumed after `lastEventId` when given). */
   attach(sink: StreamSink, signal: AbortSignal, lastEventId: string | undefined): void {
     if (this.closed) {
       sink.end();
       return;
     }
-    const current = this.counter;
-    let head = `retry: 2000\n\n`;
-    const resumeFrom = lastEventId !== undefined && /^\d+$/.test(lastEventId.trim()) ? Number(lastEventId.trim()) : undefined;
-    if (resumeFrom === undefined) head += `id: ${current}\nevent: hello\ndata: ${JSON.stringify({ lastEventId: current })}\n\n`;
-    else {
-      const missed = this.since(resumeFrom);
-      if (missed) head += missed.join('');
-      else head += `id: ${current}\nevent: reset\ndata: ${JSON.stringify({ lastEventId: current })}\n\n`;
-    }
-    sink.write(head);
-    if (signal.aborted) return;
-    this.clients.add(sink);
-    signal.addEventListener('abort', () => this.detach(sink), { once: true });
+    const client: Client = { sink, closed: false };
+    this.clients.add(client);
+    signal.addEventListener('abort', () => this.detach(client), { once: true });
+    if (signal.aborted) return this.detach(client);
+    this.send(client, 'retry: 2000\n\n');
     this.heartbeat ??= setInterval(() => {
       for (const c of this.clients) this.send(c, ': ping\n\n');
     }, this.options.heartbeatMs);
     this.heartbeat.unref?.();
+    void this.start(client, lastEventId?.trim() || undefined);
   }
 
-  private detach(sink: StreamSink): void {
-    this.clients.delete(sink);
+  private async start(client: Client, after: Position | undefined): Promise<void> {
+    // Until the watch is placed, what it hands on waits here, behind the frame that says where the stream begins.
+    let held: string[] | undefined = [];
+    let gap: WatchGap | undefined;
+    const write = (chunk: string) => (held ? held.push(chunk) : this.send(client, chunk));
+    const onGap = (g: WatchGap) => {
+      if (held) gap = g;
+      else write(frame(undefined, 'reset', { reason: g.reason }));
+    };
+    let w: Watching;
+    try {
+      w = await this.watch((change, position) => write(frame(position, 'run', change)), after === undefined ? undefined : { after, onGap });
+    } catch (e) {
+      this.options.onError(e);
+      this.end(client);
+      return;
+    }
+    if (client.closed) {
+      void Promise.resolve(w()).catch(() => undefined);
+      return;
+    }
+    client.stop = w;
+    const head =
+      after === undefined
+        ? frame(w.position, 'hello', { lastEventId: w.position })
+        : gap
+          ? frame(w.position, 'reset', { lastEventId: w.position, reason: gap.reason })
+          : '';
+    const chunk = head + held.join('');
+    held = undefined;
+    if (chunk) this.send(client, chunk);
+  }
+
+  private send(client: Client, chunk: string): void {
+    if (client.closed) return;
+    try {
+      client.sink.write(chunk);
+    } catch {
+      this.detach(client);
+    }
+  }
+
+  private detach(client: Client): void {
+    if (client.closed) return;
+    client.closed = true;
+    this.clients.delete(client);
+    if (client.stop) void Promise.resolve(client.stop()).catch(() => undefined);
     if (this.clients.size === 0 && this.heartbeat) {
       clearInterval(this.heartbeat);
       this.heartbeat = undefined;
     }
   }
 
+  private end(client: Client): void {
+    this.detach(client);
+    try {
+      client.sink.end();
+    } catch {
+      // the client is gone already
+    }
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.unsubscribe();
-    for (const c of [...this.clients]) {
-      this.detach(c);
-      try {
-        c.end();
-      } catch {
-        // the client is gone already
-      }
-    }
+    for (const c of [...this.clients]) this.end(c);
   }
 }

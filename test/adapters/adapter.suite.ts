@@ -16,7 +16,9 @@ import {
   type EventideFunction,
   type RunStateChange,
   type Runtime,
+  type TransportOption,
 } from '../../index.js';
+import { createMemoryTransport } from '../../transports/memory/index.js';
 import { createHttpHandler, type HttpHandler, type HttpHandlerOptions } from '../../adapters/http/index.js';
 import { until } from '../conformance/transport.suite.js';
 
@@ -136,10 +138,20 @@ export function adapterSuite(name: string, startServer: StartServer): void {
       for (const c of cleanups.splice(0).reverse()) await c();
     });
 
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    async function setup(functions: EventideFunction<any, any>[] = [], options: HttpHandlerOptions = { token: TOKEN }, host?: string) {
+    async function setup(
+      functions: EventideFunction<any, any>[] = [], // eslint-disable-line @typescript-eslint/no-explicit-any
+      options: HttpHandlerOptions = { token: TOKEN },
+      host?: string,
+      transport: (namespace: string) => TransportOption = () => 'memory://',
+    ) {
       const namespace = `http_${name}_${process.pid}_${Date.now().toString(36)}_${counter++}`;
-      const runtime: Runtime = createRuntime({ logger: silentLogger, transport: 'memory://', namespace, functions, ackWaitMs: 5_000 });
+      const runtime: Runtime = createRuntime({
+        logger: silentLogger,
+        transport: transport(namespace),
+        namespace,
+        functions,
+        ackWaitMs: 5_000,
+      });
       await runtime.start();
       cleanups.push(() => runtime.stop({ timeoutMs: 1_000 }));
       const handler = createHttpHandler(runtime, options);
@@ -393,8 +405,11 @@ export function adapterSuite(name: string, startServer: StartServer): void {
       expect(s1.status).toBe(200);
       expect(s1.contentType).toContain('text/event-stream');
       await until(() => s1.frames.some((f) => f.event === 'hello'), 5_000, 'hello');
-      expect(s1.frames.find((f) => f.event === 'hello')?.id).toBe('0');
-      await until(() => handler.openStreams === 1, 5_000, 'stream registered');
+      const hello = s1.frames.find((f) => f.event === 'hello');
+      // Ids are positions on the transport, so they outlive this handler (see the restart test).
+      expect(hello?.id).toMatch(/^\d+$/);
+      expect(hello?.data).toBe(JSON.stringify({ lastEventId: hello?.id }));
+      expect(handler.openStreams).toBe(1);
       await call(base, 'POST', `${base}/events`, { headers: auth, body: JSON.stringify({ name: 'job/go', data: {} }) });
       await settled(1);
       await until(() => s1.runs().length >= 4, 5_000, '4 run changes');
@@ -405,7 +420,8 @@ export function adapterSuite(name: string, startServer: StartServer): void {
         'retrying>running',
         'running>succeeded',
       ]);
-      expect(first.map((r) => r.id)).toEqual([1, 2, 3, 4]);
+      expect(first.every((r, i) => r.id >= (i === 0 ? Number(hello?.id) : first[i - 1].id))).toBe(true);
+      expect(first[3].id).toBeGreaterThan(Number(hello?.id));
       expect(first[1].change.error?.message).toBe('first try fails');
       await until(() => s1.frames.some((f) => f.comment === 'ping'), 5_000, 'a heartbeat');
 
@@ -421,41 +437,71 @@ export function adapterSuite(name: string, startServer: StartServer): void {
       });
       await settled(3);
 
-      const s2 = openStream(base, `${base}/stream`, { ...auth, 'last-event-id': '2' });
-      await until(() => s2.runs().length >= 6, 5_000, 'the missed changes');
-      const resumed = s2.runs();
-      expect(resumed.map((r) => r.id)).toEqual([3, 4, 5, 6, 7, 8]);
-      expect(resumed.slice(0, 2).map((r) => r.change)).toEqual(first.slice(2).map((r) => r.change));
+      // Resuming after the last change seen: exactly the four made meanwhile, no hello, no reset.
+      const s2 = openStream(base, `${base}/stream`, { ...auth, 'last-event-id': String(first[3].id) });
+      await until(() => s2.runs().length >= 4, 5_000, 'the missed changes');
+      await new Promise((r) => setTimeout(r, 100));
+      const missed = s2.runs();
+      expect(missed).toHaveLength(4);
+      expect(missed.map((r) => r.change.to).sort()).toEqual(['running', 'running', 'succeeded', 'succeeded']);
+      // A change shares its broadcast's position only if it is the broadcast's last; the others carry the one before.
+      expect(missed.every((r) => r.id >= first[3].id)).toBe(true);
+      expect(missed[3].id).toBeGreaterThan(first[3].id);
       expect(s2.frames.some((f) => f.event === 'hello' || f.event === 'reset')).toBe(false);
       s2.close();
 
-      // an id from the future (another handler, before a restart) → reset
-      const s3 = openStream(base, `${base}/stream`, { ...auth, 'last-event-id': '999' });
-      await until(() => s3.frames.some((f) => f.event === 'reset'), 5_000, 'reset');
-      expect(s3.frames.find((f) => f.event === 'reset')).toMatchObject({ id: '8', data: '{"lastEventId":8}' });
+      // Resuming after the second change: the rest of the first run, then the four; the second change again at most.
+      const s4 = openStream(base, `${base}/stream`, { ...auth, 'last-event-id': String(first[1].id) });
+      await until(() => s4.runs().length >= 6, 5_000, 'the changes after the second');
+      await new Promise((r) => setTimeout(r, 100));
+      const after2 = s4.runs().map((r) => r.change);
+      const expected = [...first.slice(2).map((r) => r.change), ...missed.map((r) => r.change)];
+      expect(after2.slice(-expected.length)).toEqual(expected);
+      expect(after2.slice(0, after2.length - expected.length)).toEqual(after2.length > expected.length ? [first[1].change] : []);
+      s4.close();
+
+      // an id no broadcast ever had (another server, a flushed one) → reset, then every change the window holds
+      const s3 = openStream(base, `${base}/stream`, { ...auth, 'last-event-id': '999999' });
+      await until(() => s3.runs().length >= 8, 5_000, 'reset and replay');
+      const reset = s3.frames.find((f) => f.event === 'reset');
+      expect(reset?.id).toMatch(/^\d+$/);
+      expect(JSON.parse(reset?.data ?? '{}')).toEqual({ lastEventId: reset?.id, reason: 'unknown' });
+      expect(s3.frames.map((f) => f.event).slice(0, 3)).toEqual(['retry', 'reset', 'run']);
+      expect(s3.runs().map((r) => r.change)).toEqual([...first.map((r) => r.change), ...missed.map((r) => r.change)]);
       s3.close();
       await until(() => handler.openStreams === 0, 5_000, 'all streams to unsubscribe');
     });
 
-    it('resets a client whose Last-Event-ID has left the ring buffer', async () => {
+    it("resets a client whose Last-Event-ID has left the transport's window, then sends what it still holds", async () => {
       const quick = defineFunction({ id: 'quick', trigger: { event: 'job/go' } }, async () => 'ok');
-      const { base, settled } = await setup([quick], { token: TOKEN, streamBufferSize: 4 });
-      await call(base, 'POST', `${base}/events`, {
-        headers: auth,
-        body: JSON.stringify([1, 2, 3].map((n) => ({ name: 'job/go', data: { n } }))),
-      });
-      await settled(3);
-      // 6 changes happened; the ring keeps 3..6
-      const fine = openStream(base, `${base}/stream`, { ...auth, 'last-event-id': '2' });
-      await until(() => fine.runs().length >= 4, 5_000, 'replayed changes');
-      expect(fine.runs().map((r) => r.id)).toEqual([3, 4, 5, 6]);
-      fine.close();
-      const gone = openStream(base, `${base}/stream`, { ...auth, 'last-event-id': '1' });
-      await until(() => gone.frames.length > 1, 5_000, 'a frame');
-      expect(gone.frames.map((f) => f.event)).toEqual(['retry', 'reset']);
-      expect(gone.frames[1]).toMatchObject({ id: '6', data: '{"lastEventId":6}' });
-      expect(gone.runs()).toEqual([]);
+      const { base, settled } = await setup([quick], { token: TOKEN }, undefined, (namespace) =>
+        createMemoryTransport({ namespace, broadcastWindow: 2 }),
+      );
+      const s0 = openStream(base, `${base}/stream`, auth);
+      await until(() => s0.frames.some((f) => f.event === 'hello'), 5_000, 'hello');
+      const start = s0.frames.find((f) => f.event === 'hello')?.id as string;
+      // One run at a time, apart: each ends in a broadcast of its own, more than the window keeps.
+      for (let n = 1; n <= 4; n++) {
+        await call(base, 'POST', `${base}/events`, { headers: auth, body: JSON.stringify({ name: 'job/go', data: { n } }) });
+        await settled(n);
+        await new Promise((r) => setTimeout(r, 30));
+      }
+      await until(() => s0.runs().filter((r) => r.change.to === 'succeeded').length === 4, 5_000, 'every change live');
+      const newest = String(s0.runs().at(-1)?.id);
+      s0.close();
+      const gone = openStream(base, `${base}/stream`, { ...auth, 'last-event-id': start });
+      await until(() => gone.runs().some((r) => r.change.to === 'succeeded'), 5_000, 'what the window holds');
+      expect(gone.frames.map((f) => f.event).slice(0, 2)).toEqual(['retry', 'reset']);
+      expect(JSON.parse(gone.frames[1].data)).toMatchObject({ reason: 'expired' });
+      // What follows is the end of what was sent: the last run's changes, none of the first's.
+      const held = gone.runs();
+      expect(held.at(-1)?.change).toEqual(s0.runs().at(-1)?.change);
+      expect(held.length).toBeLessThan(s0.runs().length);
       gone.close();
+      const current = openStream(base, `${base}/stream`, { ...auth, 'last-event-id': newest });
+      await new Promise((r) => setTimeout(r, 200));
+      expect(current.frames.map((f) => f.event)).toEqual(['retry']);
+      current.close();
     });
 
     it('replays and cancels through the API', async () => {

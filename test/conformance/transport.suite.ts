@@ -8,6 +8,7 @@ import type { Consumer, Delivery, Transport } from '../../core/transport.js';
 import { backlogConformance } from './backlog.cases.js';
 import { indexConformance } from './index.cases.js';
 import { limitsConformance } from './limits.cases.js';
+import { watchConformance } from './watch.cases.js';
 
 export interface ConformanceOptions {
   name: string;
@@ -15,6 +16,8 @@ export interface ConformanceOptions {
   create: (namespace: string) => Transport | Promise<Transport>;
   /** Removes whatever the namespace left on the server. */
   cleanup?: (namespace: string) => Promise<void>;
+  /** Like `create`, with a broadcast window that drops within a few dozen broadcasts or a few seconds. */
+  windowed: (namespace: string) => Transport | Promise<Transport>;
 }
 
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -31,12 +34,12 @@ export async function until(check: () => boolean | Promise<boolean>, timeoutMs =
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let counter = 0;
 
-export function transportConformance({ name, create, cleanup }: ConformanceOptions): void {
+export function transportConformance({ name, create, cleanup, windowed }: ConformanceOptions): void {
   describe(`transport conformance: ${name}`, () => {
     const open: { t: Transport; ns: string; consumers: Consumer[] }[] = [];
 
-    async function make(ns = `conf_${process.pid}_${Date.now().toString(36)}_${counter++}`) {
-      const t = await create(ns);
+    async function make(ns = `conf_${process.pid}_${Date.now().toString(36)}_${counter++}`, factory = create) {
+      const t = await factory(ns);
       await t.connect();
       const entry = { t, ns, consumers: [] as Consumer[] };
       open.push(entry);
@@ -69,6 +72,10 @@ export function transportConformance({ name, create, cleanup }: ConformanceOptio
     limitsConformance(() => make());
     backlogConformance(() => make());
     indexConformance(() => make());
+    watchConformance(
+      () => make(),
+      () => make(undefined, windowed),
+    );
 
     it('delivers a published message once and forgets it after ack', async () => {
       const { t, consume } = await make();

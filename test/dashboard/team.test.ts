@@ -414,6 +414,7 @@ describe('runs that wait for something other than a limit, and runs that name ot
         deadLetters: (q) => rt.deadLetters(q),
         replay: (q) => rt.replay(q),
         cancel: (id) => rt.cancel(id),
+        watch: rt.watch.bind(rt),
         listFunctions: () => rt.listFunctions(),
       }),
     );

@@ -28,6 +28,7 @@ import { intakeCases } from './intake.cases.js';
 import { invokeCases } from './invoke.cases.js';
 import { listRunsCases } from './list-runs.cases.js';
 import { valueCases } from './values.cases.js';
+import { watchCases } from './watch.cases.js';
 
 export interface RuntimeSuiteOptions {
   name: string;
@@ -73,6 +74,7 @@ export function runtimeSuite({ name, transport, publishRaw, cleanup }: RuntimeSu
     durableCases({ ns, make, settled });
     cronCases({ ns, make, settled });
     listRunsCases({ ns, make, settled });
+    watchCases({ ns, make, settled });
 
     afterEach(async () => {
       for (const rt of runtimes.splice(0)) await rt.stop({ timeoutMs: 1_000 });

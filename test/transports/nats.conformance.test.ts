@@ -6,4 +6,5 @@ transportConformance({
   name: 'nats',
   create: (namespace) => createNatsTransport({ url, namespace, storage: 'file' }),
   cleanup: (namespace) => destroyNamespace(url, namespace),
+  windowed: (namespace) => createNatsTransport({ url, namespace, storage: 'file', broadcastMaxAge: '1s' }),
 });

@@ -1,4 +1,5 @@
 import { createNatsTransport, destroyNamespace } from '../../transports/nats/index.js';
+import { sseRestartSuite } from '../process/sse-restart.suite.js';
 import { runtimeSuite } from '../runtime/runtime.suite.js';
 
 const url = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
@@ -13,3 +14,4 @@ runtimeSuite({
   },
   cleanup: (namespace) => destroyNamespace(url, namespace),
 });
+sseRestartSuite({ name: 'nats', url, cleanup: (namespace) => destroyNamespace(url, namespace) });

@@ -7,4 +7,5 @@ transportConformance({
   name: 'redis cluster',
   create: (ns) => createRedisTransport({ cluster: cluster.nodes, namespace: ns }),
   cleanup: async (ns) => void (await destroyNamespace({ cluster: cluster.nodes }, ns)),
+  windowed: (ns) => createRedisTransport({ cluster: cluster.nodes, namespace: ns, broadcastMaxLen: 10 }),
 });

@@ -275,7 +275,7 @@ describe('redis transport: broadcasts', () => {
     const { ns, open } = namespace();
     const t = await open({ broadcastMaxLen: 100 });
     for (let i = 0; i < 1_000; i++) await t.broadcast('runs', enc(`c${i}`));
-    const length = await t.client.xlen(`{${ns}}:bc:runs`);
+    const length = await t.client.xlen(`{${ns}}:ch:runs`);
     expect(length).toBeGreaterThanOrEqual(100);
     // MAXLEN ~ trims whole radix-tree nodes, so it may keep somewhat more than asked, never the whole history.
     expect(length).toBeLessThan(300);

@@ -6,4 +6,5 @@ transportConformance({
   name: 'redis',
   create: (ns) => createRedisTransport({ url, namespace: ns }),
   cleanup: async (ns) => void (await destroyNamespace(url, ns)),
+  windowed: (ns) => createRedisTransport({ url, namespace: ns, broadcastMaxLen: 10 }),
 });

@@ -6,4 +6,5 @@ transportConformance({
   name: 'sqlite',
   create: (namespace) => createSqliteTransport({ path: fileFor(namespace), namespace }),
   cleanup: (namespace) => removeFile(fileFor(namespace)),
+  windowed: (namespace) => createSqliteTransport({ path: fileFor(namespace), namespace, broadcastKeepMs: 300 }),
 });

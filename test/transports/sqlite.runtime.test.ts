@@ -3,6 +3,7 @@ import { crashSuite } from '../process/crash.suite.js';
 import { cronProcessSuite } from '../process/cron.suite.js';
 import { flowProcessSuite } from '../process/flow.suite.js';
 import { invokeProcessSuite } from '../process/invoke.suite.js';
+import { sseRestartSuite } from '../process/sse-restart.suite.js';
 import { runtimeSuite } from '../runtime/runtime.suite.js';
 import { fileFor, removeFile, urlFor } from './sqlite.fixture.js';
 
@@ -23,3 +24,4 @@ crashSuite({ name: 'sqlite', url: `sqlite://${shared}`, cleanup: () => removeFil
 flowProcessSuite({ name: 'sqlite', url: `sqlite://${shared}`, cleanup: () => removeFile(shared) });
 invokeProcessSuite({ name: 'sqlite', url: `sqlite://${shared}`, cleanup: () => removeFile(shared) });
 cronProcessSuite({ name: 'sqlite', url: `sqlite://${shared}`, cleanup: () => removeFile(shared) });
+sseRestartSuite({ name: 'sqlite', url: `sqlite://${shared}`, cleanup: () => removeFile(shared) });

@@ -7,8 +7,9 @@
  */
 import type { Clock } from '../../core/clock.js';
 import { Fifo } from '../../core/lib/fifo.js';
-import type { Backlog, DeadLetter, HistoryEntry, Listing, Revision, StoredValue } from '../../core/transport.js';
+import type { Backlog, DeadLetter, HistoryEntry, Listing, Revision, StoredValue, WatchOptions } from '../../core/transport.js';
 import { TransportError } from '../../core/transport.js';
+import { Channel } from './channel.js';
 import { Group, type GroupHub, type Member, type Message } from './group.js';
 import { MemoryListings } from './listings.js';
 import { RateTable } from './rate-table.js';
@@ -22,6 +23,8 @@ export interface HubLimits {
   /** How long a msgId is remembered for deduplication. */
   dedupWindowMs: number;
   maxDeadLetters: number;
+  /** Broadcasts each channel keeps for watchers that resume after a position. */
+  broadcastWindow: number;
 }
 
 export const defaultLimits: HubLimits = {
@@ -29,6 +32,7 @@ export const defaultLimits: HubLimits = {
   maxHistory: 10_000,
   dedupWindowMs: 2 * 60_000,
   maxDeadLetters: 10_000,
+  broadcastWindow: 1_000,
 };
 
 class Stream {
@@ -42,7 +46,7 @@ export class MemoryHub implements GroupHub {
   private readonly dedup = new Map<string, number>();
   private readonly kv = new Map<string, StoredValue>();
   private readonly listings = new MemoryListings();
-  private readonly channels = new Map<string, Set<(data: Uint8Array) => void>>();
+  private readonly channels = new Map<string, Channel>();
   private readonly dead: DeadLetter[] = [];
   private seq = 0;
   private revision = 0;
@@ -197,24 +201,21 @@ export class MemoryHub implements GroupHub {
     return out;
   }
 
-  broadcast(channel: string, data: Uint8Array): void {
-    const listeners = this.channels.get(channel);
-    if (!listeners || listeners.size === 0) return;
-    for (const listener of listeners) {
-      try {
-        listener(data);
-      } catch {
-        // A watcher's failure is its own; broadcasting goes on.
-      }
-    }
+  private channel(name: string): Channel {
+    let channel = this.channels.get(name);
+    if (!channel) this.channels.set(name, (channel = new Channel(Math.max(1, this.limits.broadcastWindow))));
+    return channel;
   }
 
-  watch(channel: string, listener: (data: Uint8Array) => void): () => void {
-    let set = this.channels.get(channel);
-    if (!set) this.channels.set(channel, (set = new Set()));
-    set.add(listener);
-    return () => {
-      set.delete(listener);
-    };
+  broadcast(channel: string, data: Uint8Array): void {
+    this.channel(channel).broadcast(data);
+  }
+
+  watch(
+    channel: string,
+    listener: (data: Uint8Array, position: string) => void,
+    options?: WatchOptions,
+  ): { position: number; stop: () => void } {
+    return this.channel(channel).watch(listener, options);
   }
 }

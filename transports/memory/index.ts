@@ -25,10 +25,12 @@ import type {
   Rates,
   SlotWaiter,
   Slots,
+  Position,
   Transport,
-  Unsubscribe,
+  WatchOptions,
+  Watching,
 } from '../../core/transport.js';
-import { TransportError } from '../../core/transport.js';
+import { TransportError, watching } from '../../core/transport.js';
 import type { Member } from './group.js';
 import { MemoryHub, type HubLimits } from './hub.js';
 
@@ -168,14 +170,14 @@ export class MemoryTransport implements Transport {
     this.hub.broadcast(this.prefix + channel, data);
   }
 
-  async watch(channel: string, listener: (data: Uint8Array) => void): Promise<Unsubscribe> {
+  async watch(channel: string, listener: (data: Uint8Array, position: Position) => void, options?: WatchOptions): Promise<Watching> {
     this.open();
-    const un = this.hub.watch(this.prefix + channel, listener);
-    this.watches.add(un);
-    return () => {
-      un();
-      this.watches.delete(un);
-    };
+    const { position, stop } = this.hub.watch(this.prefix + channel, listener, options);
+    this.watches.add(stop);
+    return watching(() => {
+      stop();
+      this.watches.delete(stop);
+    }, String(position));
   }
 }
 

@@ -2,7 +2,7 @@
  * @module
  * The NATS JetStream transport: durable streams, consumer groups shared by
  * any number of processes, a KV bucket for run records, core NATS for
- * run-state broadcasts. Layout on the server: see ./names.ts.
+ * run-state broadcasts (streams with a short max age, so a watch resumes). Layout on the server: see ./names.ts.
  *
  * @example
  * ```ts
@@ -11,8 +11,7 @@
  * // or simply: createRuntime({ transport: 'nats://127.0.0.1:4222', namespace: 'shop', functions })
  * ```
  */
-import { Events, headers, nuid, type JetStreamManager, type Msg, type MsgHdrs, type NatsConnection, type Subscription } from 'nats';
-import { settledWithin } from '../../core/lib/bounded.js';
+import { Events, headers, nuid, type JetStreamManager, type Msg, type MsgHdrs, type NatsConnection } from 'nats';
 import type {
   Backlog,
   Consumer,
@@ -26,11 +25,15 @@ import type {
   PublishResult,
   Rates,
   Slots,
+  Position,
   Transport,
-  Unsubscribe,
+  WatchOptions,
+  Watching,
 } from '../../core/transport.js';
+import { watching } from '../../core/transport.js';
 import { Addresses } from './addresses.js';
 import { countDeadLetters, readBacklog } from './backlog.js';
+import { NatsBroadcasts } from './broadcasts.js';
 import { drainAndClose, followPublisher, openConnection, openSendConnection, type SendConnection } from './connection.js';
 import { GroupConsumer, type DeadLetterSink } from './consumer.js';
 import { deadLetterHeaders, readDeadLetters } from './dead-letters.js';
@@ -78,7 +81,7 @@ export class NatsTransport implements Transport {
   private connecting: Promise<void> | undefined;
   private scheduler: Promise<Scheduler> | undefined;
   private readonly consumers = new Set<GroupConsumer>();
-  private readonly watches = new Set<Subscription>();
+  private readonly broadcasts: NatsBroadcasts;
 
   constructor(options: NatsTransportOptions = {}) {
     this.options = resolveOptions(options);
@@ -119,6 +122,22 @@ export class NatsTransport implements Transport {
     // A woken waiter's message goes out as any publish does, with a fresh id: two wakes are two messages.
     this.slots = new NatsSlots(limits, (w) => this.publish(w.subject, w.data, { msgId: nuid.next() }));
     this.rates = new NatsRates(limits);
+    this.broadcasts = new NatsBroadcasts({
+      nc: () => this.nc(),
+      jsm: () => {
+        this.nc();
+        return this.jsm as JetStreamManager;
+      },
+      publisher: () => {
+        if (!this.publisher) throw notConnected();
+        return this.publisher;
+      },
+      names: this.names,
+      addresses: this.addresses,
+      retention: this.options.retention,
+      window: this.options.broadcasts,
+      timeoutMs: this.options.publishTimeoutMs,
+    });
   }
 
   private request(subject: string, data: Uint8Array, h: MsgHdrs | undefined, label: string): Promise<Msg> {
@@ -154,9 +173,10 @@ export class NatsTransport implements Transport {
     void this.followStatus(nc);
   }
 
-  private ensureStreams(): Promise<void> {
+  private async ensureStreams(): Promise<void> {
     const jsm = this.jsm as JetStreamManager;
-    return ensureNamespace(jsm, () => this.nc(), this.names, this.options.retention, this.addresses.knownSubjects());
+    await ensureNamespace(jsm, () => this.nc(), this.names, this.options.retention, this.addresses.knownSubjects());
+    await Promise.all([...this.broadcasts.knownChannels()].map((c) => this.broadcasts.ensure(c, true)));
   }
 
   private async createStream(subject: string): Promise<void> {
@@ -311,39 +331,14 @@ export class NatsTransport implements Transport {
     }
   }
 
-  async broadcast(channel: string, data: Uint8Array, topic?: string): Promise<void> {
-    const address = this.addresses.channel(channel);
-    try {
-      this.nc().publish(topic === undefined ? address : `${address}.${encodeName(topic)}`, data);
-    } catch (e) {
-      throw requestError(e, `broadcast on "${channel}"`, 0);
-    }
+  broadcast(channel: string, data: Uint8Array, topic?: string): Promise<void> {
+    return this.broadcasts.broadcast(channel, data, topic);
   }
 
-  async watch(channel: string, listener: (data: Uint8Array) => void): Promise<Unsubscribe> {
-    const nc = this.nc();
-    const address = this.addresses.channel(channel);
-    const callback = (err: unknown, msg: Msg) => {
-      if (err) return;
-      try {
-        listener(msg.data);
-      } catch {
-        // A watcher's failure is its own.
-      }
-    };
-    // The channel itself and every topic under it: NATS has no wildcard for "zero or more tokens".
-    const subs = [nc.subscribe(address, { callback }), nc.subscribe(`${address}.>`, { callback })];
-    for (const sub of subs) this.watches.add(sub);
-    // The subscriptions are live on the server once this round trip returns, so a broadcast right after is seen.
-    const flushed = nc.flush();
-    // A flush that failed in time fails the watch: its subscriptions may not be live.
-    if (await settledWithin(flushed, this.options.publishTimeoutMs)) await flushed;
-    return () => {
-      for (const sub of subs) {
-        this.watches.delete(sub);
-        sub.unsubscribe();
-      }
-    };
+  async watch(channel: string, listener: (data: Uint8Array, position: Position) => void, options?: WatchOptions): Promise<Watching> {
+    this.nc();
+    const { position, stop } = await this.broadcasts.watch(channel, listener, options);
+    return watching(stop, String(position));
   }
 
   async close(): Promise<void> {
@@ -353,8 +348,7 @@ export class NatsTransport implements Transport {
     const scheduler = this.scheduler;
     this.scheduler = undefined;
     await scheduler?.then((s) => s.stop()).catch(() => undefined);
-    for (const sub of this.watches) sub.unsubscribe();
-    this.watches.clear();
+    await this.broadcasts.close();
     this.publisher?.close();
     this.publisher = undefined;
     this.conn = undefined;

@@ -10,11 +10,11 @@
  *   bucket <ns>_store      (stream KV_<ns>_store)         the key-value store
  *   bucket <ns>_limits     (stream KV_<ns>_limits)        slots and start schedules (see ./limits-bucket.ts)
  *   stream <ns>_ix         subjects <ns>.ix.>             sorted indexes of stored values (see ./sorted-index.ts)
- *   core NATS <ns>.<C>, <ns>.<C>.<topic>                 broadcast channel C, not stored
- *                          ('runs' → <ns>.runs.<function id>)
+ *   stream <ns>_<C>        subjects <ns>.<C>, <ns>.<C>.>  broadcast channel C, kept for a short max age
+ *                          ('runs' → stream <ns>_runs, subjects <ns>.runs.<function id>)
  *
- * A durable subject and a broadcast channel share the space after `<ns>.`,
- * so one name cannot be both (a stream would store every broadcast), and
+ * A durable subject and a broadcast channel share the space after `<ns>.`
+ * and the stream names, so one name cannot be both, and
  * `delayed`, `dead` and `ix` are taken by the namespace itself.
  */
 import { createHash } from 'node:crypto';
@@ -56,6 +56,8 @@ export interface Names {
   subject(subject: string): string;
   /** `<ns>.<C>`: the address of broadcast channel `channel`; a broadcast's topic follows as more tokens. */
   channel(channel: string): string;
+  /** The stream that keeps broadcast channel `channel`'s window. */
+  channelStream(channel: string): string;
 }
 
 export function namesFor(namespace: string): Names {
@@ -85,6 +87,7 @@ export function namesFor(namespace: string): Names {
     stream: (subject) => `${ns}_${nameToken(own('durable subject', subject))}`,
     subject: (subject) => `${ns}.${own('durable subject', subject)}`,
     channel: (channel) => `${ns}.${own('broadcast channel', channel)}`,
+    channelStream: (channel) => `${ns}_${nameToken(own('broadcast channel', channel))}`,
   };
 }
 

@@ -9,7 +9,7 @@ import { toMs, type Duration } from '../../core/duration.js';
 import { numberOption } from '../../core/lib/checks.js';
 import { checkNatsServers } from '../shared/urls.js';
 import { validateNamespace } from './names.js';
-import type { Retention } from './setup.js';
+import type { BroadcastWindow, Retention } from './setup.js';
 
 export interface NatsTransportOptions extends Omit<ConnectionOptions, 'servers'> {
   /** One or more servers: 'nats://host:4222', or several comma-separated. Default 127.0.0.1:4222. */
@@ -38,12 +38,17 @@ export interface NatsTransportOptions extends Omit<ConnectionOptions, 'servers'>
   connectTimeoutMs?: number;
   /** Dead letters kept (oldest dropped first). Default 100 000. */
   maxDeadLetters?: number;
+  /** How long a broadcast (a run-state change) stays for a watcher that resumes after a position. Default 10 minutes. */
+  broadcastMaxAge?: Duration;
+  /** Most bytes each broadcast channel keeps within that age, oldest dropped first. Default 64 MiB. */
+  broadcastMaxBytes?: number;
 }
 
 export interface ResolvedOptions {
   namespace: string;
   publishTimeoutMs: number;
   retention: Retention;
+  broadcasts: BroadcastWindow;
   connection: ConnectionOptions;
 }
 
@@ -59,6 +64,8 @@ const transportKeys = new Set([
   'publishTimeoutMs',
   'connectTimeoutMs',
   'maxDeadLetters',
+  'broadcastMaxAge',
+  'broadcastMaxBytes',
   'kind',
 ]);
 
@@ -93,6 +100,10 @@ export function resolveOptions(options: NatsTransportOptions): ResolvedOptions {
       maxAgeMs,
       duplicateWindowMs,
       maxDeadLetters: numberOption(options.maxDeadLetters, { where, name: 'maxDeadLetters', fallback: 100_000 }),
+    },
+    broadcasts: {
+      maxAgeMs: Math.max(1, toMs(options.broadcastMaxAge ?? '10m', 'NATS transport broadcastMaxAge')),
+      maxBytes: numberOption(options.broadcastMaxBytes, { where, name: 'broadcastMaxBytes', fallback: 64 * 1024 * 1024, integer: true }),
     },
     connection: {
       name: `eventide:${namespace}`,

@@ -51,6 +51,34 @@ export function subjectStreamConfig(names: Names, subject: string, r: Retention)
   };
 }
 
+/** How long, and how much, a broadcast channel's stream keeps: the window a watcher can resume within. */
+export interface BroadcastWindow {
+  maxAgeMs: number;
+  maxBytes: number;
+}
+
+/** The stream of one broadcast channel: every topic of it, for a short while (each broadcast's position is its sequence). */
+export function channelStreamConfig(
+  names: Names,
+  channel: string,
+  r: Retention,
+  w: BroadcastWindow,
+): Partial<StreamConfig> & { name: string } {
+  const address = names.channel(channel);
+  return {
+    ...commonOf(r),
+    // Dedup absorbs a broadcast sent again after a reconnect; JetStream wants its window within the max age.
+    duplicate_window: nanos(Math.min(r.duplicateWindowMs, w.maxAgeMs)),
+    name: names.channelStream(channel),
+    subjects: [address, `${address}.>`],
+    retention: RetentionPolicy.Limits,
+    discard: DiscardPolicy.Old,
+    max_age: nanos(w.maxAgeMs),
+    max_bytes: w.maxBytes,
+    allow_direct: true,
+  };
+}
+
 /** The streams every namespace has, whatever subjects it uses. */
 export function streamConfigs(names: Names, r: Retention): (Partial<StreamConfig> & { name: string })[] {
   const common = commonOf(r);

@@ -32,10 +32,12 @@ import type {
   PublishResult,
   Rates,
   Slots,
+  Position,
   Transport,
-  Unsubscribe,
+  WatchOptions,
+  Watching,
 } from '../../core/transport.js';
-import { TransportError } from '../../core/transport.js';
+import { TransportError, watching } from '../../core/transport.js';
 import { readBacklog } from './backlog.js';
 import { BroadcastWatch } from './broadcasts.js';
 import { settledWithin } from '../../core/lib/bounded.js';
@@ -218,29 +220,37 @@ export class RedisTransport implements Transport {
 
   async broadcast(channel: string, data: Uint8Array): Promise<void> {
     this.open();
-    await this.cmd.xadd(this.keys.channel(channel), 'MAXLEN', '~', this.options.broadcastMaxLen, '*', 'd', asBuffer(data)).catch((err) => {
-      throw transportError(err, `broadcast(${JSON.stringify(channel)})`, this.commandTimeoutMs);
-    });
+    await this.cmd
+      .xadd(this.keys.channel(channel), 'MAXLEN', '~', this.options.broadcastMaxLen, '0-*', 'd', asBuffer(data))
+      .catch((err) => {
+        throw transportError(err, `broadcast(${JSON.stringify(channel)})`, this.commandTimeoutMs);
+      });
   }
 
-  async watch(channel: string, listener: (data: Uint8Array) => void): Promise<Unsubscribe> {
+  async watch(channel: string, listener: (data: Uint8Array, position: Position) => void, options?: WatchOptions): Promise<Watching> {
     this.open();
     const what = `watch(${JSON.stringify(channel)})`;
     const { blockMs, onError } = this.options.consumer;
-    const w = new BroadcastWatch(this.cmd, this.keys.channel(channel), listener, blockMs, (err) =>
-      onError(transportError(err, what, this.commandTimeoutMs)),
+    const w = new BroadcastWatch(
+      this.cmd,
+      this.keys.channel(channel),
+      listener,
+      blockMs,
+      (err) => onError(transportError(err, what, this.commandTimeoutMs)),
+      options,
     );
+    let position: number;
     try {
-      await w.start();
+      position = await w.start();
     } catch (err) {
       await w.stop();
       throw transportError(err, what, this.commandTimeoutMs);
     }
     this.watches.add(w);
-    return async () => {
+    return watching(async () => {
       this.watches.delete(w);
       await w.stop();
-    };
+    }, String(position));
   }
 }
 

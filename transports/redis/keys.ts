@@ -15,7 +15,7 @@
  *   {ns}:kvexp                     sorted set: store keys written with an expiry, scored by when it passes
  *   {ns}:ixof                      hash: each listed store key's listing (msgpack { member, index… }, see scripts/lib.ts)
  *   {ns}:ix:<index>                sorted set (all scores 0): an index's members, paged by lex range
- *   {ns}:bc:<channel>              capped stream of broadcasts { d: data }
+ *   {ns}:ch:<channel>              capped stream of broadcasts { d: data }, ids 0-1, 0-2, … (positions)
  *   {ns}:wake                      pub/sub channel: "a delayed publish is due in N ms on <subject>"
  *   {ns}:sh:<key>                  sorted set: holders of a slot key, scored by when their lease runs out
  *   {ns}:sq:<key>                  sorted set: waiters parked on a slot key (see scripts/slots.ts for the order)
@@ -130,7 +130,7 @@ export class Keys {
   }
 
   channel(name: string): string {
-    return `${this.tag}:bc:${name}`;
+    return `${this.tag}:ch:${name}`;
   }
 
   /** Glob matching every key of the namespace (the tag cannot hold glob characters: the namespace is validated). */

@@ -28,10 +28,12 @@ import type {
   PublishResult,
   Rates,
   Slots,
+  Position,
   Transport,
-  Unsubscribe,
+  WatchOptions,
+  Watching,
 } from '../../core/transport.js';
-import { TransportError } from '../../core/transport.js';
+import { TransportError, watching } from '../../core/transport.js';
 import { Broadcasts, sweepBroadcasts } from './broadcasts.js';
 import { SqliteConsumer } from './consumer.js';
 import { sqliteError } from './errors.js';
@@ -216,11 +218,11 @@ export class SqliteTransport implements Transport {
     return this.parts ? this.parts.broadcasts.broadcast(channel, data) : Promise.reject(closedError());
   }
 
-  async watch(channel: string, listener: (data: Uint8Array) => void): Promise<Unsubscribe> {
+  async watch(channel: string, listener: (data: Uint8Array, position: Position) => void, options?: WatchOptions): Promise<Watching> {
     const parts = this.open();
-    const un = await this.guard('watch', () => parts.broadcasts.watch(channel, listener));
+    const { position, stop } = await this.guard('watch', () => parts.broadcasts.watch(channel, listener, options));
     this.listen(parts);
-    return un;
+    return watching(stop, String(position));
   }
 }
 
