@@ -469,6 +469,7 @@
                 h('span', null, 'on ', h('span', { text: f.trigger })),
                 h('span', { class: 'faint', text: '· ' + f.retries + ' retries' }),
                 f.limits ? h('span', { class: 'faint', 'data-limits': f.id, text: '· ' + limitsText(f.limits) }) : null,
+                f.nextTick ? h('span', { class: 'faint', 'data-next-tick': f.id }, '· next tick ', when(f.nextTick)) : null,
               ),
           h('div', { class: 'counts' }, counts.childNodes.length ? counts : h('span', { class: 'faint', text: 'no runs' }), replay),
           queue && queue.childNodes.length ? queue : null,

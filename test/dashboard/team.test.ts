@@ -205,8 +205,9 @@ describe('the dashboard a team lives in', () => {
       expect(await card('export-report').innerText()).toContain('2 waiting');
       await card('send-digest').locator('[data-delayed="2"]').waitFor();
       expect(await card('send-digest').innerText()).toContain('2 delayed');
-      // No backlog figure without a transport that tells it.
-      expect(await p.locator('[data-backlog]').count()).toBe(0);
+      // The transport tells each function's backlog: the two delayed sends wait in send-digest's.
+      await card('send-digest').locator('[data-backlog="2"]').waitFor({ timeout: 5_000 });
+      expect(await card('send-digest').innerText()).toContain('2 in backlog');
 
       const runs = await runtime.listRuns({ functionId: 'resize-image', limit: 1000 });
       const hourAgo = Date.now() - 60 * minute;
